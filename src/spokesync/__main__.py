@@ -1,0 +1,3 @@
+from spokesync.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Auth0 Management API client: token, checkpoint paginator, roles, users, export jobs."""

@@ -1,0 +1,280 @@
+"""Plain data shared by the planner, the engine, the store and the reports.
+
+Nothing here does I/O. Every type is immutable so the planner can stay a pure function
+of its inputs, and so that views built by ``observe`` can be handed around freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+#: ``"<source name>:<auth0 user_id>"``, e.g. ``"apac:auth0|64107988d3"``.
+IdentityKey = str
+
+
+def identity_key(source: str, user_id: str) -> IdentityKey:
+    """The stable key of an identity: its source name and Auth0 ``user_id``."""
+    return f"{source}:{user_id}"
+
+
+def split_identity_key(key: IdentityKey) -> tuple[str, str]:
+    """Inverse of :func:`identity_key` (Auth0 ids may contain ``:``, source names may not)."""
+    source, _, user_id = key.partition(":")
+    return source, user_id
+
+
+class Situation(StrEnum):
+    """What the engine finds for an identity (the word comes from midPoint)."""
+
+    UNMATCHED = "unmatched"
+    UNLINKED = "unlinked"
+    LINKED = "linked"
+    GONE = "gone"
+    DISPUTED = "disputed"
+
+
+class ActionKind(StrEnum):
+    """One change to the target (Okta) or the source (Auth0)."""
+
+    CREATE_USER = "create_user"
+    LINK = "link"
+    UPDATE_PROFILE = "update_profile"
+    ADD_TO_GROUP = "add_to_group"
+    REMOVE_FROM_GROUP = "remove_from_group"
+    SUSPEND = "suspend"
+    UNSUSPEND = "unsuspend"
+    DEACTIVATE = "deactivate"
+    REACTIVATE = "reactivate"
+    DELETE = "delete"
+    UNLINK = "unlink"
+    LINK_IDP = "link_idp"
+    WRITE_BACK = "write_back"
+
+
+#: Actions that take access away; the guard counts these.
+DEPROVISIONING = frozenset(
+    {ActionKind.REMOVE_FROM_GROUP, ActionKind.SUSPEND, ActionKind.DEACTIVATE, ActionKind.DELETE}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceUser:
+    """An Auth0 user as read from ``GET /api/v2/users/{id}`` (only what mapping may need)."""
+
+    source: str
+    user_id: str
+    email: str | None = None
+    email_verified: bool = False
+    name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    nickname: str | None = None
+    user_metadata: Mapping[str, Any] = field(default_factory=dict)
+    app_metadata: Mapping[str, Any] = field(default_factory=dict)
+    blocked: bool = False
+    updated_at: str | None = None
+
+    @property
+    def key(self) -> IdentityKey:
+        return identity_key(self.source, self.user_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The user as the JSON-like mapping that mapping paths address (``user_metadata.x``)."""
+        return {
+            "user_id": self.user_id,
+            "email": self.email,
+            "email_verified": self.email_verified,
+            "name": self.name,
+            "given_name": self.given_name,
+            "family_name": self.family_name,
+            "nickname": self.nickname,
+            "user_metadata": dict(self.user_metadata),
+            "app_metadata": dict(self.app_metadata),
+            "blocked": self.blocked,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TargetUser:
+    """An Okta user as observed: id, lifecycle status and profile."""
+
+    id: str
+    status: str
+    profile: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def login(self) -> str:
+        return str(self.profile.get("login", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """One Auth0 role in one source, resolved to ids, bound to one Okta group."""
+
+    source: str
+    role_id: str
+    group_id: str
+    role_name: str = ""
+    group_name: str = ""
+    on_leave: str = "remove_from_group"
+
+    @property
+    def member_key(self) -> tuple[str, str]:
+        return (self.source, self.role_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """The stored pairing of an identity with an Okta user.
+
+    ``profile`` is the mapped profile last applied; ``managed_groups`` are the groups spokesync
+    added (and so may remove); ``origin`` is ``"created"`` or ``"linked"``.
+    """
+
+    identity: IdentityKey
+    okta_id: str
+    login: str
+    origin: str = "created"
+    profile: Mapping[str, Any] = field(default_factory=dict)
+    managed_groups: frozenset[str] = frozenset()
+    created_at: str = ""
+    #: lifecycle change spokesync made and must undo on rejoin: "", "suspended", "deactivated"
+    deprovisioned: str = ""
+    idp_linked: bool = False
+    #: value last written to app_metadata in Auth0 ("" = never written)
+    hub_status: str = ""
+    source_blocked_by_us: bool = False
+
+    @property
+    def source(self) -> str:
+        return split_identity_key(self.identity)[0]
+
+    @property
+    def user_id(self) -> str:
+        return split_identity_key(self.identity)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    """What observe read from the sources.
+
+    ``members`` maps ``(source, role_id)`` to the ``user_id`` s holding the role.
+    ``profiles`` holds the profiles of members (and linked identities) that are known.
+    ``deleted`` holds identities that Auth0 answered 404 for.
+    """
+
+    members: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    profiles: Mapping[IdentityKey, SourceUser] = field(default_factory=dict)
+    deleted: frozenset[IdentityKey] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    """What observe read from Okta: the users it saw, and the bound groups' members."""
+
+    users: Mapping[str, TargetUser] = field(default_factory=dict)
+    group_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Okta ids that answered 404 (deleted by someone else)
+    missing: frozenset[str] = frozenset()
+
+    def by_login(self) -> dict[str, TargetUser]:
+        """Users indexed by lower-cased login (Okta logins are unique without regard to case)."""
+        return {u.login.casefold(): u for u in self.users.values() if u.login}
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One planned change, with why it is planned."""
+
+    kind: ActionKind
+    identity: IdentityKey
+    situation: Situation
+    reason: str
+    okta_id: str | None = None
+    group_id: str | None = None
+    #: for create_user: the full profile; for update_profile: only the changed fields
+    profile: Mapping[str, Any] | None = None
+    #: for create_user: the groups that go in the create body
+    group_ids: tuple[str, ...] = ()
+    #: for update_profile and write_back: the fields' values before the change (audit)
+    before: Mapping[str, Any] | None = None
+    #: for write_back: the app_metadata patch; for create/link: the login
+    detail: Mapping[str, Any] | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """The action as the JSON object of the ``plan --json`` contract."""
+        out: dict[str, Any] = {
+            "action": self.kind.value,
+            "identity": self.identity,
+            "situation": self.situation.value,
+            "reason": self.reason,
+        }
+        if self.okta_id:
+            out["okta_id"] = self.okta_id
+        if self.group_id:
+            out["group_id"] = self.group_id
+        if self.group_ids:
+            out["group_ids"] = list(self.group_ids)
+        if self.profile is not None:
+            out["profile"] = dict(self.profile)
+        if self.before is not None:
+            out["before"] = dict(self.before)
+        if self.detail is not None:
+            out["detail"] = dict(self.detail)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An identity the plan reports but does not act on (skipped, disputed, refused by policy)."""
+
+    identity: IdentityKey
+    situation: Situation | None
+    reason: str
+    kind: str = "skipped"  # "skipped" | "disputed" | "reported"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "identity": self.identity,
+            "situation": self.situation.value if self.situation else None,
+            "kind": self.kind,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The ordered actions of one run and the identities reported without action."""
+
+    actions: tuple[Action, ...] = ()
+    notices: tuple[Notice, ...] = ()
+
+    def by_identity(self) -> dict[IdentityKey, list[Action]]:
+        """Actions grouped per identity, keeping their order (apply runs each group in sequence)."""
+        grouped: dict[IdentityKey, list[Action]] = {}
+        for action in self.actions:
+            grouped.setdefault(action.identity, []).append(action)
+        return grouped
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for action in self.actions:
+            out[action.kind.value] = out.get(action.kind.value, 0) + 1
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAction:
+    """A journaled action that started and never finished (the process died in between)."""
+
+    id: int
+    run_id: str
+    identity: IdentityKey
+    action: ActionKind
+    okta_id: str | None
+    login: str | None
+    started_at: str

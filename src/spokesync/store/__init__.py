@@ -1,0 +1,1 @@
+"""State: links, source-profile cache, runs, the action journal and audit, cursors, run lock."""

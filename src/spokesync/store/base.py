@@ -1,0 +1,131 @@
+"""The store interface: links, source-profile cache, runs, the action journal/audit, cursors, lock.
+
+SQLite serves it by default and PostgreSQL through the same SQLAlchemy code. The engine
+depends only on this protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
+
+
+class StoreError(Exception):
+    """The state database cannot be opened, migrated or written."""
+
+
+class LockHeld(StoreError):
+    """Another run holds the run lock."""
+
+    def __init__(self, owner: str, since: str) -> None:
+        super().__init__(f"another run holds the lock ({owner}, since {since})")
+        self.owner = owner
+        self.since = since
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: str
+    mode: str  # "sync" | "plan"
+    started_at: str
+    finished_at: str | None
+    outcome: str | None  # "succeeded" | "partial" | "failed" | "refused" | None while running
+    summary: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    run_id: str
+    identity: IdentityKey
+    action: str
+    okta_id: str | None
+    status: str  # "started" | "succeeded" | "failed"
+    started_at: str
+    finished_at: str | None
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    error: str | None
+
+
+class Store(Protocol):
+    """What the engine needs to remember between runs."""
+
+    # lifecycle
+    def close(self) -> None: ...
+
+    # run lock: one sync at a time, across processes and machines sharing the database
+    def acquire_lock(self, owner: str) -> None:
+        """Take the run lock or raise :class:`LockHeld`. A lock whose owner process is gone
+        (same host, dead pid) is taken over."""
+
+    def release_lock(self, owner: str) -> None: ...
+
+    # links
+    def load_links(self) -> dict[IdentityKey, Link]: ...
+    def save_link(self, link: Link) -> None:
+        """Insert or replace the link of ``link.identity``."""
+
+    def delete_link(self, identity: IdentityKey) -> None: ...
+
+    # source profile cache (so unchanged members cost no per-user read)
+    def load_profiles(self) -> dict[IdentityKey, SourceUser]: ...
+    def save_profiles(self, profiles: Iterable[SourceUser]) -> None: ...
+    def delete_profiles(self, identities: Iterable[IdentityKey]) -> None: ...
+
+    # runs
+    def start_run(self, run_id: str, mode: str, started_at: str) -> None: ...
+    def finish_run(
+        self, run_id: str, outcome: str, finished_at: str, summary: Mapping[str, Any]
+    ) -> None: ...
+    def recent_runs(self, limit: int = 10) -> list[RunRecord]: ...
+
+    # the journal, which is also the audit log: one row per applied action
+    def journal_start(
+        self,
+        run_id: str,
+        identity: IdentityKey,
+        action: ActionKind,
+        okta_id: str | None,
+        login: str | None,
+        before: Mapping[str, Any] | None,
+        started_at: str,
+    ) -> int:
+        """Record that an action is about to be sent; returns the journal row id."""
+
+    def journal_finish(
+        self,
+        entry_id: int,
+        status: str,
+        finished_at: str,
+        okta_id: str | None = None,
+        after: Mapping[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None: ...
+
+    def pending_actions(self) -> list[PendingAction]:
+        """Journal rows that started and never finished (a crash in between)."""
+
+    def resolve_pending(self, entry_id: int, status: str, finished_at: str) -> None:
+        """Close an interrupted row once a later run has repaired its effect."""
+
+    def audit(
+        self,
+        identity: IdentityKey | None = None,
+        since: str | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]: ...
+
+    # per-identity failure streaks (quarantine) and cursors/watermarks
+    def record_failure(self, identity: IdentityKey, run_id: str, reason: str) -> int:
+        """Add one consecutive failure; return the streak length."""
+
+    def clear_failure(self, identity: IdentityKey) -> None: ...
+    def failures(self) -> dict[IdentityKey, tuple[int, str]]:
+        """identity -> (consecutive failures, last reason)."""
+
+    def get_cursor(self, name: str) -> str | None: ...
+    def set_cursor(self, name: str, value: str) -> None: ...
