@@ -6,12 +6,14 @@ what to do, so the command line can print one line and exit 2 instead of a trace
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
 import tomllib
+import types
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -23,6 +25,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from spokesync.redact import redact, register_secret
 
 DEFAULT_PATH = "spokesync.toml"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -36,8 +40,21 @@ DEFAULT_MAPPING: dict[str, list[str]] = {
 }
 
 
+#: Keys whose values are secrets: never echoed in a message, registered for redaction.
+SECRET_KEYS = frozenset({"token", "client_secret", "private_key"})
+
+
 class ConfigError(Exception):
     """A config problem, phrased for the person who edits the file."""
+
+
+class KeyedValueError(ValueError):
+    """A validation problem about a key other than the one being validated (``bindings[2]``)."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+        self.problem = problem
 
 
 def is_loopback_host(host: str) -> bool:
@@ -56,16 +73,37 @@ def check_url(value: str, *, allow_bare_host: bool = False) -> str:
     if allow_bare_host and "://" not in raw:
         raw = f"https://{raw}"
     parts = urlsplit(raw)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"{value!r} is not a URL; write it as https://host")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+    try:
+        parts = urlsplit(raw)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
+    except ValueError:
+        raise ValueError(f"must be a URL such as https://host, not {value!r}") from None
+    if parts.scheme not in ("https", "http") or not hostname:
+        raise ValueError(f"must be a URL such as https://host, not {value!r}")
+    if parts.scheme == "http" and not is_loopback_host(hostname):
         raise ValueError(
-            f"{value!r} uses http:// to a host that is not loopback; use https:// "
-            "(http:// is accepted only for 127.0.0.1 and localhost)"
+            f"must use https:// ({value!r} is not a loopback address; "
+            "http:// is accepted only for 127.0.0.1 and localhost)"
         )
     if parts.query or parts.fragment:
-        raise ValueError(f"{value!r} must not carry a query or fragment")
+        raise ValueError(f"must not carry a query or fragment ({value!r})")
     return raw.rstrip("/")
+
+
+def _check_base_url(value: str, *, allow_bare_host: bool = False) -> str:
+    """:func:`check_url` for an API's base address: the paths are added by the clients."""
+    url = check_url(value, allow_bare_host=allow_bare_host)
+    path = urlsplit(url).path
+    if path not in ("", "/"):
+        raise ValueError(f"must be the base address without a path (remove {path!r})")
+    return url
+
+
+def _check_secret(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("is empty; set it, or export the environment variable it reads")
+    return value
 
 
 class _Model(BaseModel):
@@ -79,7 +117,7 @@ class StateConfig(_Model):
     @classmethod
     def _known_scheme(cls, v: str) -> str:
         if not (v.startswith("sqlite:") or v.startswith("postgresql")):
-            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+            raise ValueError(f"must start with sqlite:/// or postgresql+psycopg://, not {v!r}")
         return v
 
 
@@ -94,7 +132,19 @@ class OktaConfig(_Model):
     @field_validator("org_url")
     @classmethod
     def _url(cls, v: str) -> str:
-        return check_url(v)
+        url = _check_base_url(v)
+        host = urlsplit(url).hostname or ""
+        first, _, rest = host.partition(".")
+        if first.endswith("-admin") and rest.startswith("okta"):
+            raise ValueError(
+                f"is the admin console address; the API is at https://{first[:-6]}.{rest}"
+            )
+        return url
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, v: SecretStr) -> SecretStr:
+        return _check_secret(v)
 
 
 class SourceConfig(_Model):
@@ -109,7 +159,12 @@ class SourceConfig(_Model):
     @field_validator("domain")
     @classmethod
     def _url(cls, v: str) -> str:
-        return check_url(v, allow_bare_host=True)
+        return _check_base_url(v, allow_bare_host=True)
+
+    @field_validator("client_secret")
+    @classmethod
+    def _secret(cls, v: SecretStr) -> SecretStr:
+        return _check_secret(v)
 
     @property
     def base_url(self) -> str:
@@ -148,17 +203,26 @@ class PolicyConfig(_Model):
     hub_status_key: str = "hub_status"
     block_in_source: bool = False
 
+    @field_validator("max_deprovision", mode="before")
+    @classmethod
+    def _count_as_text(cls, v: Any) -> Any:
+        # max_deprovision = 25 (a TOML integer) means the count "25".
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
     @field_validator("max_deprovision")
     @classmethod
     def _share(cls, v: str) -> str:
         text = v.strip()
-        number = text[:-1] if text.endswith("%") else text
-        try:
-            amount = float(number)
-        except ValueError as exc:
-            raise ValueError('write a share such as "10%" or an absolute count such as "25"') from exc
-        if amount < 0 or (text.endswith("%") and amount > 100):
-            raise ValueError("must be between 0 and 100% (or a count >= 0)")
+        wrong = f'must be a share such as "10%" or a whole count such as "25", not {v!r}'
+        if text.endswith("%"):
+            try:
+                share = float(text[:-1])
+            except ValueError:
+                raise ValueError(wrong) from None
+            if not 0 <= share <= 100:
+                raise ValueError(f"must be a share between 0% and 100%, not {v!r}")
+        elif not text.isdigit():
+            raise ValueError(wrong)
         return text
 
 
@@ -180,18 +244,61 @@ class Config(_Model):
     def _source_names(cls, v: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
         for name in v:
             if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-                raise ValueError(f"source name {name!r} may hold only letters, digits, _ . -")
+                raise KeyedValueError(
+                    f"sources.{name}", "is not a usable source name: use letters, digits, _ . -"
+                )
+        return v
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _mapping_shapes(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        shaped: dict[str, Any] = {}
+        for attribute, value in v.items():
+            key = f"mapping.{attribute}"
+            # firstName = "given_name" is one path
+            rule = [value] if isinstance(value, str) else value
+            if isinstance(rule, dict):
+                if set(rule) != {"value"}:
+                    raise KeyedValueError(
+                        key, 'must be a list of paths or a fixed value written { value = "..." }'
+                    )
+            elif not (isinstance(rule, list) and all(isinstance(p, str) for p in rule)):
+                raise KeyedValueError(
+                    key, 'must be a list of paths such as ["given_name"] or { value = "..." }'
+                )
+            shaped[attribute] = rule
+        return shaped
+
+    @field_validator("mapping")
+    @classmethod
+    def _mapping_rules(cls, v: dict[str, MappingRule]) -> dict[str, MappingRule]:
+        # Imported here: mapping imports this module for FixedValue and MappingRule.
+        from spokesync.mapping import RuleError, validate_rules
+
+        try:
+            validate_rules(v)
+        except RuleError as exc:
+            raise KeyedValueError(f"mapping.{exc.attribute}", exc.problem) from None
         return v
 
     @model_validator(mode="after")
     def _bindings_name_sources(self) -> Config:
+        seen: dict[tuple[str, str, str], int] = {}
         for i, binding in enumerate(self.bindings):
             if binding.source not in self.sources:
                 known = ", ".join(sorted(self.sources))
-                raise ValueError(
-                    f"bindings[{i}].source {binding.source!r} is not a [sources.*] table "
-                    f"(known: {known})"
+                raise KeyedValueError(
+                    f"bindings[{i}].source",
+                    f"names {binding.source!r}, which is not a [sources.*] table (known: {known})",
                 )
+            triple = (binding.source, binding.role, binding.group)
+            if triple in seen:
+                raise KeyedValueError(
+                    f"bindings[{i}]", f"repeats bindings[{seen[triple]}] (same source, role, group)"
+                )
+            seen[triple] = i
         return self
 
     def mapping_rules(self) -> dict[str, MappingRule]:
@@ -201,7 +308,8 @@ class Config(_Model):
         return rules
 
 
-def _interpolate(value: Any, path: str, missing: list[str]) -> Any:
+def _interpolate(value: Any, path: str, missing: list[str], used: list[str]) -> Any:
+    """Replace ``${VAR}`` from the environment; note missing names and the values used."""
     if isinstance(value, str):
 
         def repl(match: re.Match[str]) -> str:
@@ -209,14 +317,27 @@ def _interpolate(value: Any, path: str, missing: list[str]) -> Any:
             if name not in os.environ:
                 missing.append(f"{path} reads ${{{name}}}, which is not set in the environment")
                 return ""
+            used.append(os.environ[name])
             return os.environ[name]
 
         return _VAR.sub(repl, value)
     if isinstance(value, dict):
-        return {k: _interpolate(v, f"{path}.{k}" if path else k, missing) for k, v in value.items()}
+        return {
+            k: _interpolate(v, f"{path}.{k}" if path else k, missing, used)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_interpolate(v, f"{path}[{i}]", missing) for i, v in enumerate(value)]
+        return [_interpolate(v, f"{path}[{i}]", missing, used) for i, v in enumerate(value)]
     return value
+
+
+def _secret_values(value: Any, key: str = "") -> list[str]:
+    """Every string held under a secret-named key, at any depth."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _secret_values(v, str(k))]
+    if isinstance(value, list):
+        return [s for v in value for s in _secret_values(v, key)]
+    return [value] if key in SECRET_KEYS and isinstance(value, str) else []
 
 
 def _loc(loc: tuple[int | str, ...]) -> str:
@@ -231,27 +352,166 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _describe(error: Any) -> str:
-    kind = error["type"]
-    if kind == "missing":
-        return "is required but missing"
-    if kind == "extra_forbidden":
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model that holds the last key of ``loc`` (to suggest the keys it knows)."""
+    annotation: Any = Config
+    for part in loc[:-1]:
+        while get_origin(annotation) in (Union, types.UnionType):
+            annotation = next(a for a in get_args(annotation) if a is not type(None))
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif get_origin(annotation) in (dict, list):
+            annotation = get_args(annotation)[-1]
+        else:
+            return None
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    model = _model_at(loc)
+    if model is None:
         return "is not a known key (check its spelling)"
-    msg = str(error["msg"])
-    return msg.removeprefix("Value error, ")
+    known = sorted(model.model_fields)
+    near = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    if near:
+        return f"is not a known key; did you mean {near[0]}?"
+    return f"is not a known key (known here: {', '.join(known)})"
+
+
+_MISSING_HINTS = {
+    "okta": "[okta] table is missing; add one with org_url and token",
+    "sources": "no [sources.NAME] table; add one per Auth0 tenant with domain, client_id "
+    "and client_secret",
+    "bindings": "no [[bindings]]; add at least one with source, role and group",
+}
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string in quotes",
+    "dict": "a table",
+    "model": "a table",
+    "model_attributes": "a table",
+    "list": "a list [...]",
+}
+_LIMIT_WORDS = {
+    "greater_than": "more than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
+_TOML_TYPES = {str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+
+
+def _got(error: Any, key: str) -> str:
+    """``, not 'ten'`` for a short scalar of a non-secret key, else what kind of value it was."""
+    value = error.get("input")
+    if key.rsplit(".", 1)[-1] in SECRET_KEYS:
+        return ""
+    if isinstance(value, str | int | float | bool) and len(repr(value)) <= 40:
+        return f", not {value!r}"
+    if isinstance(value, dict):
+        return ", not a table"
+    if isinstance(value, list):
+        return ", not a list"
+    return ""
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    """The key an error is about and what is wrong, as a predicate (``is required...``)."""
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    key = _loc(loc)
+    kind: str = error["type"]
+    ctx = error.get("ctx") or {}
+    cause = ctx.get("error")
+    if isinstance(cause, KeyedValueError):
+        return cause.key, cause.problem
+    if kind == "missing":
+        if key in _MISSING_HINTS:
+            return "", _MISSING_HINTS[key]
+        return key, "is required but missing"
+    if kind == "extra_forbidden":
+        return key, _unknown_key(loc)
+    if kind == "too_short" and key in _MISSING_HINTS:
+        return "", _MISSING_HINTS[key].replace("is missing", "is empty")
+    base = kind.removesuffix("_type").removesuffix("_parsing").removesuffix("_from_float")
+    if base in _TYPE_WORDS:
+        return key, f"must be {_TYPE_WORDS[base]}{_got(error, key)}"
+    if kind in _LIMIT_WORDS:
+        limit = next(iter(ctx.values()))
+        return key, f"must be {_LIMIT_WORDS[kind]} {limit}{_got(error, key)}"
+    if kind == "literal_error":
+        return key, f"must be {ctx['expected']}{_got(error, key)}"
+    if kind == "too_short":
+        return key, "must not be empty"
+    return key, str(error["msg"]).removeprefix("Value error, ")
+
+
+def _scrub(message: str, sensitive: list[str]) -> str:
+    """Remove secrets from a message: registered ones and this file's secret-ish values."""
+    for value in sorted(set(sensitive), key=len, reverse=True):
+        if len(value.strip()) >= 4:
+            message = message.replace(value, "[REDACTED]")
+    return redact(message)
 
 
 def parse(data: dict[str, Any], origin: str = "<config>") -> Config:
-    """Validate a parsed TOML document (after ``${VAR}`` interpolation)."""
+    """Validate a parsed TOML document (after ``${VAR}`` interpolation).
+
+    Secret values (tokens, client secrets) are registered with :mod:`spokesync.redact`, and no
+    message ever holds one, nor any value read from the environment.
+    """
     missing: list[str] = []
-    resolved = _interpolate(data, "", missing)
+    from_env: list[str] = []
+    resolved = _interpolate(data, "", missing, from_env)
+    secrets = _secret_values(resolved)
+    for secret in secrets:
+        register_secret(secret)
     if missing:
         raise ConfigError(f"{origin}: {missing[0]}; export it or edit the file")
     try:
         return Config.model_validate(resolved)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"{origin}: {_loc(first['loc'])} {_describe(first)}") from None
+        # A misspelt key also leaves the real one missing; the spelling is the thing to fix.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        key, problem = _describe(errors[0])
+        message = f"{origin}: {key} {problem}" if key else f"{origin}: {problem}"
+        raise ConfigError(_scrub(message, secrets + from_env)) from None
+
+
+def _toml_problem(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """``line 3 (key token in [okta]): not valid TOML: ...``: where, never the value itself."""
+    reason = str(exc)
+    match = re.search(r"\(at line (\d+), column \d+\)$", reason)
+    if not match:
+        return f"not valid TOML: {reason}"
+    number = int(match.group(1))
+    lines = text.splitlines()
+    where = [f"line {number}"]
+    if 0 < number <= len(lines):
+        key = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*=", lines[number - 1])
+        table = next(
+            (
+                m.group(1).strip()
+                for line in reversed(lines[: number - 1])
+                if (m := re.match(r"\s*\[\[?([^\]]+)\]", line))
+            ),
+            None,
+        )
+        if key:
+            where.append(f"key {key.group(1)}")
+        if table:
+            where.append(f"in [{table}]")
+    detail = reason[: match.start()].strip()
+    context = f" ({' '.join(where[1:])})" if where[1:] else ""
+    return f"{where[0]}{context}: not valid TOML: {detail}"
 
 
 def default_path() -> Path:
@@ -270,8 +530,10 @@ def load(path: Path | None = None) -> Config:
         ) from None
     except OSError as exc:
         raise ConfigError(f"{file}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: is not UTF-8 text; save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{file}: {_toml_problem(text, exc)}") from None
     return parse(data, str(file))

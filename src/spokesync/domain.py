@@ -6,6 +6,7 @@ of its inputs, and so that views built by ``observe`` can be handed around freel
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,6 +25,12 @@ def split_identity_key(key: IdentityKey) -> tuple[str, str]:
     """Inverse of :func:`identity_key` (Auth0 ids may contain ``:``, source names may not)."""
     source, _, user_id = key.partition(":")
     return source, user_id
+
+
+def login_key(login: str) -> str:
+    """Okta's notion of login equality: ignoring case and diacritical marks."""
+    decomposed = unicodedata.normalize("NFKD", login)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 class Situation(StrEnum):
@@ -182,8 +189,8 @@ class TargetView:
     missing: frozenset[str] = frozenset()
 
     def by_login(self) -> dict[str, TargetUser]:
-        """Users indexed by lower-cased login (Okta logins are unique without regard to case)."""
-        return {u.login.casefold(): u for u in self.users.values() if u.login}
+        """Users indexed by :func:`login_key` (Okta logins are unique without regard to case)."""
+        return {login_key(u.login): u for u in self.users.values() if u.login}
 
 
 @dataclass(frozen=True, slots=True)

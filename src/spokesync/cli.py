@@ -1,0 +1,301 @@
+"""Commands: parse arguments, call the engine, render. No logic of its own.
+
+Exit codes: 0 success, 1 some identities failed (the rest applied), 2 usage or config error,
+3 refused by a safety guard, 4 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from spokesync import config as config_module
+from spokesync import logs, report
+from spokesync.engine import EXIT_CONFIG, EXIT_LOCKED, Engine, RunResult
+from spokesync.progress import progress_for
+from spokesync.redact import redact, register_secret
+from spokesync.store import StoreError, open_store
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Provision Auth0 role members into Okta groups: plan before apply, safely.",
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Validate the config file.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class _State:
+    config_path: Path | None = None
+
+
+_state = _State()
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+
+
+def fail(message: str, code: int = EXIT_CONFIG) -> typer.Exit:
+    """Print one line to stderr and return the Exit to raise (never a traceback)."""
+    err.print(f"spokesync: {redact(message)}", highlight=False, markup=False)
+    return typer.Exit(code)
+
+
+def load_config() -> config_module.Config:
+    try:
+        cfg = config_module.load(_state.config_path)
+    except config_module.ConfigError as exc:
+        raise fail(str(exc)) from None
+    register_secret(cfg.okta.token.get_secret_value())
+    for source in cfg.sources.values():
+        register_secret(source.client_secret.get_secret_value())
+    return cfg
+
+
+@app.callback()
+def main_options(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default ./spokesync.toml, or $SPOKESYNC_CONFIG).",
+            show_default=False,
+        ),
+    ] = None,
+    log_format: Annotated[
+        str, typer.Option(help="Log lines on stderr: auto, json or console.")
+    ] = "auto",
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+) -> None:
+    """spokesync keeps an Okta org in sync with the role members of Auth0 tenants."""
+    _state.config_path = config
+    logs.configure(json_lines=None if log_format == "auto" else log_format == "json", level=log_level)
+
+
+def _run(apply: bool, force: bool, user: str | None, as_json: bool) -> RunResult:
+    cfg = load_config()
+    try:
+        store = open_store(cfg.state.url)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    try:
+        with progress_for(out, enabled=not as_json) as progress:
+            engine = Engine(cfg, store, progress=progress)
+            return asyncio.run(engine.run(apply=apply, force=force, only_user=user))
+    finally:
+        store.close()
+
+
+def _finish(result: RunResult, as_json: bool) -> None:
+    if as_json:
+        out.print(report.to_json(report.result_json(result)), highlight=False, markup=False, soft_wrap=True)
+    elif result.exit_code == EXIT_LOCKED or (result.exit_code == EXIT_CONFIG and result.error):
+        pass
+    else:
+        report.print_result(out, result)
+    if result.error and (as_json or result.exit_code in (EXIT_LOCKED, EXIT_CONFIG)):
+        err.print(f"spokesync: {redact(result.error)}", highlight=False, markup=False)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def plan(as_json: JsonOpt = False) -> None:
+    """Show what a sync would do, changing nothing (observe, plan, guard)."""
+    _finish(_run(apply=False, force=False, user=None, as_json=as_json), as_json)
+
+
+@app.command()
+def sync(
+    as_json: JsonOpt = False,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Provision one Auth0 user id now.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Override the deprovisioning guard.")] = False,
+) -> None:
+    """Apply: bring Okta in line with the config (observe, plan, guard, apply, record)."""
+    _finish(_run(apply=True, force=force, user=user, as_json=as_json), as_json)
+
+
+@app.command()
+def status(as_json: JsonOpt = False) -> None:
+    """Last runs, and the identities by situation with their last error."""
+    cfg = load_config()
+    try:
+        store = open_store(cfg.state.url)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    try:
+        runs = store.recent_runs(10)
+        situations = _situations(store)
+    finally:
+        store.close()
+    if as_json:
+        out.print(report.to_json(report.status_json(runs, situations)), markup=False, highlight=False)
+    else:
+        report.print_status(out, runs, situations)
+
+
+def _situations(store: Any) -> dict[str, list[dict[str, Any]]]:
+    failures = store.failures()
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for key, link in sorted(store.load_links().items()):
+        situation = "gone" if link.deprovisioned or not link.managed_groups else "linked"
+        row: dict[str, Any] = {
+            "identity": key,
+            "okta_id": link.okta_id,
+            "login": link.login,
+            "groups": sorted(link.managed_groups),
+            "origin": link.origin,
+        }
+        if link.deprovisioned:
+            row["deprovisioned"] = link.deprovisioned
+        if key in failures:
+            row["failures"], row["last_error"] = failures[key]
+        grouped.setdefault(situation, []).append(row)
+    runs = store.recent_runs(1)
+    if runs:
+        for notice in runs[0].summary.get("skipped_reasons", []):
+            situation = notice.get("situation") or notice.get("kind", "skipped")
+            grouped.setdefault(str(situation), []).append(
+                {"identity": notice["identity"], "kind": notice["kind"], "reason": notice["reason"]}
+            )
+    linked = {row["identity"] for rows in grouped.values() for row in rows}
+    for key, (streak, reason) in sorted(failures.items()):
+        if key not in linked:
+            grouped.setdefault("failing", []).append(
+                {"identity": key, "failures": streak, "last_error": reason}
+            )
+    return grouped
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Validate the config, resolve roles and groups to ids, check credentials and scopes."""
+    from spokesync.config_check import check
+
+    cfg = load_config()
+    ok = asyncio.run(check(cfg, out))
+    raise typer.Exit(0 if ok else EXIT_CONFIG)
+
+
+@app.command()
+def audit(
+    user: Annotated[str | None, typer.Option("--user", help="Auth0 user id or identity key.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="ISO time, e.g. 2026-11-01T00:00:00Z.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit log: every applied action with before and after."""
+    cfg = load_config()
+    store = open_store(cfg.state.url)
+    try:
+        rows = store.audit(since=since)
+    finally:
+        store.close()
+    if user:
+        rows = [r for r in rows if r.identity == user or r.identity.split(":", 1)[-1] == user]
+    data = report.audit_json(rows)
+    if as_json:
+        out.print(report.to_json(data), markup=False, highlight=False)
+        return
+    for row in data:
+        out.print(
+            redact(
+                f"{row['started_at']} {row['run_id']} {row['identity']} {row['action']} "
+                f"{row['status']} okta={row['okta_id']} before={row['before']} after={row['after']}"
+                + (f" error={row['error']}" if row["error"] else "")
+            ),
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command()
+def serve(
+    schedule: Annotated[
+        str, typer.Option(help="Cron expression for runs (default: daily at 03:00 UTC).")
+    ] = "0 3 * * *",
+    once_now: Annotated[bool, typer.Option("--now", help="Also run once at start.")] = False,
+) -> None:
+    """Run sync on a schedule until stopped, one run at a time."""
+    from spokesync.service import serve_forever
+
+    cfg = load_config()
+    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, console=out))
+
+
+@app.command()
+def emulate(
+    seed: Annotated[Path, typer.Option("--seed", help="Seed file (JSON, see the README).")],
+    host: str = "127.0.0.1",
+    auth0_port: int = 8801,
+    okta_port: int = 8802,
+    latency_ms: float = 0.0,
+    okta_rate_limit: Annotated[
+        int | None, typer.Option(help="Per-minute limit of every Okta bucket.")
+    ] = None,
+    auth0_rate_limit: Annotated[
+        float | None, typer.Option(help="Auth0 Management API requests per second.")
+    ] = None,
+    fault_rate: float = 0.0,
+    fault_seed: int = 0,
+) -> None:
+    """Serve the Auth0 and Okta emulators on loopback until interrupted."""
+    from spokesync.emulators.runtime import SeedError, load_seed, start
+
+    if not config_module.is_loopback_host(host):
+        raise fail(f"--host {host} is not a loopback address; the emulators serve only on loopback")
+    try:
+        emulators = start(
+            load_seed(seed),
+            host=host,
+            auth0_port=auth0_port,
+            okta_port=okta_port,
+            latency_ms=latency_ms,
+            okta_rate_limit=okta_rate_limit,
+            auth0_rate_limit=auth0_rate_limit,
+            fault_rate=fault_rate,
+            fault_seed=fault_seed,
+        )
+    except (SeedError, RuntimeError) as exc:
+        raise fail(str(exc)) from None
+    out.print(f"Auth0 emulator: {emulators.auth0.url}")
+    out.print(f"Okta emulator:  {emulators.okta.url}")
+    out.print("Press Ctrl+C to stop.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulators.stop()
+
+
+@app.command()
+def demo(
+    users: Annotated[int, typer.Option(help="Partner tenant size.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 7,
+) -> None:
+    """The main job on a generated partner tenant, against the built-in emulators."""
+    from spokesync.demo import run_demo
+
+    raise typer.Exit(run_demo(out, users=users, seed=seed))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,94 @@
+"""Assemble the Auth0 emulator: routes, rate limits, control plane and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from spokesync.emulators.auth0 import jobs_api, oauth, roles_api, users_api
+from spokesync.emulators.auth0.clock import Clock
+from spokesync.emulators.auth0.endpoint import Context
+from spokesync.emulators.auth0.errors import ApiError
+from spokesync.emulators.auth0.exports import ExportJobs
+from spokesync.emulators.auth0.ratelimit import TokenBucket
+from spokesync.emulators.auth0.seed import load_seed
+from spokesync.emulators.auth0.state import Tenant
+from spokesync.emulators.auth0.throttle import ThrottleMiddleware, management_429
+from spokesync.emulators.auth0.tokens import TokenService
+from spokesync.emulators.control import Control, ControlMiddleware, control_routes
+
+#: the Authentication API's own limit (Enterprise: 100 requests per second)
+AUTHENTICATION_RATE_PER_SECOND = 100.0
+AUTHENTICATION_BURST = 100
+
+
+def _fault_body(bucket: TokenBucket) -> Any:
+    def fault_body(status: int) -> Response:
+        if status == 429:
+            decision = bucket.peek()
+            return management_429(type(decision)(False, decision.limit, 0, decision.reset))
+        message = "The service is temporarily unavailable. Please try again later."
+        return ApiError(status, message, headers=bucket.peek().headers()).response()
+
+    return fault_body
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = exc.detail if isinstance(exc, HTTPException) else "Internal error"
+    return ApiError(status, str(message)).response()
+
+
+def create_app(
+    seed: Mapping[str, Any],
+    *,
+    control: Control | None = None,
+    rate_per_second: float = 16.0,
+    burst: int = 50,
+    token_lifetime_seconds: int = 86400,
+    tenant: str = "emulated",
+) -> Starlette:
+    """An ASGI app emulating one Auth0 tenant's Management API and ``/oauth/token``.
+
+    ``seed`` is the ``"auth0"`` object of the seed file; a bad entry raises ValueError.
+    ``app.state.auth0`` holds the context; its ``clock`` can be advanced by tests.
+    """
+    clock = Clock()
+    state = Tenant(tenant, clock)
+    clients = load_seed(seed, state)
+    management_bucket = TokenBucket(rate_per_second, burst, clock)
+    context = Context(
+        tenant=state,
+        tokens=TokenService(clients, clock, token_lifetime_seconds),
+        exports=ExportJobs(state),
+        clock=clock,
+        management_bucket=management_bucket,
+        authentication_bucket=TokenBucket(
+            AUTHENTICATION_RATE_PER_SECOND, AUTHENTICATION_BURST, clock
+        ),
+    )
+    control = control or Control()
+    api_routes: list[BaseRoute] = [
+        *oauth.ROUTES,
+        *roles_api.ROUTES,
+        *users_api.ROUTES,
+        *jobs_api.ROUTES,
+    ]
+    app = Starlette(
+        routes=[*api_routes, *control_routes(control)],
+        middleware=[
+            Middleware(ControlMiddleware, control, api_routes, _fault_body(management_bucket)),
+            Middleware(ThrottleMiddleware, management_bucket, context.authentication_bucket),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _http_error},
+    )
+    app.state.auth0 = context
+    app.state.control = control
+    return app

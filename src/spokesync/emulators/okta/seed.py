@@ -1,0 +1,183 @@
+"""Build an :class:`Org` from the ``"okta"`` object of the emulator seed file (DESIGN.md)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from spokesync.emulators.okta.formats import IDP_PREFIX, login_key, new_id
+from spokesync.emulators.okta.state import (
+    GROUP_TYPES,
+    USER_STATUSES,
+    Clock,
+    GroupRecord,
+    IdpRecord,
+    OAuthClient,
+    Org,
+    UserRecord,
+)
+
+_SEED_KEYS = frozenset({"api_tokens", "groups", "users", "idps", "oauth_clients"})
+
+
+def load_seed(seed: Mapping[str, Any], clock: Clock, rng: random.Random | None = None) -> Org:
+    """A new org holding the seed's tokens, groups, users, IdPs and OAuth clients.
+
+    Raises ValueError naming the first bad entry (never quoting a secret).
+    """
+    if not isinstance(seed, Mapping):
+        raise ValueError("okta seed must be an object")
+    unknown = set(seed) - _SEED_KEYS
+    if unknown:
+        raise ValueError(f"okta seed: unknown keys {sorted(unknown)}")
+    org = Org(clock, rng)
+    org.api_tokens = frozenset(_api_tokens(seed.get("api_tokens", [])))
+    _load_groups(org, _entries(seed, "groups"))
+    _load_users(org, _entries(seed, "users"))
+    _load_idps(org, _entries(seed, "idps"))
+    _load_oauth_clients(org, _entries(seed, "oauth_clients"))
+    return org
+
+
+def _entries(seed: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    entries = seed.get(key, [])
+    if not isinstance(entries, list):
+        raise ValueError(f"okta.{key} must be a list")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"okta.{key}[{index}] must be an object")
+    return entries
+
+
+def _api_tokens(tokens: Any) -> list[str]:
+    if not isinstance(tokens, list):
+        raise ValueError("okta.api_tokens must be a list of strings")
+    for index, token in enumerate(tokens):
+        if not isinstance(token, str) or not token:
+            raise ValueError(f"okta.api_tokens[{index}] must be a non-empty string")
+    return tokens
+
+
+def _load_groups(org: Org, entries: list[Mapping[str, Any]]) -> None:
+    now = org.clock()
+    for index, entry in enumerate(entries):
+        where = f"okta.groups[{index}]"
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{where}: name must be a non-empty string")
+        if name.casefold() in org.group_names:
+            raise ValueError(f"{where}: duplicate group name {name!r}")
+        group_id = entry.get("id") or org.new_group_id()
+        if not isinstance(group_id, str) or group_id in org.groups:
+            raise ValueError(f"{where}: id must be a unique string")
+        group_type = entry.get("type", "OKTA_GROUP")
+        if group_type not in GROUP_TYPES - {"BUILT_IN"}:
+            raise ValueError(f"{where}: type must be OKTA_GROUP or APP_GROUP")
+        description = entry.get("description")
+        if description is not None and not isinstance(description, str):
+            raise ValueError(f"{where}: description must be a string")
+        org.add_group(GroupRecord(group_id, name, description, group_type, now, now, now))
+
+
+def _load_users(org: Org, entries: list[Mapping[str, Any]]) -> None:
+    now = org.clock()
+    # Bulk load: fill the indexes directly and sort once, instead of one insort per user.
+    memberships: dict[str, list[str]] = {group_id: [] for group_id in org.groups}
+    for index, entry in enumerate(entries):
+        where = f"okta.users[{index}]"
+        profile = entry.get("profile")
+        if not isinstance(profile, Mapping):
+            raise ValueError(f"{where}: profile must be an object")
+        login = profile.get("login")
+        if not isinstance(login, str) or not login:
+            raise ValueError(f"{where}: profile.login must be a non-empty string")
+        key = login_key(login)
+        if key in org.logins:
+            raise ValueError(f"{where}: duplicate login {login!r}")
+        user_id = entry.get("id") or org.new_user_id()
+        if not isinstance(user_id, str) or user_id in org.users:
+            raise ValueError(f"{where}: id must be a unique string")
+        status = entry.get("status", "ACTIVE")
+        if status not in USER_STATUSES:
+            raise ValueError(f"{where}: unknown status {status!r}")
+        active_once = status not in ("STAGED", "PROVISIONED")
+        user = UserRecord(
+            id=user_id,
+            status=status,
+            created=now,
+            activated=now if active_once else None,
+            status_changed=now,
+            last_updated=now,
+            password_changed=now,
+            profile={"mobilePhone": None, "secondEmail": None, **profile},
+            has_password=active_once,
+        )
+        org.users[user_id] = user
+        org.logins[key] = user_id
+        refs = entry.get("groups", [])
+        if not isinstance(refs, list):
+            raise ValueError(f"{where}: groups must be a list of group ids or names")
+        groups: set[str] = set()
+        for ref in refs:
+            group_id = _group_ref(org, ref)
+            if group_id is None:
+                raise ValueError(f"{where}: unknown group {ref!r}")
+            if group_id == org.everyone_id:
+                continue
+            if group_id not in groups:
+                groups.add(group_id)
+                memberships[group_id].append(user_id)
+        org.user_groups[user_id] = groups
+    org.user_ids[:] = sorted(org.users)  # in place: the Everyone group aliases this list
+    for group_id, member_ids in memberships.items():
+        if member_ids:
+            org.members[group_id].extend(member_ids)
+            org.members[group_id].sort()
+
+
+def _group_ref(org: Org, ref: Any) -> str | None:
+    if not isinstance(ref, str):
+        return None
+    if ref in org.groups:
+        return ref
+    return org.group_names.get(ref.casefold())
+
+
+def _load_idps(org: Org, entries: list[Mapping[str, Any]]) -> None:
+    now = org.clock()
+    for index, entry in enumerate(entries):
+        where = f"okta.idps[{index}]"
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{where}: name must be a non-empty string")
+        idp_id = entry.get("id") or new_id(org.rng, IDP_PREFIX)
+        if not isinstance(idp_id, str) or idp_id in org.idps:
+            raise ValueError(f"{where}: id must be a unique string")
+        idp_type = entry.get("type", "OIDC")
+        if not isinstance(idp_type, str):
+            raise ValueError(f"{where}: type must be a string")
+        org.idps[idp_id] = IdpRecord(idp_id, name, idp_type, now)
+        org.idp_links[idp_id] = {}
+        org.idp_external_ids[idp_id] = {}
+
+
+def _load_oauth_clients(org: Org, entries: list[Mapping[str, Any]]) -> None:
+    for index, entry in enumerate(entries):
+        where = f"okta.oauth_clients[{index}]"
+        client_id = entry.get("client_id")
+        if not isinstance(client_id, str) or not client_id or client_id in org.oauth_clients:
+            raise ValueError(f"{where}: client_id must be a unique non-empty string")
+        keys: list[Any] = []
+        pem = entry.get("public_key_pem")
+        if isinstance(pem, str) and pem.strip():
+            keys.append(pem)
+        jwks = entry.get("jwks")
+        if isinstance(jwks, Mapping) and isinstance(jwks.get("keys"), list):
+            keys.extend(jwks["keys"])
+        if not keys:
+            raise ValueError(f"{where}: needs public_key_pem or jwks with keys")
+        scopes = entry.get("scopes", [])
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise ValueError(f"{where}: scopes must be a list of strings")
+        org.oauth_clients[client_id] = OAuthClient(client_id, keys, frozenset(scopes))

@@ -1,0 +1,383 @@
+"""``/api/v1/users``: create, read, update, replace, delete, list and search users."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from spokesync.emulators.okta.endpoint import (
+    base_url,
+    endpoint,
+    json_object,
+    no_content,
+    query_bool,
+)
+from spokesync.emulators.okta.errors import (
+    OktaError,
+    forbidden,
+    invalid_search,
+    malformed_body,
+    not_found,
+    wrong_status,
+)
+from spokesync.emulators.okta.formats import login_key
+from spokesync.emulators.okta.paging import link_headers, page_of, parse_limit
+from spokesync.emulators.okta.profile import duplicate_login, validate_profile
+from spokesync.emulators.okta.query import Comparison as QueryComparison
+from spokesync.emulators.okta.query import Kind, QueryError, compile_predicate, parse
+from spokesync.emulators.okta.render import group_json, idp_json, user_json
+from spokesync.emulators.okta.state import DEFAULT_USER_TYPE, Org, UserRecord
+
+MAX_GROUP_IDS = 20
+_CREATE_KEYS = ("profile", "credentials", "groupIds", "type", "realmId")
+_UPDATE_KEYS = ("profile", "credentials", "type", "realmId")
+_FEDERATED = ("FEDERATION", "SOCIAL")
+
+
+def find_user(org: Org, id_or_login: str) -> UserRecord:
+    """A user by id or by login (URL-decoded); 404 E0000007 ``(User)`` otherwise."""
+    user = org.users.get(id_or_login) or org.user_by_login(id_or_login)
+    if user is None:
+        raise not_found(id_or_login, "User")
+    return user
+
+
+def _user_response(user: UserRecord, base: str) -> JSONResponse:
+    return JSONResponse(user_json(user, base))
+
+
+def _profile_of(body: Mapping[str, Any]) -> dict[str, Any]:
+    profile = body.get("profile", {})
+    if not isinstance(profile, dict):
+        raise malformed_body()
+    return profile
+
+
+def _apply_credentials(user: UserRecord, credentials: Any, now: float) -> None:
+    """Record what the credentials say without keeping any secret value."""
+    if credentials is None:
+        return
+    if not isinstance(credentials, dict):
+        raise malformed_body()
+    password = credentials.get("password")
+    if password is not None:
+        if not isinstance(password, dict):
+            raise malformed_body()
+        if any(password.get(key) for key in ("value", "hash", "hook")):
+            user.has_password = True
+            user.password_changed = now
+    provider = credentials.get("provider")
+    if provider is not None:
+        if not isinstance(provider, dict):
+            raise malformed_body()
+        user.provider_type = str(provider.get("type") or "OKTA")
+        user.provider_name = str(provider.get("name") or user.provider_type)
+    if credentials.get("recovery_question") is not None:
+        user.has_recovery_question = True
+
+
+def _group_ids(org: Org, body: Mapping[str, Any]) -> list[str]:
+    raw = body.get("groupIds") or []
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise malformed_body()
+    if len(raw) > MAX_GROUP_IDS:
+        raise OktaError(
+            400,
+            "E0000093",
+            "Target count limit exceeded",
+            ["The number of group targets is too large"],
+        )
+    chosen: list[str] = []
+    for group_id in dict.fromkeys(raw):
+        group = org.groups.get(group_id)
+        if group is None:
+            raise not_found(group_id, "UserGroup")
+        if group.id == org.everyone_id:
+            continue  # every user is in Everyone already
+        if group.type != "OKTA_GROUP":
+            raise forbidden()
+        chosen.append(group_id)
+    return chosen
+
+
+@endpoint("okta.users.manage")
+async def create_user(request: Request, org: Org) -> Response:
+    """``POST /api/v1/users``: 200 and the new user, already in its ``groupIds``."""
+    activate = query_bool(request, "activate", True)
+    federated = query_bool(request, "provider", False)
+    body = await json_object(request, _CREATE_KEYS)
+    profile = _profile_of(body)
+    group_ids = _group_ids(org, body)
+    validate_profile(profile)
+    if org.login_owner(str(profile["login"])) is not None:
+        raise duplicate_login()
+    now = org.clock()
+    user = UserRecord(
+        id=org.new_user_id(),
+        status="STAGED",
+        created=now,
+        activated=None,
+        status_changed=now,
+        last_updated=now,
+        password_changed=None,
+        profile={
+            "mobilePhone": None,
+            "secondEmail": None,
+            **{key: value for key, value in profile.items() if value is not None},
+        },
+    )
+    _apply_credentials(user, body.get("credentials"), now)
+    if federated and user.provider_type not in _FEDERATED:
+        user.provider_type = user.provider_name = "FEDERATION"
+    if activate:
+        # Status after create, per the spec's "User creation scenarios" table.
+        user.status = "ACTIVE" if user.can_sign_in_at_once else "PROVISIONED"
+        if user.status == "ACTIVE":
+            user.activated = now
+    org.add_user(user, group_ids)
+    return _user_response(user, base_url(request))
+
+
+@endpoint("okta.users.read")
+async def get_user(request: Request, org: Org) -> Response:
+    """``GET /api/v1/users/{id}`` with an ``ETag``."""
+    user = find_user(org, request.path_params["id"])
+    response = _user_response(user, base_url(request))
+    digest = hashlib.sha256(f"{user.id}:{user.last_updated}".encode()).hexdigest()[:20]
+    response.headers["etag"] = f'"{digest}"'
+    return response
+
+
+async def _change_user(request: Request, org: Org, *, replace: bool) -> Response:
+    user = find_user(org, request.path_params["id"])
+    body = await json_object(request, _UPDATE_KEYS)
+    if user.status == "DEPROVISIONED":
+        # Okta allows this only with the org setting "Edit Deactivated User Profile Updates",
+        # which is off by default.
+        raise wrong_status()
+    given = _profile_of(body)
+    if replace:
+        profile = {"mobilePhone": None, "secondEmail": None}
+        profile.update({key: value for key, value in given.items() if value is not None})
+    else:
+        profile = dict(user.profile)
+        for key, value in given.items():
+            if value is None:
+                profile.pop(key, None)
+            else:
+                profile[key] = value
+        profile.setdefault("mobilePhone", None)
+        profile.setdefault("secondEmail", None)
+    validate_profile(profile)
+    new_login = str(profile["login"])
+    owner = org.login_owner(new_login)
+    if owner is not None and owner != user.id:
+        raise duplicate_login()
+    now = org.clock()
+    _apply_credentials(user, body.get("credentials"), now)
+    if login_key(new_login) != login_key(str(user.profile["login"])):
+        org.change_login(user, new_login)
+    user.profile = profile
+    user.last_updated = now
+    return _user_response(user, base_url(request))
+
+
+@endpoint("okta.users.manage")
+async def update_user(request: Request, org: Org) -> Response:
+    """``POST /api/v1/users/{id}``: partial update; a null value deletes the property."""
+    return await _change_user(request, org, replace=False)
+
+
+@endpoint("okta.users.manage")
+async def replace_user(request: Request, org: Org) -> Response:
+    """``PUT /api/v1/users/{id}``: profile properties left out are deleted."""
+    return await _change_user(request, org, replace=True)
+
+
+@endpoint("okta.users.manage")
+async def delete_user(request: Request, org: Org) -> Response:
+    """``DELETE /api/v1/users/{id}``: deactivates first; deletes a DEPROVISIONED user."""
+    user = find_user(org, request.path_params["id"])
+    if user.status == "DEPROVISIONED":
+        org.delete_user(user.id)
+    else:
+        deactivate(user, org.clock())
+    return no_content()
+
+
+def deactivate(user: UserRecord, now: float) -> None:
+    """Move a user to DEPROVISIONED at once; its group memberships stay."""
+    user.status = "DEPROVISIONED"
+    user.status_changed = now
+    user.last_updated = now
+
+
+# listing -----------------------------------------------------------------------------
+
+_USER_DATES = frozenset({"created", "activated", "statusChanged", "lastUpdated"})
+_CONTAINS_OK = frozenset(
+    {"profile.firstName", "profile.lastName", "profile.email", "profile.login"}
+)
+_FILTER_TEXT = frozenset(
+    {"status", "id", "profile.login", "profile.email", "profile.firstName", "profile.lastName"}
+)
+
+
+def filter_rules(attribute: str) -> tuple[Kind, frozenset[str]] | None:
+    """``filter``: eq on a few attributes, ordering operators on lastUpdated (reference §3)."""
+    if attribute == "lastUpdated":
+        return "date", frozenset({"eq", "gt", "ge", "lt", "le"})
+    if attribute in _FILTER_TEXT:
+        return "text", frozenset({"eq"})
+    return None
+
+
+def search_rules(attribute: str) -> tuple[Kind, frozenset[str]] | None:
+    """``search``: eq/sw on any profile attribute and a few others, co on four names."""
+    if attribute in _USER_DATES:
+        return "date", frozenset({"eq", "gt", "ge", "lt", "le"})
+    if attribute in ("id", "status", "type.id") or attribute.startswith("profile."):
+        operators = {"eq", "sw"} | ({"co"} if attribute in _CONTAINS_OK else set())
+        return "text", frozenset(operators)
+    return None
+
+
+def _getter(user: UserRecord) -> Callable[[str], Any]:
+    def get(attribute: str) -> Any:
+        if attribute.startswith("profile."):
+            return user.profile.get(attribute[len("profile.") :])
+        if attribute == "id":
+            return user.id
+        if attribute == "status":
+            return user.status
+        if attribute == "type.id":
+            return DEFAULT_USER_TYPE
+        if attribute == "created":
+            return user.created
+        if attribute == "activated":
+            return user.activated
+        if attribute == "statusChanged":
+            return user.status_changed
+        return user.last_updated
+
+    return get
+
+
+def _compile(text: str, rules: Any, case_sensitive: bool) -> Callable[[UserRecord], bool]:
+    try:
+        predicate = compile_predicate(text, rules, case_sensitive=case_sensitive)
+    except QueryError:
+        raise invalid_search() from None
+    return lambda user: predicate(_getter(user))
+
+
+def _login_candidates(org: Org, text: str) -> list[str] | None:
+    """For ``profile.login eq "..."`` the login index answers without a scan."""
+    try:
+        expr = parse(text)
+    except QueryError:
+        return None
+    if (
+        isinstance(expr, QueryComparison)
+        and expr.attribute == "profile.login"
+        and expr.operator == "eq"
+        and expr.value is not None
+    ):
+        owner = org.login_owner(expr.value)
+        return [owner] if owner is not None else []
+    return None
+
+
+def _quick_match(org: Org, user_id: str, query: str) -> bool:
+    profile = org.users[user_id].profile
+    for name in ("firstName", "lastName", "email"):
+        value = profile.get(name)
+        if isinstance(value, str) and value.casefold().startswith(query):
+            return True
+    return False
+
+
+@endpoint("okta.users.read")
+async def list_users(request: Request, org: Org) -> Response:
+    """``GET /api/v1/users`` with ``filter``, ``search``, ``q``, ``limit`` and ``after``."""
+    params = request.query_params
+    base = base_url(request)
+    quick = params.get("q")
+    if quick is not None and "filter" not in params and "search" not in params:
+        # q: startsWith on first name, last name or email; no pagination, omits DEPROVISIONED
+        limit = parse_limit(params.get("limit"), 10, 200)
+        folded = quick.casefold()
+        page = page_of(
+            org.user_ids,
+            None,
+            limit,
+            lambda uid: org.users[uid].status != "DEPROVISIONED" and _quick_match(org, uid, folded),
+        )
+        return JSONResponse(
+            [user_json(org.users[uid], base, in_collection=True) for uid in page.ids]
+        )
+    limit = parse_limit(params.get("limit"), 200, 200)
+    after = params.get("after")
+    checks: list[Callable[[UserRecord], bool]] = []
+    candidates: list[str] | None = None
+    if "filter" in params:
+        checks.append(_compile(params["filter"], filter_rules, case_sensitive=True))
+        candidates = _login_candidates(org, params["filter"])
+    if "search" in params:
+        checks.append(_compile(params["search"], search_rules, case_sensitive=False))
+    if not checks:
+        checks.append(lambda user: user.status != "DEPROVISIONED")
+    users = org.users
+    page = page_of(
+        candidates if candidates is not None else org.user_ids,
+        after,
+        limit,
+        lambda uid: all(check(users[uid]) for check in checks),
+    )
+    response = JSONResponse([user_json(users[uid], base, in_collection=True) for uid in page.ids])
+    extra = [(key, value) for key, value in params.multi_items() if key not in ("limit", "after")]
+    for link in link_headers(
+        base, "/api/v1/users", limit, extra, after=after, next_cursor=page.next_cursor
+    ):
+        response.headers.append("link", link)
+    return response
+
+
+@endpoint("okta.users.read")
+async def list_user_groups(request: Request, org: Org) -> Response:
+    """``GET /api/v1/users/{id}/groups``: the user's groups, Everyone included."""
+    user = find_user(org, request.path_params["id"])
+    base = base_url(request)
+    limit = parse_limit(request.query_params.get("limit"), 200, 200)
+    after = request.query_params.get("after")
+    page = page_of(org.groups_of(user.id), after, limit)
+    response = JSONResponse([group_json(org.groups[gid], base) for gid in page.ids])
+    path = f"/api/v1/users/{user.id}/groups"
+    for link in link_headers(base, path, limit, [], after=after, next_cursor=page.next_cursor):
+        response.headers.append("link", link)
+    return response
+
+
+@endpoint("okta.users.read")
+async def list_user_idps(request: Request, org: Org) -> Response:
+    """``GET /api/v1/users/{id}/idps``: the IdPs the user is linked to; no Link header."""
+    user = find_user(org, request.path_params["id"])
+    base = base_url(request)
+    return JSONResponse([idp_json(idp, base) for idp in org.idps_of(user.id)])
+
+
+ROUTES = [
+    Route("/api/v1/users", create_user, methods=["POST"]),
+    Route("/api/v1/users", list_users, methods=["GET"]),
+    Route("/api/v1/users/{id}", get_user, methods=["GET"]),
+    Route("/api/v1/users/{id}", update_user, methods=["POST"]),
+    Route("/api/v1/users/{id}", replace_user, methods=["PUT"]),
+    Route("/api/v1/users/{id}", delete_user, methods=["DELETE"]),
+    Route("/api/v1/users/{id}/groups", list_user_groups, methods=["GET"]),
+    Route("/api/v1/users/{id}/idps", list_user_idps, methods=["GET"]),
+]

@@ -1,0 +1,239 @@
+"""A run: observe -> plan -> guard -> apply -> record.
+
+``plan`` is the same code path with ``apply=False``: it observes, plans and guards, then
+stops. ``sync`` takes the run lock first, so two syncs never apply at once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from spokesync import guard, planner
+from spokesync.apply import Applier, Outcome
+from spokesync.clients import TransportFor, open_clients
+from spokesync.config import Config
+from spokesync.domain import ActionKind, Notice, Plan
+from spokesync.http import ApiError
+from spokesync.observe import Observer, Progress, ResolveError, resolve_bindings
+from spokesync.store.base import LockHeld, Store
+
+log = structlog.get_logger("spokesync.engine")
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_CONFIG = 2
+EXIT_REFUSED = 3
+EXIT_LOCKED = 4
+
+#: summary keys, in the order a person reads them
+_COUNTED = {
+    ActionKind.CREATE_USER: "created",
+    ActionKind.LINK: "linked",
+    ActionKind.UPDATE_PROFILE: "updated",
+    ActionKind.ADD_TO_GROUP: "added_to_group",
+    ActionKind.REMOVE_FROM_GROUP: "removed_from_group",
+    ActionKind.SUSPEND: "suspended",
+    ActionKind.UNSUSPEND: "unsuspended",
+    ActionKind.DEACTIVATE: "deactivated",
+    ActionKind.REACTIVATE: "reactivated",
+    ActionKind.DELETE: "deleted",
+    ActionKind.UNLINK: "unlinked",
+    ActionKind.LINK_IDP: "idp_linked",
+    ActionKind.WRITE_BACK: "written_back",
+}
+
+
+@dataclass
+class RunResult:
+    """What a run did (or, for ``plan``, would do), ready to render as text or JSON."""
+
+    run_id: str
+    mode: str
+    exit_code: int
+    plan: Plan = field(default_factory=Plan)
+    outcomes: list[Outcome] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def new_run_id(now: datetime) -> str:
+    """Sortable and unique: ``20261127T041500Z-3f9a1c``."""
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+class Engine:
+    """Runs plan and sync against the configured source tenants and Okta org."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        transport_for: TransportFor | None = None,
+        clock: Callable[[], datetime] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.transport_for = transport_for
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.progress = progress
+
+    async def run(
+        self, *, apply: bool, force: bool = False, only_user: str | None = None
+    ) -> RunResult:
+        """One run. Never raises for API or per-identity failures: they land in the result."""
+        started = self.clock()
+        mode = "sync" if apply else "plan"
+        run_id = new_run_id(started)
+        owner = f"{socket.gethostname()}:{os.getpid()}:{run_id}"
+        if apply:
+            try:
+                self.store.acquire_lock(owner)
+            except LockHeld as exc:
+                return RunResult(run_id, mode, EXIT_LOCKED, error=str(exc))
+        t0 = time.perf_counter()
+        self.store.start_run(run_id, mode, _iso(started))
+        result = RunResult(run_id, mode, EXIT_OK)
+        calls: dict[str, int] = {}
+        try:
+            async with open_clients(self.config, self.transport_for) as clients:
+                try:
+                    await self._run(clients, result, apply=apply, force=force, only_user=only_user)
+                finally:
+                    calls = clients.call_counts()
+        except ResolveError as exc:
+            result.exit_code, result.error = EXIT_CONFIG, str(exc)
+        except ApiError as exc:
+            result.exit_code, result.error = EXIT_PARTIAL, f"the run stopped: {exc}"
+        finally:
+            result.summary = summarize(result, calls, time.perf_counter() - t0)
+            self.store.finish_run(
+                run_id, result.summary["outcome"], _iso(self.clock()), result.summary
+            )
+            if apply:
+                self.store.release_lock(owner)
+        log.info("run finished", run_id=run_id, mode=mode, outcome=result.summary["outcome"])
+        return result
+
+    async def _run(
+        self,
+        clients: Any,
+        result: RunResult,
+        *,
+        apply: bool,
+        force: bool,
+        only_user: str | None,
+    ) -> None:
+        bindings = await resolve_bindings(self.config, clients)
+        observer = Observer(
+            self.config,
+            clients,
+            self.store,
+            now=self.clock(),
+            progress=self.progress,
+            only_user=only_user,
+        )
+        obs = await observer.observe(bindings)
+        plan = planner.plan(obs.input)
+        unreadable = tuple(Notice(k, None, why, "failed") for k, why in sorted(obs.unreadable.items()))
+        plan = Plan(plan.actions, plan.notices + unreadable)
+        result.plan = plan
+        refusal = guard.check(
+            plan, obs.input.links, bindings, obs.input.source, self.config.policy.max_deprovision
+        )
+        if refusal is not None and not force:
+            result.exit_code, result.error = EXIT_REFUSED, refusal.message()
+            return
+        if not apply:
+            result.exit_code = EXIT_PARTIAL if unreadable else EXIT_OK
+            return
+        applier = Applier(
+            clients,
+            self.store,
+            obs.input.links,
+            self.config.policy,
+            run_id=result.run_id,
+            clock=self.clock,
+            concurrency=self.config.okta.max_concurrency,
+            progress=self.progress,
+            pending=obs.input.pending,
+        )
+        result.outcomes = await applier.apply(plan)
+        for entry in obs.input.pending:
+            repaired = entry.identity in applier.links
+            self.store.resolve_pending(
+                entry.id, "repaired" if repaired else "interrupted", _iso(self.clock())
+            )
+        self.store.save_profiles(obs.fresh_profiles)
+        self.store.delete_profiles(obs.dropped_profiles)
+        failed = any(o.status == "failed" for o in result.outcomes) or bool(unreadable)
+        if not failed:
+            for name, value in obs.cursors.items():
+                self.store.set_cursor(name, value)
+        result.exit_code = EXIT_PARTIAL if failed else EXIT_OK
+
+
+def summarize(result: RunResult, calls: dict[str, int], seconds: float) -> dict[str, Any]:
+    """Counts of what was done (or planned), skipped and failed, with reasons and API calls."""
+    applied = result.mode == "sync"
+    counts = {name: 0 for name in _COUNTED.values()}
+    failures: list[dict[str, str]] = []
+    if applied:
+        for outcome in result.outcomes:
+            if outcome.status == "succeeded":
+                counts[_COUNTED[outcome.action.kind]] += 1
+            elif outcome.status == "failed":
+                failures.append(
+                    {
+                        "identity": outcome.action.identity,
+                        "action": outcome.action.kind.value,
+                        "reason": outcome.error or "",
+                    }
+                )
+    else:
+        for action in result.plan.actions:
+            counts[_COUNTED[action.kind]] += 1
+    skipped = [n.describe() for n in result.plan.notices if n.kind != "failed"]
+    failures.extend(
+        {"identity": n.identity, "action": "observe", "reason": n.reason}
+        for n in result.plan.notices
+        if n.kind == "failed"
+    )
+    if result.exit_code == EXIT_REFUSED:
+        verdict = "refused"
+    elif result.exit_code == EXIT_LOCKED:
+        verdict = "locked"
+    elif result.error:
+        verdict = "failed"
+    elif failures:
+        verdict = "partial"
+    else:
+        verdict = "succeeded"
+    return {
+        "run_id": result.run_id,
+        "mode": result.mode,
+        "outcome": verdict,
+        "planned_actions": len(result.plan.actions),
+        **counts,
+        "skipped": len(skipped),
+        "skipped_reasons": skipped,
+        "failed": len({f["identity"] for f in failures}),
+        "failures": failures,
+        "api_calls": calls,
+        "duration_seconds": round(seconds, 3),
+        "error": result.error,
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

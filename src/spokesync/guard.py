@@ -1,0 +1,78 @@
+"""The safety guard: refuse a plan that would take too much access away at once.
+
+A misconfigured role, a wrong binding or an outage upstream that returns an empty role must
+not empty the hub. The guard counts, per group, the managed members the plan would
+deprovision and refuses above ``max_deprovision`` (a share such as "10%" or a count).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from spokesync.domain import ActionKind, Binding, IdentityKey, Link, Plan, SourceView
+
+_LIFECYCLE_LOSS = frozenset({ActionKind.SUSPEND, ActionKind.DEACTIVATE, ActionKind.DELETE})
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why the guard refused, per group, in words an operator can act on."""
+
+    reasons: tuple[str, ...]
+
+    def message(self) -> str:
+        return "refused by the deprovisioning guard: " + "; ".join(self.reasons) + (
+            ". Check the role and the binding; rerun with --force if this is intended."
+        )
+
+
+def threshold(max_deprovision: str, managed: int) -> float:
+    """How many of ``managed`` members one run may deprovision."""
+    text = max_deprovision.strip()
+    if text.endswith("%"):
+        return managed * float(text[:-1]) / 100
+    return float(text)
+
+
+def check(
+    plan: Plan,
+    links: Mapping[IdentityKey, Link],
+    bindings: tuple[Binding, ...],
+    source: SourceView,
+    max_deprovision: str,
+) -> Refusal | None:
+    """None when the plan is within bounds, else the refusal."""
+    managed: dict[str, set[IdentityKey]] = defaultdict(set)
+    for key, link in links.items():
+        for group in link.managed_groups:
+            managed[group].add(key)
+    losing: dict[str, set[IdentityKey]] = defaultdict(set)
+    for action in plan.actions:
+        if action.kind is ActionKind.REMOVE_FROM_GROUP and action.group_id:
+            losing[action.group_id].add(action.identity)
+        elif action.kind in _LIFECYCLE_LOSS:
+            held = links.get(action.identity)
+            for group in held.managed_groups if held else ():
+                losing[group].add(action.identity)
+    reasons: list[str] = []
+    for binding in bindings:
+        members = source.members.get(binding.member_key, frozenset())
+        have = len(managed.get(binding.group_id, ()))
+        if not members and have:
+            reasons.append(
+                f"role {binding.role_name or binding.role_id} ({binding.source}) is empty but "
+                f"group {binding.group_name or binding.group_id} has {have} managed members"
+            )
+    for group, keys in sorted(losing.items()):
+        have = len(managed.get(group, ()))
+        limit = threshold(max_deprovision, have)
+        if len(keys) > limit:
+            name = next((b.group_name for b in bindings if b.group_id == group and b.group_name), group)
+            reasons.append(
+                f"would deprovision {len(keys)} of {have} managed members of group {name} "
+                f"(limit {max_deprovision})"
+            )
+    unique = tuple(dict.fromkeys(reasons))
+    return Refusal(unique) if unique else None

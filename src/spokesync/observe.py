@@ -1,0 +1,323 @@
+"""Observe: read the sources, the target and the store into the planner's input.
+
+This is the I/O half of planning. It spends API calls carefully: role members come in
+checkpoint pages; a profile is read only when it is not cached or Auth0 says it changed
+since the last run (users search on ``updated_at``); Okta users come from the bound groups'
+member pages, plus one batched login search for the identities that have no link yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from spokesync.clients import Clients
+from spokesync.config import Config
+from spokesync.domain import (
+    ActionKind,
+    Binding,
+    IdentityKey,
+    Link,
+    PendingAction,
+    SourceUser,
+    SourceView,
+    TargetUser,
+    TargetView,
+    identity_key,
+    login_key,
+)
+from spokesync.http import ApiError, NotFound
+from spokesync.mapping import Unmappable, map_user
+from spokesync.planner import PlanInput
+from spokesync.store.base import Store
+
+T = TypeVar("T")
+#: Auth0 user search is eventually consistent: look back this far behind the watermark.
+SEARCH_LAG = timedelta(minutes=5)
+FULL_REFRESH_INTERVAL = timedelta(days=7)
+
+Progress = Callable[[str, int], None]
+
+
+class ResolveError(Exception):
+    """A binding's role or group does not resolve; a config problem (exit 2)."""
+
+
+@dataclass
+class Observation:
+    """The planner's input, plus what the run must write back to the store if it succeeds."""
+
+    input: PlanInput
+    fresh_profiles: list[SourceUser] = field(default_factory=list)
+    dropped_profiles: list[IdentityKey] = field(default_factory=list)
+    cursors: dict[str, str] = field(default_factory=dict)
+    #: identities whose profile could not be read this run, with the reason
+    unreadable: dict[IdentityKey, str] = field(default_factory=dict)
+
+
+async def resolve_bindings(config: Config, clients: Clients) -> tuple[Binding, ...]:
+    """Resolve every binding's role and group names to ids (each looked up once)."""
+    roles: dict[tuple[str, str], tuple[str, str]] = {}
+    groups: dict[str, tuple[str, str]] = {}
+    out: list[Binding] = []
+    for i, spec in enumerate(config.bindings):
+        where = f"bindings[{i}]"
+        if (spec.source, spec.role) not in roles:
+            try:
+                role = await clients.auth0[spec.source].find_role(spec.role)
+            except NotFound:
+                raise ResolveError(
+                    f"{where}.role {spec.role!r} does not exist in source {spec.source!r}; "
+                    "check the role name or id in Auth0"
+                ) from None
+            roles[(spec.source, spec.role)] = (role.id, role.name)
+        if spec.group not in groups:
+            try:
+                group = await clients.okta.find_group(spec.group)
+            except NotFound:
+                raise ResolveError(
+                    f"{where}.group {spec.group!r} does not exist in Okta; check the group name or id"
+                ) from None
+            groups[spec.group] = (group.id, group.name)
+        role_id, role_name = roles[(spec.source, spec.role)]
+        group_id, group_name = groups[spec.group]
+        out.append(
+            Binding(spec.source, role_id, group_id, role_name, group_name, spec.on_leave)
+        )
+    return tuple(out)
+
+
+async def _bounded(limit: int, jobs: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(job: Callable[[], Awaitable[T]]) -> T:
+        async with semaphore:
+            return await job()
+
+    return await asyncio.gather(*(one(job) for job in jobs))
+
+
+class Observer:
+    """One observation of sources, target and store, for one run."""
+
+    def __init__(
+        self,
+        config: Config,
+        clients: Clients,
+        store: Store,
+        *,
+        now: datetime,
+        progress: Progress | None = None,
+        only_user: str | None = None,
+    ) -> None:
+        self.config = config
+        self.clients = clients
+        self.store = store
+        self.now = now
+        self.progress = progress or (lambda _phase, _n: None)
+        self.only_user = only_user
+        self.concurrency = config.okta.max_concurrency
+
+    async def observe(self, bindings: tuple[Binding, ...]) -> Observation:
+        links = self.store.load_links()
+        pending = tuple(self.store.pending_actions())
+        members = await self._role_members(bindings)
+        only = self._only()
+        wanted = self._wanted(members, links, only)
+        obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
+        profiles, deleted = await self._profiles(wanted, obs)
+        source = SourceView(members=members, profiles=profiles, deleted=frozenset(deleted))
+        target = await self._target(bindings, source, links, pending, only)
+        obs.input = PlanInput(
+            bindings=bindings,
+            source=source,
+            target=target,
+            links=links,
+            rules=self.config.mapping_rules(),
+            policy=self.config.policy,
+            idp_ids={n: s.okta_idp_id for n, s in self.config.sources.items() if s.okta_idp_id},
+            pending=pending,
+            only=only,
+        )
+        return obs
+
+    # -- sources ------------------------------------------------------------------------------
+
+    async def _role_members(
+        self, bindings: tuple[Binding, ...]
+    ) -> dict[tuple[str, str], frozenset[str]]:
+        members: dict[tuple[str, str], frozenset[str]] = {}
+        for binding in bindings:
+            if binding.member_key in members:
+                continue
+            ids: set[str] = set()
+            client = self.clients.auth0[binding.source]
+            async for page in client.role_members(binding.role_id):
+                ids.update(m.user_id for m in page)
+                self.progress("role members", len(page))
+            members[binding.member_key] = frozenset(ids)
+        return members
+
+    def _only(self) -> frozenset[IdentityKey] | None:
+        """``sync --user ID`` plans that Auth0 user in every source that may hold it."""
+        if self.only_user is None:
+            return None
+        return frozenset(identity_key(name, self.only_user) for name in self.config.sources)
+
+    @staticmethod
+    def _wanted(
+        members: Mapping[tuple[str, str], frozenset[str]],
+        links: Mapping[IdentityKey, Link],
+        only: frozenset[IdentityKey] | None,
+    ) -> set[IdentityKey]:
+        """Identities whose profile the plan needs: members, and linked ones that may be blocked."""
+        wanted = {identity_key(src, uid) for (src, _), ids in members.items() for uid in ids}
+        if only is not None:
+            wanted &= only
+        return wanted
+
+    async def _profiles(
+        self, wanted: set[IdentityKey], obs: Observation
+    ) -> tuple[dict[IdentityKey, SourceUser], set[IdentityKey]]:
+        cached = self.store.load_profiles()
+        profiles = {k: cached[k] for k in wanted if k in cached}
+        obs.dropped_profiles = [k for k in cached if k not in wanted] if self.only_user is None else []
+        refresh: set[IdentityKey] = {k for k in wanted if k not in profiles}
+        if self.only_user is not None:
+            refresh = set(wanted)
+        for name in self.config.sources:
+            mine = {k for k in wanted if k.startswith(f"{name}:")}
+            if not mine:
+                continue
+            changed = await self._changed_since_watermark(name, mine, obs)
+            if changed is None:  # a full refresh is due
+                refresh |= mine
+            else:
+                for user in changed:
+                    profiles[user.key] = user
+                    refresh.discard(user.key)
+                    obs.fresh_profiles.append(user)
+        deleted: set[IdentityKey] = set()
+        fetched = await _bounded(self.concurrency, [self._reader(k) for k in sorted(refresh)])
+        for key, result in zip(sorted(refresh), fetched, strict=True):
+            if isinstance(result, SourceUser):
+                profiles[key] = result
+                obs.fresh_profiles.append(result)
+            elif result is None:
+                deleted.add(key)
+                profiles.pop(key, None)
+            else:
+                obs.unreadable[key] = result
+                profiles.pop(key, None)
+        return profiles, deleted
+
+    def _reader(self, key: IdentityKey) -> Callable[[], Awaitable[SourceUser | None | str]]:
+        source, user_id = key.split(":", 1)
+
+        async def read() -> SourceUser | None | str:
+            try:
+                user = await self.clients.auth0[source].get_user(user_id)
+            except ApiError as exc:
+                return f"reading the Auth0 profile failed: {exc}"
+            self.progress("profiles", 1)
+            return user
+
+        return read
+
+    async def _changed_since_watermark(
+        self, source: str, mine: set[IdentityKey], obs: Observation
+    ) -> list[SourceUser] | None:
+        """Profiles changed since the last run, or None when a full refresh is due."""
+        now_iso = _iso(self.now)
+        full_key = f"auth0.{source}.full_refresh_at"
+        mark_key = f"auth0.{source}.updated_at"
+        last_full = self.store.get_cursor(full_key)
+        mark = self.store.get_cursor(mark_key)
+        obs.cursors[mark_key] = now_iso
+        if last_full is None or mark is None or _parse(last_full) + FULL_REFRESH_INTERVAL < self.now:
+            obs.cursors[full_key] = now_iso
+            return None
+        since = _iso(_parse(mark) - SEARCH_LAG)
+        changed: list[SourceUser] = []
+        async for page in self.clients.auth0[source].search_updated_since(since):
+            changed.extend(u for u in page if u.key in mine)
+        return changed
+
+    # -- target -------------------------------------------------------------------------------
+
+    async def _target(
+        self,
+        bindings: tuple[Binding, ...],
+        source: SourceView,
+        links: Mapping[IdentityKey, Link],
+        pending: tuple[PendingAction, ...],
+        only: frozenset[IdentityKey] | None,
+    ) -> TargetView:
+        users: dict[str, TargetUser] = {}
+        group_members: dict[str, frozenset[str]] = {}
+        for group_id in dict.fromkeys(b.group_id for b in bindings):
+            ids: set[str] = set()
+            async for page in self.clients.okta.group_members(group_id):
+                for user in page:
+                    users[user.id] = user
+                    ids.add(user.id)
+                self.progress("group members", len(page))
+            group_members[group_id] = frozenset(ids)
+        missing: set[str] = set()
+        relevant = links if only is None else {k: v for k, v in links.items() if k in only}
+        unseen = sorted({link.okta_id for link in relevant.values()} - users.keys())
+        fetched = await _bounded(
+            self.concurrency, [self._okta_reader(okta_id) for okta_id in unseen]
+        )
+        for okta_id, found in zip(unseen, fetched, strict=True):
+            if found is None:
+                missing.add(okta_id)
+            else:
+                users[okta_id] = found
+        for user in await self._login_candidates(source, links, pending, users, only):
+            users.setdefault(user.id, user)
+        return TargetView(users=users, group_members=group_members, missing=frozenset(missing))
+
+    def _okta_reader(self, okta_id: str) -> Callable[[], Awaitable[TargetUser | None]]:
+        async def read() -> TargetUser | None:
+            return await self.clients.okta.get_user(okta_id)
+
+        return read
+
+    async def _login_candidates(
+        self,
+        source: SourceView,
+        links: Mapping[IdentityKey, Link],
+        pending: tuple[PendingAction, ...],
+        known: Mapping[str, TargetUser],
+        only: frozenset[IdentityKey] | None,
+    ) -> list[TargetUser]:
+        """Okta users holding the logins that unlinked identities would get (one batched search)."""
+        seen = {login_key(u.login) for u in known.values()}
+        logins: dict[str, str] = {}
+        rules = self.config.mapping_rules()
+        for key, user in source.profiles.items():
+            if key in links or (only is not None and key not in only):
+                continue
+            mapped = map_user(user, rules)
+            if not isinstance(mapped, Unmappable):
+                login = str(mapped.profile["login"])
+                logins.setdefault(login_key(login), login)
+        for entry in pending:
+            if entry.action is ActionKind.CREATE_USER and entry.login:
+                logins.setdefault(login_key(entry.login), entry.login)
+        wanted = [login for lkey, login in sorted(logins.items()) if lkey not in seen]
+        if not wanted:
+            return []
+        return await self.clients.okta.find_users_by_login(wanted)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -1,0 +1,318 @@
+"""Okta Management API v1 client: groups, members, users, lifecycle, IdP links.
+
+Async, typed, over one ``httpx.AsyncClient``; pass ``transport=`` to talk to a mock or an ASGI
+app. Every request waits for its rate-limit bucket's budget (by default half of each bucket,
+Okta's per-token default) and one of ``max_concurrency`` slots. Failures are
+:mod:`spokesync.http.errors` exceptions; ``calls`` counts requests per endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from spokesync.domain import TargetUser
+from spokesync.http.budget import BudgetBook, RateBudget
+from spokesync.http.errors import AmbiguousName, NotFound, public_url
+from spokesync.http.factory import make_client
+from spokesync.http.retry import RetryPolicy
+from spokesync.http.session import ApiSession, Authorization, Call, StaticAuthorization, call
+from spokesync.okta.buckets import bucket_for
+from spokesync.okta.models import (
+    Group,
+    IdpLink,
+    ShapeError,
+    parse_group,
+    parse_idp_link,
+    parse_target_user,
+)
+from spokesync.okta.paginate import LinkPaginator
+
+SERVICE = "okta"
+GROUP_ID_PREFIX = "00g"
+#: Keep each search URL under this many characters (proxies and Okta reject long URLs).
+MAX_SEARCH_URL = 3500
+USERS_PAGE = 200
+
+Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+
+
+def search_literal(value: str) -> str:
+    """``value`` as a double-quoted Okta expression literal (``"`` and ``\\`` escaped)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def login_search_batches(logins: Sequence[str], budget: int) -> list[str]:
+    """``profile.login eq "a" or ...`` expressions whose URL-encoded length fits ``budget``."""
+    batches: list[str] = []
+    current: list[str] = []
+    size = 0
+    for login in dict.fromkeys(logins):  # unique, order kept
+        clause = f"profile.login eq {search_literal(login)}"
+        cost = len(quote(clause, safe="")) + len(quote(" or ", safe=""))
+        if current and size + cost > budget:
+            batches.append(" or ".join(current))
+            current, size = [], 0
+        current.append(clause)
+        size += cost
+    if current:
+        batches.append(" or ".join(current))
+    return batches
+
+
+class OktaClient:
+    """The hub org's Management API.
+
+    ``token`` is an SSWS API token string, or an :class:`~spokesync.http.session.Authorization`
+    such as :class:`~spokesync.okta.oauth.PrivateKeyJwtToken` for an OAuth service app.
+    """
+
+    def __init__(
+        self,
+        org_url: str,
+        token: str | Authorization,
+        *,
+        timeout: float = 30,
+        verify: bool | str = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        budgets: BudgetBook | None = None,
+        rate_limit_share: float = 0.5,
+        max_concurrency: int = 10,
+        retry_attempts: int = 4,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.org_url = org_url.rstrip("/")
+        self.budgets = budgets or BudgetBook(share=rate_limit_share, sleep=sleep, clock=clock)
+        authorization = StaticAuthorization(f"SSWS {token}") if isinstance(token, str) else token
+        self._http = make_client(
+            self.org_url,
+            timeout=timeout,
+            verify=verify,
+            transport=transport,
+            max_connections=max_concurrency,
+        )
+        self.session = ApiSession(
+            SERVICE,
+            self._http,
+            authorization=authorization,
+            retry=RetryPolicy(attempts=retry_attempts, clock=clock),
+            budget_for=self._budget_for,
+            max_concurrency=max_concurrency,
+        )
+
+    def __repr__(self) -> str:
+        return f"OktaClient({self.org_url!r})"
+
+    def _budget_for(self, request: Call) -> RateBudget:
+        return self.budgets.for_bucket(request.bucket)
+
+    @property
+    def calls(self) -> Counter[str]:
+        """Requests sent, by ``"METHOD /path/template"``; ``calls.total()`` for all."""
+        return self.session.calls
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- groups -------------------------------------------------------------------------------
+
+    async def find_group(self, name_or_id: str) -> Group:
+        """The group with this id (``00g...``) or exact name (case-sensitive first, then
+        case-insensitive if unique). ``NotFound`` or ``AmbiguousName`` otherwise."""
+        if name_or_id.startswith(GROUP_ID_PREFIX):
+            request = _call("GET", "/api/v1/groups/{id}", id=name_or_id)
+            try:
+                return self._parsed(request, parse_group, await self.session.send_json(request))
+            except NotFound as exc:
+                raise self._error(NotFound, request, f"no group has id {name_or_id!r}") from exc
+        request = _call("GET", "/api/v1/groups", params={"q": name_or_id, "limit": USERS_PAGE})
+        groups: list[Group] = []
+        async for page in LinkPaginator().pages(self.session, request):
+            groups.extend(self._parsed(request, parse_group, item) for item in page)
+        exact = [g for g in groups if g.name == name_or_id]
+        folded = [g for g in groups if g.name.casefold() == name_or_id.casefold()]
+        matches = exact or folded
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise self._error(NotFound, request, f"no group is named {name_or_id!r}")
+        ids = ", ".join(g.id for g in matches)
+        raise self._error(
+            AmbiguousName, request, f"several groups are named {name_or_id!r} ({ids}); use the id"
+        )
+
+    async def group_members(
+        self, group_id: str, page_size: int = USERS_PAGE
+    ) -> AsyncIterator[list[TargetUser]]:
+        """Pages of the group's members."""
+        request = _call(
+            "GET", "/api/v1/groups/{id}/users", params={"limit": page_size}, id=group_id
+        )
+        async for page in LinkPaginator().pages(self.session, request):
+            yield [self._parsed(request, parse_target_user, item) for item in page]
+
+    async def add_to_group(self, group_id: str, user_id: str) -> None:
+        """Make the user a member (204; OKTA_GROUP groups only)."""
+        request = _call("PUT", "/api/v1/groups/{gid}/users/{uid}", gid=group_id, uid=user_id)
+        await self.session.send(request)
+
+    async def remove_from_group(self, group_id: str, user_id: str) -> None:
+        """Remove the user from the group (204)."""
+        request = _call("DELETE", "/api/v1/groups/{gid}/users/{uid}", gid=group_id, uid=user_id)
+        await self.session.send(request)
+
+    # -- users --------------------------------------------------------------------------------
+
+    async def get_user(self, id_or_login: str) -> TargetUser | None:
+        """The user by id or login, or ``None`` on 404. Logins holding ``/`` need the id."""
+        request = _call("GET", "/api/v1/users/{id}", id=id_or_login)
+        try:
+            body = await self.session.send_json(request)
+        except NotFound:
+            return None
+        return self._parsed(request, parse_target_user, body)
+
+    async def find_users_by_login(self, logins: Sequence[str]) -> list[TargetUser]:
+        """Users whose login is one of ``logins`` (case-insensitive), in as few calls as URLs
+        of at most ~3,500 characters allow. ``search`` is eventually consistent (about 1 s)."""
+        overhead = len(f"{self.org_url}/api/v1/users?limit={USERS_PAGE}&search=")
+        found: dict[str, TargetUser] = {}
+        for expression in login_search_batches(logins, MAX_SEARCH_URL - overhead):
+            request = _call(
+                "GET", "/api/v1/users", params={"search": expression, "limit": USERS_PAGE}
+            )
+            async for page in LinkPaginator().pages(self.session, request):
+                for item in page:
+                    user = self._parsed(request, parse_target_user, item)
+                    found[user.id] = user
+        return list(found.values())
+
+    async def create_user(
+        self,
+        profile: Mapping[str, Any],
+        group_ids: Sequence[str],
+        *,
+        activate: bool = True,
+        provider: str | None = None,
+    ) -> TargetUser:
+        """Create the user already in ``group_ids`` (at most 20). ``provider`` (e.g.
+        ``"FEDERATION"``) makes a user who signs in through an IdP and has no password.
+        A taken login raises :class:`~spokesync.http.errors.LoginTaken`."""
+        body: dict[str, Any] = {"profile": dict(profile), "groupIds": list(group_ids)}
+        params: dict[str, str | int | bool] = {"activate": activate}
+        if provider is not None:
+            body["credentials"] = {"provider": {"type": provider, "name": provider}}
+            params["provider"] = True
+        request = _call("POST", "/api/v1/users", params=params, json_body=body)
+        return self._parsed(request, parse_target_user, await self.session.send_json(request))
+
+    async def update_profile(self, user_id: str, fields: Mapping[str, Any]) -> TargetUser:
+        """Partial update (``POST /users/{id}``): only ``fields`` change, others are kept."""
+        request = _call(
+            "POST", "/api/v1/users/{id}", json_body={"profile": dict(fields)}, id=user_id
+        )
+        return self._parsed(request, parse_target_user, await self.session.send_json(request))
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def _lifecycle(self, user_id: str, operation: str, send_email: bool | None) -> None:
+        params: dict[str, str | int | bool] | None = (
+            {"sendEmail": send_email} if send_email is not None else None
+        )
+        request = _call(
+            "POST", f"/api/v1/users/{{id}}/lifecycle/{operation}", params=params, id=user_id
+        )
+        await self.session.send(request)
+
+    async def activate(self, user_id: str) -> None:
+        """STAGED or DEPROVISIONED -> PROVISIONED/ACTIVE (asynchronous at Okta); no email."""
+        await self._lifecycle(user_id, "activate", send_email=False)
+
+    async def reactivate(self, user_id: str) -> None:
+        """PROVISIONED or RECOVERY: restart activation; no email."""
+        await self._lifecycle(user_id, "reactivate", send_email=False)
+
+    async def deactivate(self, user_id: str) -> None:
+        """Any status but DEPROVISIONED -> DEPROVISIONED (removes app access); no email."""
+        await self._lifecycle(user_id, "deactivate", send_email=False)
+
+    async def suspend(self, user_id: str) -> None:
+        """ACTIVE -> SUSPENDED (groups and apps are kept; sign-in is refused)."""
+        await self._lifecycle(user_id, "suspend", send_email=None)
+
+    async def unsuspend(self, user_id: str) -> None:
+        """SUSPENDED -> ACTIVE."""
+        await self._lifecycle(user_id, "unsuspend", send_email=None)
+
+    async def delete_user(self, user_id: str) -> None:
+        """Delete a DEPROVISIONED user for good.
+
+        On any other status Okta only deactivates (and answers 204 all the same), so callers
+        must :meth:`deactivate` first and delete second.
+        """
+        request = _call("DELETE", "/api/v1/users/{id}", id=user_id)
+        await self.session.send(request)
+
+    # -- identity providers ---------------------------------------------------------------------
+
+    async def link_idp(self, idp_id: str, user_id: str, external_id: str) -> IdpLink:
+        """Link the Okta user to the IdP under ``external_id`` (the IdP's ``sub``)."""
+        request = _call(
+            "POST",
+            "/api/v1/idps/{idp}/users/{uid}",
+            json_body={"externalId": external_id},
+            idp=idp_id,
+            uid=user_id,
+        )
+        return self._parsed(request, parse_idp_link, await self.session.send_json(request))
+
+    async def idp_links(self, idp_id: str) -> AsyncIterator[list[IdpLink]]:
+        """Pages of the users linked to the IdP."""
+        request = _call("GET", "/api/v1/idps/{idp}/users", params={"limit": 200}, idp=idp_id)
+        async for page in LinkPaginator().pages(self.session, request):
+            yield [self._parsed(request, parse_idp_link, item) for item in page]
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _parsed(self, request: Call, parse: Callable[[Any], T], value: Any) -> T:
+        try:
+            return parse(value)
+        except ShapeError as exc:
+            raise self.session.malformed(request, str(exc)) from exc
+
+    def _error(
+        self, kind: type[NotFound] | type[AmbiguousName], request: Call, message: str
+    ) -> Exception:
+        return kind(
+            message,
+            service=SERVICE,
+            method=request.method,
+            url=public_url(self._http.base_url.join(request.target())),
+            status=404 if kind is NotFound else None,
+        )
+
+
+def _call(method: str, template: str, **kw: Any) -> Call:
+    """A call whose bucket follows from its method and path template."""
+    return call(method, template, bucket=bucket_for(method, template), **kw)

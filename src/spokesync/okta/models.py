@@ -1,0 +1,71 @@
+"""Okta answers turned into typed values, checking each field's type on the way in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from spokesync.domain import TargetUser
+
+
+class ShapeError(ValueError):
+    """A field of an answer has the wrong type; the client re-raises it as MalformedResponse."""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """An Okta group: ``type`` is OKTA_GROUP, APP_GROUP or BUILT_IN."""
+
+    id: str
+    name: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdpLink:
+    """An Okta user linked to an identity provider under ``external_id``."""
+
+    user_id: str
+    external_id: str
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ShapeError(f"{what} is not a JSON object")
+    return value
+
+
+def _str(data: Mapping[str, Any], key: str, what: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise ShapeError(f"{what}.{key} must be a non-empty string, got {type(value).__name__}")
+    return value
+
+
+def parse_target_user(value: Any) -> TargetUser:
+    """A ``User`` object: ``id``, ``status`` and ``profile`` are required."""
+    data = _object(value, "user")
+    profile = _object(data.get("profile"), "user.profile")
+    return TargetUser(
+        id=_str(data, "id", "user"), status=_str(data, "status", "user"), profile=profile
+    )
+
+
+def parse_group(value: Any) -> Group:
+    """A ``Group`` object: ``id``, ``type`` and ``profile.name``."""
+    data = _object(value, "group")
+    profile = _object(data.get("profile"), "group.profile")
+    return Group(
+        id=_str(data, "id", "group"),
+        name=_str(profile, "name", "group.profile"),
+        type=str(data.get("type") or "OKTA_GROUP"),
+    )
+
+
+def parse_idp_link(value: Any) -> IdpLink:
+    """An ``IdentityProviderApplicationUser``: ``id`` (the Okta user) and ``externalId``."""
+    data = _object(value, "idp user")
+    return IdpLink(
+        user_id=_str(data, "id", "idp user"), external_id=_str(data, "externalId", "idp user")
+    )

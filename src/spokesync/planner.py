@@ -1,0 +1,607 @@
+"""The pure planner: (bindings, source view, target view, links, policy) -> plan.
+
+No I/O, no clock, no randomness: the same inputs give the same plan, which is what makes
+``spokesync plan`` trustworthy and lets property tests drive it with arbitrary worlds.
+
+Each identity is classified into a situation (unmatched, unlinked, linked, gone, disputed)
+and gets the actions that bring Okta to what the config and policies say, in the order
+they must be applied for that identity. Identities are independent of each other, so the
+engine may apply different identities concurrently.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from spokesync.config import MappingRule, PolicyConfig
+from spokesync.domain import (
+    Action,
+    ActionKind,
+    Binding,
+    IdentityKey,
+    Link,
+    Notice,
+    PendingAction,
+    Plan,
+    Situation,
+    SourceUser,
+    SourceView,
+    TargetUser,
+    TargetView,
+    identity_key,
+    login_key,
+)
+from spokesync.mapping import Unmappable, map_user
+
+#: Okta caps ``groupIds`` in a create body at 20; the rest are added one call each.
+MAX_CREATE_GROUPS = 20
+_INACTIVE = frozenset({"DEPROVISIONED", "SUSPENDED"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInput:
+    """Everything the planner looks at, gathered by observe."""
+
+    bindings: tuple[Binding, ...]
+    source: SourceView
+    target: TargetView
+    links: Mapping[IdentityKey, Link]
+    rules: Mapping[str, MappingRule]
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    #: source name -> Okta IdP id to link provisioned users to
+    idp_ids: Mapping[str, str] = field(default_factory=dict)
+    pending: tuple[PendingAction, ...] = ()
+    #: plan only these identities (``sync --user``); None plans everyone
+    only: frozenset[IdentityKey] | None = None
+
+
+@dataclass
+class _Builder:
+    actions: list[Action] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    def act(self, kind: ActionKind, key: IdentityKey, situation: Situation, reason: str, **kw: object) -> None:
+        self.actions.append(Action(kind, key, situation, reason, **kw))  # type: ignore[arg-type]
+
+    def notice(self, key: IdentityKey, situation: Situation | None, reason: str, kind: str) -> None:
+        self.notices.append(Notice(key, situation, reason, kind))
+
+
+def plan(inp: PlanInput) -> Plan:
+    """Compute the plan. Deterministic: identities are visited in sorted order."""
+    desired = _desired_groups(inp.bindings, inp.source)
+    role_of = _group_roles(inp.bindings)
+    keys = sorted(set(desired) | set(inp.links))
+    if inp.only is not None:
+        keys = [k for k in keys if k in inp.only]
+    ctx = _Context(inp, desired, role_of)
+    out = _Builder()
+    for key in keys:
+        link = inp.links.get(key)
+        if link is None:
+            ctx.plan_unlinked_identity(key, out)
+        else:
+            ctx.plan_linked_identity(key, link, out)
+    return Plan(tuple(out.actions), tuple(out.notices))
+
+
+def _desired_groups(
+    bindings: Iterable[Binding], source: SourceView
+) -> dict[IdentityKey, set[str]]:
+    desired: dict[IdentityKey, set[str]] = defaultdict(set)
+    for binding in bindings:
+        for user_id in source.members.get(binding.member_key, frozenset()):
+            desired[identity_key(binding.source, user_id)].add(binding.group_id)
+    return desired
+
+
+def _group_roles(bindings: Iterable[Binding]) -> dict[tuple[str, str], Binding]:
+    """(source, group id) -> the binding that feeds it (for reasons and on_leave)."""
+    return {(b.source, b.group_id): b for b in bindings}
+
+
+class _Context:
+    def __init__(
+        self,
+        inp: PlanInput,
+        desired: Mapping[IdentityKey, set[str]],
+        role_of: Mapping[tuple[str, str], Binding],
+    ) -> None:
+        self.inp = inp
+        self.policy = inp.policy
+        self.desired = desired
+        self.role_of = role_of
+        self.by_login = inp.target.by_login()
+        self.linked_okta_ids: dict[str, IdentityKey] = {l.okta_id: k for k, l in inp.links.items()}
+        self.pending_logins = {
+            (p.identity, login_key(p.login)): p
+            for p in inp.pending
+            if p.action is ActionKind.CREATE_USER and p.login
+        }
+        self.members = inp.target.group_members
+        self.candidates = self._candidate_logins()
+
+    # -- identities without a link ------------------------------------------------------------
+
+    def _candidate_logins(self) -> dict[str, list[IdentityKey]]:
+        """login key -> unlinked in-scope identities that would use it (to detect clashes)."""
+        out: dict[str, list[IdentityKey]] = defaultdict(list)
+        for key in self.desired:
+            if key in self.inp.links:
+                continue
+            user = self.inp.source.profiles.get(key)
+            if user is None or user.blocked:
+                continue
+            mapped = map_user(user, self.inp.rules)
+            if not isinstance(mapped, Unmappable):
+                out[login_key(str(mapped.profile["login"]))].append(key)
+        return out
+
+    def plan_unlinked_identity(self, key: IdentityKey, out: _Builder) -> None:
+        groups = self.desired.get(key)
+        if not groups:
+            return
+        user = self.inp.source.profiles.get(key)
+        if key in self.inp.source.deleted or user is None:
+            out.notice(key, None, "the Auth0 profile could not be read; retried next run", "skipped")
+            return
+        if user.blocked:
+            out.notice(key, None, "blocked in Auth0; not provisioned until unblocked", "skipped")
+            return
+        if not user.email_verified and not self.policy.allow_unverified_email:
+            out.notice(
+                key,
+                None,
+                "email is not verified in Auth0; not provisioned "
+                "(set [policy] allow_unverified_email = true to allow)",
+                "skipped",
+            )
+            return
+        mapped = map_user(user, self.inp.rules)
+        if isinstance(mapped, Unmappable):
+            out.notice(key, None, mapped.reason, "skipped")
+            return
+        profile = dict(mapped.profile)
+        login = str(profile["login"])
+        lkey = login_key(login)
+        rivals = [k for k in self.candidates.get(lkey, []) if k != key]
+        existing = self.by_login.get(lkey)
+        pending = self.pending_logins.get((key, lkey))
+        if existing is not None and pending is not None:
+            self._adopt(key, user, existing, profile, groups, out, pending)
+            return
+        if rivals:
+            out.notice(
+                key,
+                Situation.DISPUTED,
+                f"login {login} is also wanted by {', '.join(sorted(rivals))}; resolve in Auth0",
+                "disputed",
+            )
+            return
+        if existing is None:
+            self._create(key, user, profile, groups, out)
+            return
+        owner = self.linked_okta_ids.get(existing.id)
+        if owner is not None:
+            out.notice(
+                key,
+                Situation.DISPUTED,
+                f"Okta user {existing.id} with login {existing.login} is already linked to {owner}",
+                "disputed",
+            )
+            return
+        if existing.status == "DEPROVISIONED":
+            out.notice(
+                key,
+                Situation.UNLINKED,
+                f"Okta user {existing.id} ({existing.login}) is deactivated; spokesync does not "
+                "revive users it did not deactivate: reactivate or delete it in Okta",
+                "reported",
+            )
+            return
+        if self.policy.on_unlinked == "report":
+            out.notice(
+                key,
+                Situation.UNLINKED,
+                f"Okta user {existing.id} already has login {existing.login}; "
+                "not linked (on_unlinked = report)",
+                "reported",
+            )
+            return
+        self._adopt(key, user, existing, profile, groups, out, None)
+
+    def _create(
+        self,
+        key: IdentityKey,
+        user: SourceUser,
+        profile: Mapping[str, object],
+        groups: set[str],
+        out: _Builder,
+    ) -> None:
+        ordered = sorted(groups)
+        in_body = tuple(ordered[:MAX_CREATE_GROUPS])
+        out.act(
+            ActionKind.CREATE_USER,
+            key,
+            Situation.UNMATCHED,
+            f"no Okta user has login {profile['login']}; {self._roles_phrase(user.source, groups)}",
+            profile=profile,
+            group_ids=in_body,
+            detail={"login": profile["login"]},
+        )
+        for group in ordered[MAX_CREATE_GROUPS:]:
+            out.act(
+                ActionKind.ADD_TO_GROUP,
+                key,
+                Situation.UNMATCHED,
+                f"{self._role_phrase(user.source, group)} (beyond the 20 groups of a create body)",
+                group_id=group,
+            )
+        self._idp_link(key, user.source, None, False, Situation.UNMATCHED, out)
+
+    def _adopt(
+        self,
+        key: IdentityKey,
+        user: SourceUser,
+        existing: TargetUser,
+        profile: Mapping[str, object],
+        groups: set[str],
+        out: _Builder,
+        pending: PendingAction | None,
+    ) -> None:
+        """Link to an existing Okta user (correlation, or repair of an interrupted create)."""
+        if pending is not None:
+            reason = (
+                f"Okta user {existing.id} was created by run {pending.run_id}, which stopped "
+                "before storing the link; linking it instead of creating a second user"
+            )
+            origin = "created"
+        else:
+            reason = f"Okta user {existing.id} already has login {existing.login} (case-insensitive)"
+            origin = "linked"
+        situation = Situation.UNLINKED
+        # After an interrupted create, the memberships its body asked for are ours to manage.
+        ours = tuple(
+            sorted(g for g in groups if existing.id in self.members.get(g, frozenset()))
+            if pending is not None
+            else ()
+        )
+        out.act(
+            ActionKind.LINK,
+            key,
+            situation,
+            reason,
+            okta_id=existing.id,
+            profile=profile,
+            group_ids=ours,
+            detail={"login": existing.login, "origin": origin},
+        )
+        changed = _profile_changes(profile, existing.profile, keep_login_case=True)
+        if changed:
+            out.act(
+                ActionKind.UPDATE_PROFILE,
+                key,
+                situation,
+                "profile differs from the mapped Auth0 profile: " + ", ".join(sorted(changed)),
+                okta_id=existing.id,
+                profile=changed,
+                before={k: existing.profile.get(k) for k in changed},
+            )
+        for group in sorted(groups):
+            if existing.id not in self.members.get(group, frozenset()):
+                out.act(
+                    ActionKind.ADD_TO_GROUP,
+                    key,
+                    situation,
+                    self._role_phrase(user.source, group),
+                    okta_id=existing.id,
+                    group_id=group,
+                )
+        self._idp_link(key, user.source, existing.id, False, situation, out)
+
+    # -- identities with a link ---------------------------------------------------------------
+
+    def plan_linked_identity(self, key: IdentityKey, link: Link, out: _Builder) -> None:
+        target = self.inp.target
+        if link.okta_id in target.missing:
+            out.act(
+                ActionKind.UNLINK,
+                key,
+                Situation.GONE,
+                f"Okta user {link.okta_id} was deleted outside spokesync; forgetting the link",
+                okta_id=link.okta_id,
+            )
+            return
+        okta_user = target.users.get(link.okta_id)
+        if okta_user is None:
+            out.notice(key, Situation.LINKED, f"Okta user {link.okta_id} could not be read", "skipped")
+            return
+        user = self.inp.source.profiles.get(key)
+        groups = self.desired.get(key, set())
+        deleted = key in self.inp.source.deleted
+        if deleted or not groups:
+            self._plan_gone(key, link, okta_user, user, deleted, out)
+            return
+        if user is None:
+            out.notice(
+                key, Situation.LINKED, "the Auth0 profile could not be read; retried next run", "skipped"
+            )
+            return
+        if user.blocked:
+            self._plan_blocked(key, link, okta_user, out)
+            return
+        self._plan_in_scope(key, link, okta_user, user, groups, out)
+
+    def _plan_in_scope(
+        self,
+        key: IdentityKey,
+        link: Link,
+        okta_user: TargetUser,
+        user: SourceUser,
+        groups: set[str],
+        out: _Builder,
+    ) -> None:
+        situation = Situation.LINKED
+        status = okta_user.status
+        if link.deprovisioned == "suspended" and status == "SUSPENDED":
+            out.act(
+                ActionKind.UNSUSPEND,
+                key,
+                situation,
+                "back in scope (unblocked or rejoined); undoing the suspension spokesync made",
+                okta_id=link.okta_id,
+            )
+            status = "ACTIVE"
+        elif link.deprovisioned == "deactivated" and status == "DEPROVISIONED":
+            out.act(
+                ActionKind.REACTIVATE,
+                key,
+                situation,
+                "back in scope; undoing the deactivation spokesync made",
+                okta_id=link.okta_id,
+            )
+            status = "PROVISIONED"
+        elif status in _INACTIVE:
+            self._hub_decided(key, link, okta_user, out)
+            return
+        if link.hub_status not in ("", "active"):
+            self._write_back(key, link, "active", situation, out, restore=True)
+        mapped = map_user(user, self.inp.rules)
+        if isinstance(mapped, Unmappable):
+            out.notice(key, situation, f"profile not updated: {mapped.reason}", "skipped")
+        elif not self._plan_profile(key, link, okta_user, dict(mapped.profile), out):
+            return
+        for group in sorted(groups):
+            if link.okta_id not in self.members.get(group, frozenset()):
+                restoring = group in link.managed_groups
+                reason = self._role_phrase(user.source, group)
+                if restoring:
+                    reason += "; the membership was removed in Okta, restoring it"
+                out.act(
+                    ActionKind.ADD_TO_GROUP,
+                    key,
+                    situation,
+                    reason,
+                    okta_id=link.okta_id,
+                    group_id=group,
+                )
+        for group in sorted(link.managed_groups - groups):
+            self._leave_group(key, link, user.source, group, situation, out)
+        self._idp_link(key, user.source, link.okta_id, link.idp_linked, situation, out)
+
+    def _plan_profile(
+        self,
+        key: IdentityKey,
+        link: Link,
+        okta_user: TargetUser,
+        mapped: Mapping[str, object],
+        out: _Builder,
+    ) -> bool:
+        """Plan the profile update; False when the identity is disputed and must be left alone."""
+        if not self.policy.login_follows_email:
+            mapped = {k: v for k, v in mapped.items() if k != "login"}
+        changed = _profile_changes(mapped, okta_user.profile, keep_login_case=True)
+        if not changed:
+            return True
+        new_login = changed.get("login")
+        if new_login is not None:
+            holder = self.by_login.get(login_key(str(new_login)))
+            if holder is not None and holder.id != link.okta_id:
+                out.notice(
+                    key,
+                    Situation.DISPUTED,
+                    f"the new login {new_login} belongs to Okta user {holder.id}; nothing changed",
+                    "disputed",
+                )
+                return False
+        source_changed = {k for k in changed if link.profile.get(k) != mapped.get(k)}
+        drifted = sorted(set(changed) - source_changed)
+        if drifted and self.policy.on_profile_drift == "report":
+            out.notice(
+                key,
+                Situation.LINKED,
+                "edited in Okta, left as is (on_profile_drift = report): " + ", ".join(drifted),
+                "reported",
+            )
+            changed = {k: v for k, v in changed.items() if k in source_changed}
+            if not changed:
+                return True
+        parts = []
+        if source_changed:
+            parts.append("changed in Auth0: " + ", ".join(sorted(source_changed)))
+        if drifted and self.policy.on_profile_drift == "overwrite":
+            parts.append("edited in Okta, overwritten: " + ", ".join(drifted))
+        out.act(
+            ActionKind.UPDATE_PROFILE,
+            key,
+            Situation.LINKED,
+            "; ".join(parts),
+            okta_id=link.okta_id,
+            profile=changed,
+            before={k: okta_user.profile.get(k) for k in changed},
+        )
+        return True
+
+    def _plan_blocked(self, key: IdentityKey, link: Link, okta_user: TargetUser, out: _Builder) -> None:
+        if self.policy.on_blocked == "none" or link.deprovisioned:
+            return
+        if okta_user.status == "ACTIVE":
+            out.act(
+                ActionKind.SUSPEND,
+                key,
+                Situation.GONE,
+                "blocked in Auth0 (on_blocked = suspend)",
+                okta_id=link.okta_id,
+            )
+        elif okta_user.status not in _INACTIVE:
+            # Okta suspends only ACTIVE users; a user who never finished activation is deactivated.
+            out.act(
+                ActionKind.DEACTIVATE,
+                key,
+                Situation.GONE,
+                f"blocked in Auth0 and {okta_user.status} in Okta, which cannot be suspended",
+                okta_id=link.okta_id,
+            )
+
+    def _plan_gone(
+        self,
+        key: IdentityKey,
+        link: Link,
+        okta_user: TargetUser,
+        user: SourceUser | None,
+        deleted: bool,
+        out: _Builder,
+    ) -> None:
+        why = "deleted in Auth0" if deleted else "holds no bound role any more"
+        source = link.source
+        for group in sorted(link.managed_groups):
+            self._leave_group(key, link, source, group, Situation.GONE, out, why=why)
+        policy = self.policy.on_gone
+        status = okta_user.status
+        if policy == "none" or link.deprovisioned == "deactivated":
+            return
+        if policy == "suspend":
+            if status == "ACTIVE" and not link.deprovisioned:
+                out.act(ActionKind.SUSPEND, key, Situation.GONE, f"{why} (on_gone = suspend)", okta_id=link.okta_id)
+            return
+        if status != "DEPROVISIONED":
+            out.act(
+                ActionKind.DEACTIVATE, key, Situation.GONE, f"{why} (on_gone = {policy})", okta_id=link.okta_id
+            )
+        if policy == "delete":
+            out.act(ActionKind.DELETE, key, Situation.GONE, f"{why} (on_gone = delete)", okta_id=link.okta_id)
+
+    def _hub_decided(self, key: IdentityKey, link: Link, okta_user: TargetUser, out: _Builder) -> None:
+        """Someone else suspended or deactivated a managed user in Okta: the hub's decision wins."""
+        state = "deactivated" if okta_user.status == "DEPROVISIONED" else "suspended"
+        out.notice(
+            key,
+            Situation.LINKED,
+            f"{state} in Okta outside spokesync; left as is (the hub's decision wins)",
+            "reported",
+        )
+        if link.hub_status != state:
+            self._write_back(key, link, state, Situation.LINKED, out, restore=False)
+
+    def _write_back(
+        self,
+        key: IdentityKey,
+        link: Link,
+        state: str,
+        situation: Situation,
+        out: _Builder,
+        *,
+        restore: bool,
+    ) -> None:
+        body: dict[str, object] = {"app_metadata": {self.policy.hub_status_key: state}}
+        if restore and link.source_blocked_by_us:
+            body["blocked"] = False
+        elif not restore and self.policy.block_in_source:
+            body["blocked"] = True
+        out.act(
+            ActionKind.WRITE_BACK,
+            key,
+            situation,
+            f"tell Auth0 the hub status is {state}",
+            okta_id=link.okta_id,
+            before={self.policy.hub_status_key: link.hub_status or None},
+            detail=body,
+        )
+
+    def _leave_group(
+        self,
+        key: IdentityKey,
+        link: Link,
+        source: str,
+        group: str,
+        situation: Situation,
+        out: _Builder,
+        why: str | None = None,
+    ) -> None:
+        binding = self.role_of.get((source, group))
+        if binding is not None and binding.on_leave == "none":
+            return
+        if link.okta_id not in self.members.get(group, frozenset()):
+            return
+        role = f"role {binding.role_name or binding.role_id}" if binding else "its role"
+        out.act(
+            ActionKind.REMOVE_FROM_GROUP,
+            key,
+            situation,
+            why and f"{why}; removing the membership spokesync added"
+            or f"no longer holds {role}; removing the membership spokesync added",
+            okta_id=link.okta_id,
+            group_id=group,
+        )
+
+    def _idp_link(
+        self,
+        key: IdentityKey,
+        source: str,
+        okta_id: str | None,
+        linked: bool,
+        situation: Situation,
+        out: _Builder,
+    ) -> None:
+        idp = self.inp.idp_ids.get(source)
+        if idp is None or linked:
+            return
+        out.act(
+            ActionKind.LINK_IDP,
+            key,
+            situation,
+            f"link to Okta IdP {idp} so the first sign-in through it finds this account",
+            okta_id=okta_id,
+            detail={"idp_id": idp},
+        )
+
+    # -- phrasing -----------------------------------------------------------------------------
+
+    def _role_phrase(self, source: str, group: str) -> str:
+        binding = self.role_of.get((source, group))
+        if binding is None:
+            return f"belongs in group {group}"
+        return (
+            f"holds role {binding.role_name or binding.role_id} ({source}) "
+            f"-> group {binding.group_name or binding.group_id}"
+        )
+
+    def _roles_phrase(self, source: str, groups: Iterable[str]) -> str:
+        return "; ".join(self._role_phrase(source, g) for g in sorted(groups))
+
+
+def _profile_changes(
+    mapped: Mapping[str, object], current: Mapping[str, object], *, keep_login_case: bool
+) -> dict[str, object]:
+    """Mapped attributes whose Okta value differs (a login differing only in case is equal)."""
+    changed: dict[str, object] = {}
+    for attr, value in mapped.items():
+        have = current.get(attr)
+        if attr == "login" and keep_login_case and isinstance(have, str):
+            if login_key(have) == login_key(str(value)):
+                continue
+        if have != value:
+            changed[attr] = value
+    return changed

@@ -1,0 +1,205 @@
+"""Rendering of plans, run summaries and status: text for people, JSON for machines.
+
+Everything printed passes through :func:`spokesync.redact.redact`, so a secret that found its
+way into an error message still never reaches a terminal, a log collector or a CI artifact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from spokesync.domain import Action, Notice
+from spokesync.engine import RunResult
+from spokesync.redact import redact
+from spokesync.store.base import AuditRecord, RunRecord
+
+_SITUATION_ORDER = ["unmatched", "unlinked", "linked", "gone", "disputed", "-"]
+
+
+def to_json(data: Any) -> str:
+    """JSON text with secrets redacted."""
+    return redact(json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False))
+
+
+def result_json(result: RunResult) -> dict[str, Any]:
+    """The ``plan --json`` / ``sync --json`` object (contract: ``actions`` and ``summary``)."""
+    actions = [a.describe() for a in result.plan.actions]
+    if result.mode == "sync":
+        status = {id(o.action): o for o in result.outcomes}
+        for described, action in zip(actions, result.plan.actions, strict=True):
+            outcome = status.get(id(action))
+            described["status"] = outcome.status if outcome else "not applied"
+            if outcome and outcome.error:
+                described["error"] = outcome.error
+    return {
+        "run_id": result.run_id,
+        "mode": result.mode,
+        "actions": actions,
+        "notices": [n.describe() for n in result.plan.notices],
+        "summary": result.summary,
+        "error": result.error,
+    }
+
+
+def _by_situation(actions: Iterable[Action], notices: Iterable[Notice]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for action in actions:
+        target = f" -> {action.group_id}" if action.group_id else ""
+        grouped[action.situation.value].append(
+            f"{action.kind.value:<18} {action.identity}{target}: {action.reason}"
+        )
+    for notice in notices:
+        situation = notice.situation.value if notice.situation else "-"
+        grouped[situation].append(f"{notice.kind:<18} {notice.identity}: {notice.reason}")
+    return grouped
+
+
+def print_result(console: Console, result: RunResult, *, verbose_limit: int = 200) -> None:
+    """The plan grouped by situation, then the summary table."""
+    grouped = _by_situation(result.plan.actions, result.plan.notices)
+    for situation in _SITUATION_ORDER:
+        lines = grouped.get(situation)
+        if not lines:
+            continue
+        label = "other" if situation == "-" else situation
+        console.print(f"[bold]{label}[/bold] ({len(lines)})", highlight=False)
+        for line in lines[:verbose_limit]:
+            console.print("  " + redact(line), highlight=False, markup=False)
+        if len(lines) > verbose_limit:
+            console.print(f"  ... and {len(lines) - verbose_limit} more (use --json for all)")
+    if not result.plan.actions and not result.error:
+        console.print("Nothing to do: Okta matches the config.")
+    print_summary(console, result.summary)
+    if result.error:
+        console.print(f"[bold red]error:[/bold red] {redact(result.error)}", highlight=False)
+
+
+def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
+    """The run summary: counts, skipped and failed with reasons, API calls, duration."""
+    verb = "planned" if summary.get("mode") == "plan" else "done"
+    table = Table(title=f"run {summary.get('run_id')} ({summary.get('mode')}): {summary.get('outcome')}")
+    table.add_column("what")
+    table.add_column(verb, justify="right")
+    for key in (
+        "created",
+        "linked",
+        "updated",
+        "added_to_group",
+        "removed_from_group",
+        "suspended",
+        "unsuspended",
+        "deactivated",
+        "reactivated",
+        "deleted",
+        "unlinked",
+        "idp_linked",
+        "written_back",
+        "skipped",
+        "failed",
+    ):
+        value = summary.get(key, 0)
+        if value or key in ("created", "linked", "added_to_group", "removed_from_group", "skipped", "failed"):
+            table.add_row(key.replace("_", " "), str(value))
+    calls = summary.get("api_calls", {})
+    for service, count in sorted(calls.items()):
+        table.add_row(f"API calls: {service}", str(count))
+    table.add_row("duration", f"{summary.get('duration_seconds', 0):.2f} s")
+    console.print(table)
+    reasons = _reason_counts(summary.get("skipped_reasons", []))
+    if reasons:
+        console.print("[bold]skipped[/bold]:")
+        for reason, count in reasons:
+            console.print(f"  {count} x {redact(reason)}", highlight=False, markup=False)
+    failures = summary.get("failures", [])
+    if failures:
+        console.print("[bold red]failed[/bold red]:")
+        for failure in failures[:50]:
+            line = f"  {failure['identity']} ({failure['action']}): {failure['reason']}"
+            console.print(redact(line), highlight=False, markup=False)
+
+
+def _reason_counts(notices: Iterable[Mapping[str, Any]]) -> list[tuple[str, int]]:
+    counts: dict[str, int] = defaultdict(int)
+    for notice in notices:
+        counts[f"{notice['kind']}: {_generic(str(notice['reason']))}"] += 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _generic(reason: str) -> str:
+    """Fold per-user details out of a reason so similar skips group together."""
+    return reason.split(":", 1)[0] if reason.count(":") and len(reason) > 80 else reason
+
+
+def status_json(
+    runs: list[RunRecord], situations: Mapping[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    return {
+        "runs": [
+            {
+                "run_id": r.id,
+                "mode": r.mode,
+                "started_at": r.started_at,
+                "finished_at": r.finished_at,
+                "outcome": r.outcome,
+                "summary": {k: v for k, v in r.summary.items() if k not in ("skipped_reasons",)},
+            }
+            for r in runs
+        ],
+        "identities": situations,
+    }
+
+
+def print_status(
+    console: Console, runs: list[RunRecord], situations: Mapping[str, list[dict[str, Any]]]
+) -> None:
+    table = Table(title="last runs")
+    for column in ("run", "mode", "started", "outcome", "created", "failed", "seconds"):
+        table.add_column(column)
+    for run in runs:
+        s = run.summary
+        table.add_row(
+            run.id,
+            run.mode,
+            run.started_at,
+            str(run.outcome),
+            str(s.get("created", "")),
+            str(s.get("failed", "")),
+            str(s.get("duration_seconds", "")),
+        )
+    console.print(table)
+    for situation, rows in situations.items():
+        console.print(f"[bold]{situation}[/bold]: {len(rows)}")
+        for row in rows[:20]:
+            extra = f" (last error: {row['last_error']})" if row.get("last_error") else ""
+            console.print(
+                redact(f"  {row['identity']} -> {row.get('okta_id', '-')}{extra}"),
+                highlight=False,
+                markup=False,
+            )
+        if len(rows) > 20:
+            console.print(f"  ... and {len(rows) - 20} more (use --json for all)")
+
+
+def audit_json(rows: list[AuditRecord]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.id,
+            "run_id": r.run_id,
+            "identity": r.identity,
+            "action": r.action,
+            "okta_id": r.okta_id,
+            "status": r.status,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "before": r.before,
+            "after": r.after,
+            "error": r.error,
+        }
+        for r in rows
+    ]

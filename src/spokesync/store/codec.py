@@ -1,0 +1,89 @@
+"""Conversions between domain objects and table rows (JSON columns are TEXT)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import operator
+from collections.abc import Mapping, Set
+from typing import Any
+
+from spokesync.domain import Link, SourceUser
+
+_SOURCE_USER_FIELDS = tuple(f.name for f in dataclasses.fields(SourceUser))
+_source_user_values = operator.attrgetter(*_SOURCE_USER_FIELDS)
+
+
+def _jsonable(value: object) -> object:
+    # Domain objects hold Mappings and frozensets that json does not know natively.
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, Set):
+        return sorted(value, key=str)
+    raise TypeError(f"{type(value).__name__} cannot be stored as JSON")
+
+
+# One encoder for every call: json.dumps with options would build a new one each time.
+_encoder = json.JSONEncoder(separators=(",", ":"), default=_jsonable)
+
+
+def dump_json(value: object) -> str:
+    """Compact JSON text; ASCII-only so every backend stores it unchanged."""
+    return _encoder.encode(value)
+
+
+def dump_json_or_none(value: Mapping[str, Any] | None) -> str | None:
+    return None if value is None else dump_json(value)
+
+
+def load_json_or_none(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def link_to_row(link: Link, updated_at: str) -> dict[str, Any]:
+    """The ``links`` row of ``link``; ``updated_at`` is when it is written."""
+    return {
+        "identity": link.identity,
+        "okta_id": link.okta_id,
+        "login": link.login,
+        "origin": link.origin,
+        "profile": dump_json(link.profile),
+        "managed_groups": dump_json(sorted(link.managed_groups)),
+        "created_at": link.created_at,
+        "updated_at": updated_at,
+        "deprovisioned": link.deprovisioned,
+        "idp_linked": link.idp_linked,
+        "hub_status": link.hub_status,
+        "source_blocked_by_us": link.source_blocked_by_us,
+    }
+
+
+def link_from_row(row: Any) -> Link:
+    """The Link stored in a ``links`` row (attribute access by column name)."""
+    return Link(
+        identity=row.identity,
+        okta_id=row.okta_id,
+        login=row.login,
+        origin=row.origin,
+        profile=json.loads(row.profile),
+        managed_groups=frozenset(json.loads(row.managed_groups)),
+        created_at=row.created_at,
+        deprovisioned=row.deprovisioned,
+        idp_linked=bool(row.idp_linked),
+        hub_status=row.hub_status,
+        source_blocked_by_us=bool(row.source_blocked_by_us),
+    )
+
+
+def source_user_to_json(user: SourceUser) -> str:
+    """Every SourceUser field as one JSON object."""
+    return _encoder.encode(dict(zip(_SOURCE_USER_FIELDS, _source_user_values(user), strict=True)))
+
+
+def source_user_from_json(text: str) -> SourceUser:
+    """Inverse of :func:`source_user_to_json`; keys of fields that no longer exist are ignored."""
+    data = json.loads(text)
+    try:
+        return SourceUser(**data)
+    except TypeError:  # rare: written by a version of spokesync with other fields
+        return SourceUser(**{k: v for k, v in data.items() if k in _SOURCE_USER_FIELDS})

@@ -1,0 +1,74 @@
+"""The run lock: one row in ``run_lock`` says which process is syncing.
+
+The row's primary key is a constant, so of two processes inserting at once exactly one wins,
+on every backend. A lock left by a process that died on this host is taken over; a lock from
+another host is never taken over (its pid means nothing here), so a crashed run on another
+machine must be cleared by hand (delete the row).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from spokesync.store.base import LockHeld
+from spokesync.store.schema import LOCK_SLOT, run_lock
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (signal 0 checks without signalling)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, it just belongs to someone else
+    return True
+
+
+def _holder(connection: Connection) -> Any:
+    return connection.execute(sa.select(run_lock).where(run_lock.c.slot == LOCK_SLOT)).first()
+
+
+def acquire(connection: Connection, owner: str, now: str) -> None:
+    """Insert our lock row, taking over a dead local holder's; raise LockHeld otherwise."""
+    host, pid = socket.gethostname(), os.getpid()
+    holder = _holder(connection)
+    if holder is not None:
+        if (holder.owner, holder.host, holder.pid) == (owner, host, pid):
+            return  # already ours
+        if holder.host != host or process_alive(holder.pid):
+            raise LockHeld(holder.owner, holder.acquired_at)
+        # Conditional on the stale owner: if a racing process took it over first, we delete
+        # nothing and our insert below loses on the primary key.
+        connection.execute(
+            sa.delete(run_lock).where(
+                run_lock.c.slot == LOCK_SLOT, run_lock.c.owner == holder.owner
+            )
+        )
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                sa.insert(run_lock).values(
+                    slot=LOCK_SLOT, owner=owner, host=host, pid=pid, acquired_at=now
+                )
+            )
+    except IntegrityError:
+        winner = _holder(connection)
+        if winner is None:  # the winner already released it: still not ours this time
+            raise LockHeld("another run", now) from None
+        raise LockHeld(winner.owner, winner.acquired_at) from None
+
+
+def release(connection: Connection, owner: str) -> None:
+    """Delete the lock row if ``owner`` holds it; someone else's lock is left alone."""
+    connection.execute(
+        sa.delete(run_lock).where(run_lock.c.slot == LOCK_SLOT, run_lock.c.owner == owner)
+    )

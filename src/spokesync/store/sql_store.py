@@ -1,0 +1,403 @@
+"""SqlStore: the Store protocol on SQLAlchemy Core, for SQLite and PostgreSQL alike.
+
+Every method is one short transaction on the store's single pooled connection (writes on SQLite
+start with ``BEGIN IMMEDIATE`` so they queue behind another process's writer instead of failing
+half-way). Any SQLAlchemy error leaves as :class:`StoreError` with the cause kept and without
+the database password; statement parameters are hidden from error texts too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
+from spokesync.store import codec, run_lock
+from spokesync.store.base import AuditRecord, RunRecord, StoreError
+from spokesync.store.database import Database
+from spokesync.store.migrate import migrate
+from spokesync.store.schema import cursors, failures, journal, links, runs, source_profiles
+
+#: Rows per statement in bulk writes: well under every backend's bound-parameter limit.
+CHUNK = 900
+
+#: Journal statuses: an action is ``started`` until finished or resolved by a later run.
+STARTED = "started"
+FINISHED_STATUSES = frozenset({"succeeded", "failed", "interrupted", "repaired"})
+
+
+def utc_now() -> str:
+    """The store's own timestamps (``updated_at``, lock ``acquired_at``): ISO-8601 UTC."""
+    # The engine's format too, so that lock and run timestamps read alike.
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _describe(exc: SQLAlchemyError) -> str:
+    # The DBAPI's own message is the useful part; SQLAlchemy's wrapper adds the statement.
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return f"{type(exc.orig).__name__}: {str(exc.orig).strip()}"
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+class SqlStore:
+    """The state store on one SQLAlchemy engine; build it with ``open_store(url)``."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._mutex = threading.RLock()  # one connection: threads take turns
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._db.safe_url!r})"
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked."""
+        return self._db.safe_url
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, what: str, *, write: bool = False) -> Iterator[Connection]:
+        """One transaction; commits on success, rolls back and wraps errors otherwise."""
+        with self._mutex:
+            if self._closed:
+                raise StoreError(f"cannot {what}: the store is closed")
+            try:
+                with self._db.engine.connect() as connection:
+                    if self._db.is_sqlite:
+                        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                    yield connection
+                    connection.commit()
+            except SQLAlchemyError as exc:
+                message = f"cannot {what} in {self._db.safe_url}: {_describe(exc)}"
+                raise StoreError(self._scrub(message)) from exc
+
+    def _scrub(self, message: str) -> str:
+        # Belt and braces: no driver message should echo the password, but never let one through.
+        password = self._db.engine.url.password
+        return message.replace(str(password), "***") if password else message
+
+    def migrate(self) -> None:
+        """Bring the schema to head (open_store does this; cheap when already there)."""
+        with self._transaction("migrate the schema", write=True) as connection:
+            migrate(connection)
+
+    def close(self) -> None:
+        """Release the connection; the store cannot be used afterwards."""
+        with self._mutex:
+            if not self._closed:
+                self._closed = True
+                self._db.engine.dispose()
+
+    # -- run lock ---------------------------------------------------------------------------
+
+    def acquire_lock(self, owner: str) -> None:
+        """Take the run lock or raise LockHeld; a dead holder on this host is taken over."""
+        with self._transaction("acquire the run lock", write=True) as connection:
+            run_lock.acquire(connection, owner, utc_now())
+
+    def release_lock(self, owner: str) -> None:
+        """Release the run lock if ``owner`` holds it."""
+        with self._transaction("release the run lock", write=True) as connection:
+            run_lock.release(connection, owner)
+
+    # -- links ------------------------------------------------------------------------------
+
+    def load_links(self) -> dict[IdentityKey, Link]:
+        """Every stored link by identity."""
+        with self._transaction("load links") as connection:
+            rows = connection.execute(sa.select(links)).all()
+        return {row.identity: codec.link_from_row(row) for row in rows}
+
+    def save_link(self, link: Link) -> None:
+        """Insert or replace the link of ``link.identity``."""
+        with self._transaction(f"save the link of {link.identity}", write=True) as connection:
+            connection.execute(sa.delete(links).where(links.c.identity == link.identity))
+            connection.execute(sa.insert(links), codec.link_to_row(link, utc_now()))
+
+    def delete_link(self, identity: IdentityKey) -> None:
+        """Forget the link of ``identity`` (no error if there is none)."""
+        with self._transaction(f"delete the link of {identity}", write=True) as connection:
+            connection.execute(sa.delete(links).where(links.c.identity == identity))
+
+    # -- source profile cache ---------------------------------------------------------------
+
+    def load_profiles(self) -> dict[IdentityKey, SourceUser]:
+        """Every cached source profile by identity."""
+        with self._transaction("load source profiles") as connection:
+            rows = connection.execute(sa.select(source_profiles.c.data)).scalars().all()
+        users = (codec.source_user_from_json(data) for data in rows)
+        return {user.key: user for user in users}
+
+    def save_profiles(self, profiles: Iterable[SourceUser]) -> None:
+        """Insert or replace profiles in one transaction (the last one wins for a repeated key)."""
+        latest = {user.key: user for user in profiles}
+        if not latest:
+            return
+        now = utc_now()
+        rows = [
+            {"identity": key, "data": codec.source_user_to_json(user), "updated_at": now}
+            for key, user in latest.items()
+        ]
+        keys = list(latest)
+        with self._transaction(f"save {len(rows)} source profiles", write=True) as connection:
+            for chunk in _chunks(keys):
+                connection.execute(
+                    sa.delete(source_profiles).where(source_profiles.c.identity.in_(chunk))
+                )
+            for chunk in _chunks(rows):
+                connection.execute(sa.insert(source_profiles), chunk)
+
+    def delete_profiles(self, identities: Iterable[IdentityKey]) -> None:
+        """Forget the cached profiles of ``identities`` (unknown ones are ignored)."""
+        keys = list(dict.fromkeys(identities))
+        if not keys:
+            return
+        with self._transaction(f"delete {len(keys)} source profiles", write=True) as connection:
+            for chunk in _chunks(keys):
+                connection.execute(
+                    sa.delete(source_profiles).where(source_profiles.c.identity.in_(chunk))
+                )
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, mode: str, started_at: str) -> None:
+        """Record a run that has started (a repeated id is an error)."""
+        with self._transaction(f"start run {run_id}", write=True) as connection:
+            connection.execute(
+                sa.insert(runs).values(
+                    id=run_id, mode=mode, started_at=started_at, summary=codec.dump_json({})
+                )
+            )
+
+    def finish_run(
+        self, run_id: str, outcome: str, finished_at: str, summary: Mapping[str, Any]
+    ) -> None:
+        """Record how a started run ended; ``summary`` must be JSON-serialisable."""
+        with self._transaction(f"finish run {run_id}", write=True) as connection:
+            result = connection.execute(
+                sa.update(runs)
+                .where(runs.c.id == run_id)
+                .values(outcome=outcome, finished_at=finished_at, summary=codec.dump_json(summary))
+            )
+            if result.rowcount == 0:
+                raise StoreError(f"cannot finish run {run_id}: it was never started")
+
+    def recent_runs(self, limit: int = 10) -> list[RunRecord]:
+        """The ``limit`` most recently started runs, newest first."""
+        query = sa.select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        with self._transaction("read recent runs") as connection:
+            rows = connection.execute(query).all()
+        return [
+            RunRecord(
+                id=row.id,
+                mode=row.mode,
+                started_at=row.started_at,
+                finished_at=row.finished_at,
+                outcome=row.outcome,
+                summary=codec.load_json_or_none(row.summary),
+            )
+            for row in rows
+        ]
+
+    # -- journal / audit --------------------------------------------------------------------
+
+    def journal_start(  # noqa: PLR0917 (the Store protocol's signature)
+        self,
+        run_id: str,
+        identity: IdentityKey,
+        action: ActionKind,
+        okta_id: str | None,
+        login: str | None,
+        before: Mapping[str, Any] | None,
+        started_at: str,
+    ) -> int:
+        """Record that an action is about to be sent; returns the journal row id."""
+        values = {
+            "run_id": run_id,
+            "identity": identity,
+            "action": ActionKind(action).value,
+            "okta_id": okta_id,
+            "login": login,
+            "status": STARTED,
+            "started_at": started_at,
+            "before": codec.dump_json_or_none(before),
+        }
+        with self._transaction(f"journal {action} of {identity}", write=True) as connection:
+            result = connection.execute(sa.insert(journal), values)
+            key = result.inserted_primary_key
+            if key is None:  # pragma: no cover - every supported backend reports it
+                raise StoreError("the database did not return the id of the journal entry")
+            return int(key[0])
+
+    def journal_finish(  # noqa: PLR0917 (the Store protocol's signature)
+        self,
+        entry_id: int,
+        status: str,
+        finished_at: str,
+        okta_id: str | None = None,
+        after: Mapping[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the outcome of a journaled action; ``okta_id`` (if given) replaces the one
+        known at start (a create learns its id only now)."""
+        _check_finished_status(status)
+        values: dict[str, Any] = {
+            "status": status,
+            "finished_at": finished_at,
+            "after": codec.dump_json_or_none(after),
+            "error": error,
+        }
+        if okta_id is not None:
+            values["okta_id"] = okta_id
+        with self._transaction(f"finish journal entry {entry_id}", write=True) as connection:
+            result = connection.execute(
+                sa.update(journal).where(journal.c.id == entry_id).values(**values)
+            )
+            if result.rowcount == 0:
+                raise StoreError(f"cannot finish journal entry {entry_id}: no such entry")
+
+    def pending_actions(self) -> list[PendingAction]:
+        """Journal rows that started and never finished (a crash in between), oldest first."""
+        query = sa.select(journal).where(journal.c.status == STARTED).order_by(journal.c.id)
+        with self._transaction("read pending actions") as connection:
+            rows = connection.execute(query).all()
+        return [
+            PendingAction(
+                id=row.id,
+                run_id=row.run_id,
+                identity=row.identity,
+                action=ActionKind(row.action),
+                okta_id=row.okta_id,
+                login=row.login,
+                started_at=row.started_at,
+            )
+            for row in rows
+        ]
+
+    def resolve_pending(self, entry_id: int, status: str, finished_at: str) -> None:
+        """Close an interrupted row (e.g. ``repaired``) once a later run has dealt with it."""
+        _check_finished_status(status)
+        with self._transaction(f"resolve journal entry {entry_id}", write=True) as connection:
+            result = connection.execute(
+                sa.update(journal)
+                .where(journal.c.id == entry_id, journal.c.status == STARTED)
+                .values(status=status, finished_at=finished_at)
+            )
+            if result.rowcount == 0:
+                raise StoreError(f"cannot resolve journal entry {entry_id}: it is not pending")
+
+    def audit(
+        self,
+        identity: IdentityKey | None = None,
+        since: str | None = None,
+        limit: int | None = None,
+    ) -> list[AuditRecord]:
+        """Journal rows, oldest first; ``since`` compares ``started_at`` (ISO strings, so use
+        the same format and zone as the writer); ``limit`` keeps the newest rows."""
+        query = sa.select(journal)
+        if identity is not None:
+            query = query.where(journal.c.identity == identity)
+        if since is not None:
+            query = query.where(journal.c.started_at >= since)
+        query = query.order_by(journal.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self._transaction("read the audit log") as connection:
+            rows = connection.execute(query).all()
+        return [
+            AuditRecord(
+                id=row.id,
+                run_id=row.run_id,
+                identity=row.identity,
+                action=row.action,
+                okta_id=row.okta_id,
+                status=row.status,
+                started_at=row.started_at,
+                finished_at=row.finished_at,
+                before=codec.load_json_or_none(row.before),
+                after=codec.load_json_or_none(row.after),
+                error=row.error,
+            )
+            for row in reversed(rows)
+        ]
+
+    # -- failure streaks --------------------------------------------------------------------
+
+    def record_failure(self, identity: IdentityKey, run_id: str, reason: str) -> int:
+        """Add one consecutive failure; return the streak length."""
+        with self._transaction(f"record a failure of {identity}", write=True) as connection:
+            result = connection.execute(
+                sa.update(failures)
+                .where(failures.c.identity == identity)
+                .values(streak=failures.c.streak + 1, last_reason=reason, last_run=run_id)
+            )
+            if result.rowcount == 0:
+                connection.execute(
+                    sa.insert(failures).values(
+                        identity=identity, streak=1, last_reason=reason, last_run=run_id
+                    )
+                )
+                return 1
+            streak = connection.execute(
+                sa.select(failures.c.streak).where(failures.c.identity == identity)
+            ).scalar_one()
+            return int(streak)
+
+    def clear_failure(self, identity: IdentityKey) -> None:
+        """End the failure streak of ``identity`` (it succeeded)."""
+        with self._transaction(f"clear the failures of {identity}", write=True) as connection:
+            connection.execute(sa.delete(failures).where(failures.c.identity == identity))
+
+    def failures(self) -> dict[IdentityKey, tuple[int, str]]:
+        """identity -> (consecutive failures, last reason)."""
+        with self._transaction("read failure streaks") as connection:
+            rows = connection.execute(
+                sa.select(failures.c.identity, failures.c.streak, failures.c.last_reason)
+            ).all()
+        return {row.identity: (row.streak, row.last_reason) for row in rows}
+
+    # -- cursors ----------------------------------------------------------------------------
+
+    def get_cursor(self, name: str) -> str | None:
+        """The stored value of cursor ``name``, or None."""
+        with self._transaction(f"read cursor {name}") as connection:
+            value = connection.execute(
+                sa.select(cursors.c.value).where(cursors.c.name == name)
+            ).scalar_one_or_none()
+        return None if value is None else str(value)
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Store ``value`` as cursor ``name``, replacing any previous value."""
+        with self._transaction(f"set cursor {name}", write=True) as connection:
+            result = connection.execute(
+                sa.update(cursors).where(cursors.c.name == name).values(value=value)
+            )
+            if result.rowcount == 0:
+                connection.execute(sa.insert(cursors).values(name=name, value=value))
+
+
+def _check_finished_status(status: str) -> None:
+    if status not in FINISHED_STATUSES:
+        raise ValueError(
+            f"journal status must be one of {sorted(FINISHED_STATUSES)}, not {status!r}"
+        )

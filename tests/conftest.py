@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import stamina
+
+from tests.world_kit import World, make_world
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_sleeps() -> Iterator[None]:
+    """stamina's testing switch: retries happen, backoff sleeps do not."""
+    stamina.set_testing(True, attempts=3)
+    yield
+    stamina.set_testing(False)
+
+
+@pytest.fixture
+def world_factory(tmp_path: Path) -> Iterator[Callable[..., World]]:
+    """Build a world (both emulators on loopback + a config); stopped after the test."""
+    worlds: list[World] = []
+
+    def build(document: dict[str, Any], **options: Any) -> World:
+        world = make_world(tmp_path, document, **options)
+        worlds.append(world)
+        return world
+
+    yield build
+    for world in worlds:
+        world.emulators.stop()

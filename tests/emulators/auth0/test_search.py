@@ -1,0 +1,108 @@
+"""User search: the Lucene subset, sorting, paging and errors (through HTTP and directly)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spokesync.emulators.auth0.clock import iso_millis
+from spokesync.emulators.auth0.search import QueryError, compile_query
+from tests.emulators.auth0.conftest import Emulator, MakeEmulator, bulk_users, seed_with
+
+
+async def _ids(emulator: Emulator, **params: str) -> list[str]:
+    response = await emulator.client.get("/api/v2/users", params=params)
+    assert response.status_code == 200, response.text
+    return [user["user_id"] for user in response.json()]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("updated_at:[2023-02-10T10:00:00.000Z TO *]", ["auth0|bob", "google-oauth2|carl"]),
+        ("updated_at:{2023-02-10T10:00:00.000Z TO *]", ["google-oauth2|carl"]),
+        ("updated_at:[* TO 2023-02-10T10:00:00.000Z}", ["auth0|ann"]),
+        ("updated_at:[2023-01-01 TO 2023-02-28]", ["auth0|ann", "auth0|bob"]),
+        ('user_id:"auth0|bob"', ["auth0|bob"]),
+        ('email:"ANN@partner.example"', ["auth0|ann"]),
+        ("email:*@partner.example", ["auth0|ann", "auth0|bob"]),
+        ("_exists_:app_metadata", ["auth0|ann"]),
+        ("user_metadata.team:blue", ["auth0|ann"]),
+        ("identities.provider:google-oauth2", ["google-oauth2|carl"]),
+        ("blocked:true", ["auth0|bob"]),
+        ('email:"bob@partner.example" OR email:"carl@other.example"', ["auth0|bob", "google-oauth2|carl"]),
+        (
+            "(_exists_:app_metadata OR blocked:true) AND updated_at:[2023-02-01 TO *]",
+            ["auth0|bob"],
+        ),
+        ("NOT blocked:true AND _exists_:email", ["auth0|ann", "google-oauth2|carl"]),
+    ],
+)
+async def test_queries(emulator: Emulator, query: str, expected: list[str]) -> None:
+    assert await _ids(emulator, q=query, search_engine="v3") == expected
+
+
+@pytest.mark.anyio
+async def test_sort_totals_and_fields(emulator: Emulator) -> None:
+    params = {"q": "_exists_:email", "sort": "updated_at:-1", "include_totals": "true", "per_page": "2", "fields": "user_id,updated_at"}
+    body = (await emulator.client.get("/api/v2/users", params=params)).json()
+    assert set(body) == {"start", "limit", "length", "users", "total"}
+    assert (body["start"], body["limit"], body["length"], body["total"]) == (0, 2, 2, 3)
+    assert [u["user_id"] for u in body["users"]] == ["google-oauth2|carl", "auth0|bob"]
+    assert set(body["users"][0]) == {"user_id", "updated_at"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "query",
+    ["free text", "email:(a OR b)", 'email:"unterminated', "updated_at:[a b]", "email:a email:b", "AND email:a", "(email:a"],
+)
+async def test_unsupported_syntax_is_400(emulator: Emulator, query: str) -> None:
+    response = await emulator.client.get("/api/v2/users", params={"q": query})
+    assert response.status_code == 400
+    assert response.json()["errorCode"] == "invalid_query_string"
+
+
+@pytest.mark.anyio
+async def test_paging_past_1000_is_400(make_emulator: MakeEmulator) -> None:
+    emulator = await make_emulator(seed_with(bulk_users(120)))
+    assert len(await _ids(emulator, page="1", per_page="100")) == 20
+    response = await emulator.client.get("/api/v2/users", params={"page": "10", "per_page": "100"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "statusCode": 400,
+        "error": "Bad Request",
+        "message": "You can only page through the first 1000 records. "
+        "See https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation",
+        "errorCode": "invalid_paging",
+    }
+    assert (await emulator.client.get("/api/v2/users", params={"per_page": "101"})).status_code == 400
+
+
+START = datetime(2023, 1, 1, tzinfo=UTC)
+moments = st.integers(min_value=0, max_value=10**9).map(lambda ms: START + timedelta(milliseconds=ms))
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=moments, low=moments, high=moments, low_in=st.booleans(), high_in=st.booleans())
+def test_date_ranges_agree_with_datetime_comparison(
+    value: datetime, low: datetime, high: datetime, low_in: bool, high_in: bool
+) -> None:
+    doc: dict[str, Any] = {"user_id": "auth0|x", "updated_at": iso_millis(value.timestamp())}
+    query = f"updated_at:{'[' if low_in else '{'}{iso_millis(low.timestamp())} TO {iso_millis(high.timestamp())}{']' if high_in else '}'}"
+    value, low, high = (datetime.fromtimestamp(round(m.timestamp(), 3), UTC) for m in (value, low, high))
+    expected = (low <= value if low_in else low < value) and (value <= high if high_in else value < high)
+    assert compile_query(query)(doc) == expected
+
+
+@given(st.text(max_size=30))
+def test_compile_never_crashes_with_anything_but_query_error(text: str) -> None:
+    try:
+        compile_query(text)
+    except QueryError:
+        pass

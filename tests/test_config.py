@@ -1,0 +1,289 @@
+"""spokesync.config: every broken config gives one line naming the file, the key and the fix."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spokesync import config
+from spokesync.config import DEFAULT_MAPPING, ConfigError, FixedValue, load, parse
+from spokesync.mapping import validate_rules
+from spokesync.redact import clear_secrets, redact
+
+ENV_SECRET = "env-okta-token-0123456789abcdef"
+LITERAL_SECRET = "literal-client-secret-9876543210"
+
+OKTA = """\
+[okta]
+org_url = "https://hub.okta.com"
+token = "${SPOKESYNC_TEST_TOKEN}"
+"""
+SOURCES = f"""\
+[sources.apac]
+domain = "apac-partners.au.auth0.com"
+client_id = "c1"
+client_secret = "{LITERAL_SECRET}"
+"""
+BINDINGS = """\
+[[bindings]]
+source = "apac"
+role = "Salesforce"
+group = "Salesforce Users"
+"""
+GOOD = OKTA + SOURCES + BINDINGS
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SPOKESYNC_TEST_TOKEN", ENV_SECRET)
+    monkeypatch.delenv("SPOKESYNC_TEST_MISSING", raising=False)
+    clear_secrets()
+    yield
+    clear_secrets()
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spokesync.toml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def problem(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    return str(caught.value)
+
+
+# (case id, the config text, what the single line must hold besides the file name)
+CORPUS: list[tuple[str, str, list[str]]] = [
+    ("missing okta", SOURCES + BINDINGS, ["[okta] table is missing", "org_url and token"]),
+    (
+        "missing okta.token",
+        '[okta]\norg_url = "https://hub.okta.com"\n' + SOURCES + BINDINGS,
+        ["okta.token is required but missing"],
+    ),
+    (
+        "empty okta.token",
+        '[okta]\norg_url = "https://hub.okta.com"\ntoken = ""\n' + SOURCES + BINDINGS,
+        ["okta.token is empty"],
+    ),
+    (
+        "max_concurrency of the wrong type",
+        GOOD.replace("[sources.apac]", 'max_concurrency = "ten"\n[sources.apac]', 1),
+        ["okta.max_concurrency must be a whole number, not 'ten'"],
+    ),
+    (
+        "max_concurrency out of range",
+        GOOD.replace("[sources.apac]", "max_concurrency = 500\n[sources.apac]", 1),
+        ["okta.max_concurrency must be at most 75, not 500"],
+    ),
+    (
+        "binding naming an unknown source",
+        GOOD.replace('source = "apac"', 'source = "emea"'),
+        ["bindings[0].source names 'emea'", "not a [sources.*] table", "known: apac"],
+    ),
+    (
+        "repeated binding",
+        GOOD + BINDINGS,
+        ["bindings[1] repeats bindings[0]"],
+    ),
+    (
+        "bad URL",
+        GOOD.replace("https://hub.okta.com", "hub okta com"),
+        ["okta.org_url must be a URL such as https://host, not 'hub okta com'"],
+    ),
+    (
+        "http to a host that is not loopback",
+        GOOD.replace("https://hub.okta.com", "http://hub.okta.com"),
+        ["okta.org_url must use https://", "only for 127.0.0.1 and localhost"],
+    ),
+    (
+        "Okta admin console address",
+        GOOD.replace("https://hub.okta.com", "https://hub-admin.okta.com"),
+        ["okta.org_url is the admin console address", "https://hub.okta.com"],
+    ),
+    (
+        "API path in the base URL",
+        GOOD.replace("https://hub.okta.com", "https://hub.okta.com/api/v1"),
+        ["okta.org_url must be the base address without a path", "/api/v1"],
+    ),
+    (
+        "bad source domain",
+        GOOD.replace("apac-partners.au.auth0.com", "ftp://apac.example"),
+        ["sources.apac.domain must be a URL"],
+    ),
+    (
+        "missing environment variable",
+        GOOD.replace("SPOKESYNC_TEST_TOKEN", "SPOKESYNC_TEST_MISSING"),
+        ["okta.token reads ${SPOKESYNC_TEST_MISSING}", "not set in the environment"],
+    ),
+    (
+        "unknown key (typo)",
+        GOOD.replace("client_id", "clientid"),
+        ["sources.apac.clientid is not a known key; did you mean client_id?"],
+    ),
+    (
+        "unknown table (typo)",
+        GOOD + '[polcy]\non_gone = "suspend"\n',
+        ["polcy is not a known key; did you mean policy?"],
+    ),
+    ("empty bindings", "bindings = []\n" + OKTA + SOURCES, ["no [[bindings]]", "source, role"]),
+    ("no bindings", OKTA + SOURCES, ["no [[bindings]]"]),
+    ("no sources", OKTA + BINDINGS, ["no [sources.NAME] table"]),
+    (
+        "bad source name",
+        GOOD.replace("[sources.apac]", '[sources."ap ac"]'),
+        ["sources.ap ac is not a usable source name"],
+    ),
+    (
+        "max_deprovision not a share",
+        GOOD + '[policy]\nmax_deprovision = "lots"\n',
+        ['policy.max_deprovision must be a share such as "10%"', "not 'lots'"],
+    ),
+    (
+        "max_deprovision over 100%",
+        GOOD + '[policy]\nmax_deprovision = "150%"\n',
+        ["policy.max_deprovision must be a share between 0% and 100%"],
+    ),
+    (
+        "max_deprovision a fractional count",
+        GOOD + '[policy]\nmax_deprovision = "2.5"\n',
+        ["policy.max_deprovision must be a share", "whole count"],
+    ),
+    (
+        "policy value not allowed",
+        GOOD + '[policy]\non_gone = "nuke"\n',
+        ["policy.on_gone must be 'none', 'suspend', 'deactivate' or 'delete', not 'nuke'"],
+    ),
+    (
+        "mapping with an unknown transform",
+        GOOD + '[mapping]\nfirstName = ["name|uppr"]\n',
+        ["mapping.firstName", "unknown transform 'uppr'", "known: after_first_word"],
+    ),
+    (
+        "mapping with a malformed path",
+        GOOD + '[mapping]\nlastName = ["user_metadata..lastName"]\n',
+        ["mapping.lastName", "not a path"],
+    ),
+    (
+        "mapping path from no Auth0 field",
+        GOOD + '[mapping]\nlastName = ["familyname"]\n',
+        [
+            "mapping.lastName",
+            "'familyname' is not an Auth0 user field",
+            "did you mean family_name?",
+        ],
+    ),
+    (
+        "mapping fixed login",
+        GOOD + '[mapping]\nlogin = { value = "all@hub.example" }\n',
+        ["mapping.login cannot be a fixed value"],
+    ),
+    (
+        "mapping of the wrong shape",
+        GOOD + "[mapping]\nfirstName = 3\n",
+        ["mapping.firstName must be a list of paths"],
+    ),
+    (
+        "TOML syntax error",
+        GOOD.replace('client_id = "c1"', 'client_id = "c1'),
+        ["line 6 (key client_id in [sources.apac]): not valid TOML"],
+    ),
+    ("TOML syntax error outside a key", "[okta\n", ["line 1: not valid TOML"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CORPUS], ids=[c[0] for c in CORPUS])
+def test_broken_config_gives_one_specific_line(
+    tmp_path: Path, text: str, expected: list[str]
+) -> None:
+    path = write(tmp_path, text)
+    message = problem(path)
+    assert message.startswith(f"{path}: "), message
+    assert "\n" not in message
+    for part in expected:
+        assert part in message, message
+    assert ENV_SECRET not in message
+    assert LITERAL_SECRET not in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    message = problem(tmp_path / "nope.toml")
+    hint = "no such config file; pass --config PATH or set SPOKESYNC_CONFIG"
+    assert message == f"{tmp_path / 'nope.toml'}: {hint}"
+
+
+def test_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "spokesync.toml"
+    path.write_bytes(b'[okta]\norg_url = "\xff"\n')
+    assert problem(path) == f"{path}: is not UTF-8 text; save it as UTF-8"
+
+
+def test_secret_read_into_the_wrong_key_is_never_echoed(tmp_path: Path) -> None:
+    text = GOOD.replace("https://hub.okta.com", "${SPOKESYNC_TEST_TOKEN}")
+    message = problem(write(tmp_path, text))
+    assert message.startswith(f"{tmp_path / 'spokesync.toml'}: okta.org_url must be a URL")
+    assert ENV_SECRET not in message
+
+
+def test_secret_with_a_toml_error_on_its_line_is_never_echoed(tmp_path: Path) -> None:
+    text = GOOD.replace(f'client_secret = "{LITERAL_SECRET}"', f"client_secret = {LITERAL_SECRET}")
+    message = problem(write(tmp_path, text))
+    assert "key client_secret in [sources.apac]" in message
+    assert LITERAL_SECRET not in message
+
+
+def test_secret_of_the_wrong_type_is_never_echoed(tmp_path: Path) -> None:
+    text = GOOD.replace(f'"{LITERAL_SECRET}"', '["' + LITERAL_SECRET + '"]')
+    message = problem(write(tmp_path, text))
+    assert "sources.apac.client_secret must be a string" in message
+    assert LITERAL_SECRET not in message
+
+
+def test_good_config_loads_and_registers_its_secrets(tmp_path: Path) -> None:
+    loaded = load(write(tmp_path, GOOD))
+    assert loaded.okta.token.get_secret_value() == ENV_SECRET
+    assert loaded.sources["apac"].base_url == "https://apac-partners.au.auth0.com"
+    assert ENV_SECRET not in repr(loaded) and LITERAL_SECRET not in repr(loaded)
+    assert redact(f"t={ENV_SECRET} s={LITERAL_SECRET}") == "t=[REDACTED] s=[REDACTED]"
+
+
+def test_loopback_http_is_accepted(tmp_path: Path) -> None:
+    text = GOOD.replace("https://hub.okta.com", "http://127.0.0.1:8802/").replace(
+        "apac-partners.au.auth0.com", "http://localhost:8801"
+    )
+    loaded = load(write(tmp_path, text))
+    assert loaded.okta.org_url == "http://127.0.0.1:8802"
+    assert loaded.sources["apac"].base_url == "http://localhost:8801"
+
+
+def test_friendly_forms_are_accepted(tmp_path: Path) -> None:
+    text = GOOD + (
+        "[policy]\nmax_deprovision = 25\n"
+        '[mapping]\nfirstName = "given_name"\ndepartment = { value = "Partners" }\n'
+    )
+    loaded = load(write(tmp_path, text))
+    assert loaded.policy.max_deprovision == "25"
+    rules = loaded.mapping_rules()
+    assert rules["firstName"] == ["given_name"]
+    assert rules["department"] == FixedValue(value="Partners")
+    assert rules["lastName"] == DEFAULT_MAPPING["lastName"]
+
+
+def test_default_mapping_passes_its_own_validation() -> None:
+    validate_rules({k: list(v) for k, v in DEFAULT_MAPPING.items()})
+
+
+def test_parse_names_its_origin() -> None:
+    with pytest.raises(ConfigError, match=r"^inline: \[okta\] table is missing"):
+        parse({}, "inline")
+
+
+def test_default_path_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPOKESYNC_CONFIG", "/etc/spokesync/x.toml")
+    assert config.default_path() == Path("/etc/spokesync/x.toml")
+    monkeypatch.delenv("SPOKESYNC_CONFIG")
+    assert config.default_path() == Path("spokesync.toml")
