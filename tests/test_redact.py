@@ -104,6 +104,7 @@ def test_clear_forgets() -> None:
             f"key {MASK} done",
         ),
         ("nothing secret here: 10% of 25 users", "nothing secret here: 10% of 25 users"),
+        ("display name Token Bearer Jones", "display name Token Bearer Jones"),
     ],
 )
 def test_credential_shapes_are_masked(text: str, expected: str) -> None:
@@ -124,6 +125,8 @@ def test_structlog_processor_redacts_nested_values() -> None:
         "raw": SECRET.encode(),
         "obj": Carrier(),
         "exc_info": True,
+        "client_secret": "short",
+        "token_count": 3,
     }
     out = redact_event(None, "info", event)
     rendered = json.dumps(out, default=str)
@@ -132,6 +135,9 @@ def test_structlog_processor_redacts_nested_values() -> None:
     assert out["nested"]["n"] == 3 and out["nested"]["ok"] is True and out["nested"]["none"] is None
     assert out["nested"]["list"][1] == ("a", MASK)
     assert out["exc_info"] is True  # left for format_exc_info
+    assert out["client_secret"] == MASK  # by its name, however short
+    assert out["token_count"] == 3
+    assert out["headers"] == {"Authorization": MASK}
 
 
 def test_processor_in_a_structlog_chain() -> None:

@@ -153,6 +153,8 @@ class SourceConfig(_Model):
     client_secret: SecretStr
     audience: str | None = None
     okta_idp_id: str | None = None
+    #: read profiles with a users-export job when at least this many members have none cached
+    export_threshold: int = Field(default=500, ge=1)
     timeout_seconds: float = Field(default=30.0, gt=0)
     ca_bundle: str | None = None
 

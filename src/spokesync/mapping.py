@@ -216,6 +216,8 @@ def login_sources_from_user_metadata(rules: Mapping[str, MappingRule]) -> list[s
 
 def clean_text(text: str) -> str:
     """NFC text without control or invisible characters, whitespace collapsed and trimmed."""
+    if text.isascii() and text.isprintable():
+        return " ".join(text.split())  # the common case, without a look at every character
     kept = "".join(
         " " if ch.isspace() else "" if unicodedata.category(ch) in _STRIPPED_CATEGORIES else ch
         for ch in text
@@ -275,7 +277,8 @@ def _pick(
             value = TRANSFORMS[name](value)
         value = value.strip() if strict else clean_text(value)
         if value:
-            altered = not strict and clean_text(raw) != " ".join(raw.split())
+            collapsed = unicodedata.normalize("NFC", " ".join(raw.split()))
+            altered = not strict and clean_text(raw) != collapsed
             return _Candidate(path, value, altered)
     return None
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from spokesync.auth0.models import ShapeError, parse_source_user
 from spokesync.clients import Clients
 from spokesync.config import Config
 from spokesync.domain import (
@@ -38,6 +39,11 @@ T = TypeVar("T")
 #: Auth0 user search is eventually consistent: look back this far behind the watermark.
 SEARCH_LAG = timedelta(minutes=5)
 FULL_REFRESH_INTERVAL = timedelta(days=7)
+#: the profile fields mapping and lifecycle need, requested from a users-export job
+EXPORT_FIELDS = (
+    "user_id", "email", "email_verified", "name", "given_name", "family_name", "nickname",
+    "user_metadata", "app_metadata", "blocked", "updated_at",
+)
 
 Progress = Callable[[str, int], None]
 
@@ -200,6 +206,13 @@ class Observer:
                     profiles[user.key] = user
                     refresh.discard(user.key)
                     obs.fresh_profiles.append(user)
+        for name, source_config in self.config.sources.items():
+            mine = {k for k in refresh if k.startswith(f"{name}:")}
+            if len(mine) >= source_config.export_threshold:
+                for user in await self._export(name, mine):
+                    profiles[user.key] = user
+                    refresh.discard(user.key)
+                    obs.fresh_profiles.append(user)
         deleted: set[IdentityKey] = set()
         fetched = await _bounded(self.concurrency, [self._reader(k) for k in sorted(refresh)])
         for key, result in zip(sorted(refresh), fetched, strict=True):
@@ -213,6 +226,24 @@ class Observer:
                 obs.unreadable[key] = result
                 profiles.pop(key, None)
         return profiles, deleted
+
+    async def _export(self, source: str, wanted: set[IdentityKey]) -> list[SourceUser]:
+        """Read many profiles with one users-export job instead of one GET each.
+
+        Members the export does not hold (created after its snapshot) are read one by one.
+        """
+        found: list[SourceUser] = []
+        client = self.clients.auth0[source]
+        async for record in client.export_users(list(EXPORT_FIELDS), poll_interval=1.0):
+            user_id = record.get("user_id")
+            if not isinstance(user_id, str) or identity_key(source, user_id) not in wanted:
+                continue
+            try:
+                found.append(parse_source_user(source, record))
+            except ShapeError:
+                continue  # read again one by one, where a bad record fails with its reason
+            self.progress("profiles (export)", 1)
+        return found
 
     def _reader(self, key: IdentityKey) -> Callable[[], Awaitable[SourceUser | None | str]]:
         source, user_id = key.split(":", 1)

@@ -134,6 +134,8 @@ class _Context:
             user = self.inp.source.profiles.get(key)
             if user is None or user.blocked:
                 continue
+            if not user.email_verified and not self.policy.allow_unverified_email:
+                continue
             mapped = map_user(user, self.inp.rules)
             if not isinstance(mapped, Unmappable):
                 out[login_key(str(mapped.profile["login"]))].append(key)
@@ -150,6 +152,10 @@ class _Context:
         if user.blocked:
             out.notice(key, None, "blocked in Auth0; not provisioned until unblocked", "skipped")
             return
+        mapped = map_user(user, self.inp.rules)
+        if isinstance(mapped, Unmappable):
+            out.notice(key, None, mapped.reason, "skipped")
+            return
         if not user.email_verified and not self.policy.allow_unverified_email:
             out.notice(
                 key,
@@ -158,10 +164,6 @@ class _Context:
                 "(set [policy] allow_unverified_email = true to allow)",
                 "skipped",
             )
-            return
-        mapped = map_user(user, self.inp.rules)
-        if isinstance(mapped, Unmappable):
-            out.notice(key, None, mapped.reason, "skipped")
             return
         profile = dict(mapped.profile)
         login = str(profile["login"])

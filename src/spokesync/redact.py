@@ -42,8 +42,9 @@ _SHAPES = (
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
     # Authorization header in a header dump, a repr or JSON: the whole value
     r"""(?i:(authorization["']?\s*[:=]\s*["']?))[^"'\r\n]+""",
-    # scheme word then token, anywhere (a header value logged on its own)
-    r"(?i:\b((?:SSWS|Bearer)\s+))[A-Za-z0-9\-._~+/]+=*",
+    # scheme word then token, anywhere (a header value logged on its own); real tokens are long
+    # (Okta API tokens 42 characters, JWTs hundreds), so "Bearer Jones" in a name is left alone
+    r"(?i:\b((?:SSWS|Bearer)\s+))[A-Za-z0-9\-._~+/]{16,}=*",
     # "client_secret": "..." (JSON, with escapes) and 'client_secret': '...' (repr)
     rf"""(?i:((?<![A-Za-z0-9_])(?:{_KEY})["']?\s*:\s*"))(?:[^"\\]|\\.)*""",
     rf"""(?i:((?<![A-Za-z0-9_])(?:{_KEY})["']?\s*:\s*'))(?:[^'\\]|\\.)*""",
@@ -118,13 +119,28 @@ def redact(text: str) -> str:
     return _REGISTRY.pattern.sub(_mask, text)
 
 
+#: Field names whose whole value is a credential, whatever it looks like (a headers dict).
+_SECRET_FIELDS = frozenset({*SECRET_KEYS, "authorization", "proxy-authorization", "cookie"})
+
+
+def _is_secret_field(key: Any) -> bool:
+    return isinstance(key, str) and key.lower() in _SECRET_FIELDS
+
+
+def _value_set(value: Any) -> bool:
+    return value is not None and value != ""
+
+
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, bool | int | float | None):
         return value
     if isinstance(value, Mapping):
-        return {k: _redact_value(v) for k, v in value.items()}
+        return {
+            k: MASK if _is_secret_field(k) and _value_set(v) else _redact_value(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return type(value)(_redact_value(v) for v in value)
     if isinstance(value, bytes):
@@ -145,6 +161,8 @@ def redact_event(
     Place it after ``format_exc_info`` (so tracebacks are text by then) and before the renderer.
     """
     for key, value in event_dict.items():
-        if key not in _PASS_THROUGH:
-            event_dict[key] = _redact_value(value)
+        if key in _PASS_THROUGH:
+            continue
+        secret = _is_secret_field(key) and _value_set(value)
+        event_dict[key] = MASK if secret else _redact_value(value)
     return event_dict

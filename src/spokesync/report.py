@@ -68,6 +68,8 @@ def print_result(console: Console, result: RunResult, *, verbose_limit: int = 20
         if not lines:
             continue
         label = "other" if situation == "-" else situation
+        if verbose_limit <= 0:
+            continue
         console.print(f"[bold]{label}[/bold] ({len(lines)})", highlight=False)
         for line in lines[:verbose_limit]:
             console.print("  " + redact(line), highlight=False, markup=False)

@@ -61,7 +61,7 @@ async def test_expiry_and_401_refresh() -> None:
     )
     async with OktaClient(ORG, provider, transport=script.transport(), clock=time.clock) as c:
         await c.get_user("00u1")  # tok-1
-        time.now += 3600 - 360 + 1  # past expires_in minus 10 % (capped at 60 s): 3540 s
+        time.now += 3600 - 60 + 1  # past expires_in minus the margin (min of 60 s and 10 %)
         await c.get_user("00u1")  # tok-2 answers 401 -> one refresh -> tok-3
     assert provider.fetches == 3
     assert [r.headers.get("authorization") for r in script.requests if r.method == "GET"] == [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import stat
@@ -186,4 +185,3 @@ def test_schema_has_no_column_meant_for_secrets() -> None:
     columns = [f"{t.name}.{c.name}" for t in metadata.sorted_tables for c in t.columns]
     assert columns
     assert [c for c in columns if secretish.search(c)] == []
-

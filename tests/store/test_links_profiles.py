@@ -75,7 +75,7 @@ def test_delete_link_removes_only_that_identity(store: SqlStore) -> None:
 
 def test_two_identities_cannot_link_the_same_okta_user(store: SqlStore) -> None:
     store.save_link(full_link("apac:auth0|1", "00u1"))
-    with pytest.raises(StoreError, match="save the link of apac:auth0|2") as caught:
+    with pytest.raises(StoreError, match=r"save the link of apac:auth0\|2") as caught:
         store.save_link(full_link("apac:auth0|2", "00u1"))
     assert caught.value.__cause__ is not None
     # the failed transaction changed nothing
@@ -119,7 +119,10 @@ def test_delete_profiles(store: SqlStore) -> None:
 
 def test_bulk_profiles_span_several_chunks(store: SqlStore) -> None:
     # More rows than one statement carries (CHUNK), in one call and then replaced in one call.
-    users = [SourceUser(source="apac", user_id=f"auth0|{i}", email=f"u{i}@p.example") for i in range(2500)]
+    users = [
+        SourceUser(source="apac", user_id=f"auth0|{i}", email=f"u{i}@p.example")
+        for i in range(2500)
+    ]
     store.save_profiles(users)
     store.save_profiles(users[1000:])
     store.delete_profiles(u.key for u in users[:2000])

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import alembic.command
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from spokesync.domain import Link
-from spokesync.store import StoreError, migrate, open_store
+from spokesync.store import StoreError, open_store
 from spokesync.store.migrate import SCHEMA_HEAD, VERSION_TABLE, alembic_config, current_revision
 from spokesync.store.schema import metadata
 
@@ -64,7 +64,7 @@ def test_reopening_at_head_keeps_data_and_does_not_run_alembic(
     def no_upgrade(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("alembic ran on a database already at head")
 
-    monkeypatch.setattr(migrate.command, "upgrade", no_upgrade)
+    monkeypatch.setattr(alembic.command, "upgrade", no_upgrade)
     with open_store(store_url) as again:
         assert again.load_links() == {link.identity: link}
 
@@ -77,7 +77,7 @@ def test_a_schema_newer_than_this_spokesync_is_refused(store_url: str) -> None:
             connection.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
     finally:
         engine.dispose()
-    with pytest.raises(StoreError, match="'9999'.*upgrade spokesync"):
+    with pytest.raises(StoreError, match=r"'9999'.*upgrade spokesync"):
         open_store(store_url)
 
 
@@ -86,7 +86,7 @@ def test_downgrade_to_base_removes_the_schema(store_url: str) -> None:
     engine = sa.create_engine(store_url)
     try:
         with engine.begin() as connection:
-            command.downgrade(alembic_config(connection), "base")
+            alembic.command.downgrade(alembic_config(connection), "base")
     finally:
         engine.dispose()
     assert table_names(store_url) <= {VERSION_TABLE}

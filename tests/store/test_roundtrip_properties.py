@@ -11,7 +11,9 @@ from spokesync.domain import Link, SourceUser
 from spokesync.store import SqlStore
 
 # Printable text without NUL (PostgreSQL TEXT cannot hold NUL; identities never contain one).
-text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+)
 
 json_values = st.recursive(
     st.none()

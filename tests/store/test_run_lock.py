@@ -17,8 +17,10 @@ from spokesync.store.run_lock import process_alive
 from spokesync.store.schema import LOCK_SLOT, run_lock
 from tests.store import lock_contender
 
-# spawn: children must not inherit the parent's connections or threads.
-SPAWN = multiprocessing.get_context("spawn")
+# forkserver: children inherit none of this process's connections or threads (unlike fork),
+# and the store is imported once in the server rather than in every child (unlike spawn).
+CHILDREN = multiprocessing.get_context("forkserver")
+CHILDREN.set_forkserver_preload(["spokesync.store", "tests.store.lock_contender"])
 
 
 def dead_pid() -> int:
@@ -82,15 +84,14 @@ def test_lock_held_is_seen_by_another_store_on_the_same_database(
     store: SqlStore, store_url: str
 ) -> None:
     store.acquire_lock("first")
-    with open_store(store_url) as second:
-        with pytest.raises(LockHeld, match="first"):
-            second.acquire_lock("second")
+    with open_store(store_url) as second, pytest.raises(LockHeld, match="first"):
+        second.acquire_lock("second")
 
 
 def test_a_lock_left_by_a_dead_process_on_this_host_is_taken_over(
     store: SqlStore, store_url: str
 ) -> None:
-    child = SPAWN.Process(
+    child = CHILDREN.Process(
         target=lock_contender.acquire_and_die, args=(store_url, "crashed:run"), daemon=True
     )
     child.start()
@@ -128,11 +129,11 @@ def test_process_alive() -> None:
 def test_processes_racing_for_the_lock_exactly_one_wins(store_url: str) -> None:
     # Fresh database: the contenders also race to create the schema.
     contenders = 4
-    barrier = SPAWN.Barrier(contenders)
-    results = SPAWN.Queue()
-    done = SPAWN.Event()
+    barrier = CHILDREN.Barrier(contenders)
+    results = CHILDREN.Queue()
+    done = CHILDREN.Event()
     processes = [
-        SPAWN.Process(
+        CHILDREN.Process(
             target=lock_contender.contend, args=(store_url, barrier, results, done), daemon=True
         )
         for _ in range(contenders)

@@ -51,7 +51,11 @@ def test_journal_start_then_finish_is_one_audit_row(store: SqlStore) -> None:
     store.journal_finish(entry, "succeeded", T1, after={"firstName": "Anne"})
     (record,) = store.audit()
     assert record.id == entry
-    assert (record.run_id, record.identity, record.action) == ("r1", "apac:auth0|1", "update_profile")
+    assert (record.run_id, record.identity, record.action) == (
+        "r1",
+        "apac:auth0|1",
+        "update_profile",
+    )
     assert (record.okta_id, record.status, record.error) == ("00u1", "succeeded", None)
     assert (record.started_at, record.finished_at) == (T0, T1)
     assert (record.before, record.after) == (before, {"firstName": "Anne"})
@@ -68,7 +72,11 @@ def test_journal_finish_without_okta_id_keeps_the_known_one(store: SqlStore) -> 
     entry = store.journal_start("r1", "apac:auth0|1", ActionKind.SUSPEND, "00u1", None, None, T0)
     store.journal_finish(entry, "failed", T1, error="E0000007: Not found")
     (record,) = store.audit()
-    assert (record.okta_id, record.status, record.error) == ("00u1", "failed", "E0000007: Not found")
+    assert (record.okta_id, record.status, record.error) == (
+        "00u1",
+        "failed",
+        "E0000007: Not found",
+    )
 
 
 def test_journal_ids_increase(store: SqlStore) -> None:

@@ -20,7 +20,7 @@ import httpx
 
 from spokesync.domain import TargetUser
 from spokesync.http.budget import BudgetBook, RateBudget
-from spokesync.http.errors import AmbiguousName, NotFound, public_url
+from spokesync.http.errors import AmbiguousName, BadRequest, NotFound, StateConflict, public_url
 from spokesync.http.factory import make_client
 from spokesync.http.retry import RetryPolicy
 from spokesync.http.session import ApiSession, Authorization, Call, StaticAuthorization, call
@@ -243,7 +243,22 @@ class OktaClient:
         request = _call(
             "POST", f"/api/v1/users/{{id}}/lifecycle/{operation}", params=params, id=user_id
         )
-        await self.session.send(request)
+        try:
+            await self.session.send(request)
+        except BadRequest as exc:
+            # Suspend/unsuspend in the wrong status answer 400 E0000001 (reference §5), not a
+            # 403 like the other lifecycle calls: both mean "not allowed in this status".
+            if exc.code != "E0000001" or isinstance(exc, StateConflict):
+                raise
+            raise StateConflict(
+                exc.message,
+                causes=exc.causes,
+                service=exc.service,
+                method=exc.method,
+                url=exc.url,
+                status=exc.status,
+                code=exc.code,
+            ) from exc
 
     async def activate(self, user_id: str) -> None:
         """STAGED or DEPROVISIONED -> PROVISIONED/ACTIVE (asynchronous at Okta); no email."""

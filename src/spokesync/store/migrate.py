@@ -2,21 +2,22 @@
 
 The migration scripts live in ``migrations/`` inside the package (shipped as package data); no
 alembic.ini is involved. A database already at head costs one catalog query and one SELECT:
-alembic itself is only loaded when there is something to do.
+alembic itself is only imported when there is something to do (importing it costs more than
+the rest of the store together).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 
 from spokesync.store.base import StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 #: The newest revision in migrations/versions (a test keeps the two in step).
 SCHEMA_HEAD = "0001"
@@ -29,6 +30,8 @@ _PG_MIGRATION_LOCK = 0x5B0E5_1C
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An alembic Config on the packaged scripts, running on ``connection``."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -53,6 +56,10 @@ def migrate(connection: Connection) -> None:
     revision = current_revision(connection)
     if revision == SCHEMA_HEAD:
         return
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
     config = alembic_config(connection)
     if revision is not None:
         known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}

@@ -102,7 +102,8 @@ def _user_document(entry: Mapping[str, Any], where: str) -> UserDoc:
     for key in ("blocked", "email_verified"):
         if key in doc and not isinstance(doc[key], bool):
             raise ValueError(f"{where}: {key} must be true or false")
-    doc.setdefault("user_id", f"auth0|{ids.database_user_id()}")
+    if "user_id" not in doc:
+        doc["user_id"] = f"auth0|{ids.database_user_id()}"
     return doc
 
 

@@ -11,8 +11,8 @@ a PATCH with a password adds ``last_password_reset`` (users-update.json #1).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
-from urllib.parse import quote
 
 from spokesync.emulators.auth0 import ids
 from spokesync.emulators.auth0.errors import ApiError, invalid_body
@@ -39,6 +39,7 @@ CREATE_KEYS = frozenset(
     | {"verify_email"}
 )
 
+_ALNUM = re.compile(r"[A-Za-z0-9]")
 _JSON_TYPE_NAMES = {str: "string", bool: "boolean", dict: "object", list: "array"}
 
 
@@ -76,8 +77,9 @@ def _check_types(body: dict[str, Any], *, allow_null: bool) -> None:
 def gravatar(email: str | None, name: str | None) -> str:
     """Auth0's default picture: a gravatar URL falling back to the initials avatar."""
     digest = hashlib.md5((email or "").strip().lower().encode(), usedforsecurity=False)
-    initials = "".join(ch for ch in (name or email or "??") if ch.isalnum())[:2].lower() or "na"
-    fallback = quote(f"https://cdn.auth0.com/avatars/{initials}.png", safe="")
+    initials = "".join(_ALNUM.findall((name or email or "")[:8])[:2]).lower() or "na"
+    # initials are ASCII alphanumerics, so the percent-encoded fallback needs no quoting call
+    fallback = f"https%3A%2F%2Fcdn.auth0.com%2Favatars%2F{initials}.png"
     return f"https://s.gravatar.com/avatar/{digest.hexdigest()}?s=480&r=pg&d={fallback}"
 
 

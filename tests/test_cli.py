@@ -1,0 +1,254 @@
+"""The command line: config errors, config check, status, audit, emulate, secrets in output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from spokesync import config as config_module
+from spokesync.engine import Engine
+from spokesync.store import open_store
+from tests.world_kit import (
+    ADMIN_SECRET,
+    CLIENT_SECRET,
+    OKTA_TOKEN,
+    World,
+    auth0_user,
+    seed,
+)
+
+WorldFactory = Callable[..., World]
+
+
+def _assert_one_line_error(result_stderr: str, *needles: str) -> None:
+    lines = [line for line in result_stderr.splitlines() if line.startswith("spokesync:")]
+    assert len(lines) == 1, result_stderr
+    assert "Traceback" not in result_stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+BROKEN_BINDINGS = [
+    (
+        '[[bindings]]\nsource = "nowhere"\nrole = "Salesforce"\ngroup = "Salesforce Users"\n',
+        ("bindings[0].source", "nowhere"),
+    ),
+    (
+        '[[bindings]]\nsource = "partners"\nrole = "NoSuchRole"\ngroup = "Salesforce Users"\n',
+        ("bindings[0].role", "NoSuchRole"),
+    ),
+    (
+        '[[bindings]]\nsource = "partners"\nrole = "Salesforce"\ngroup = "No Such Group"\n',
+        ("bindings[0].group", "No Such Group"),
+    ),
+    ('[[bindings]]\nsource = "partners"\nrole = "Salesforce"\n', ("bindings[0].group", "missing")),
+]
+
+
+@pytest.mark.parametrize(("bindings", "needles"), BROKEN_BINDINGS)
+def test_broken_bindings_exit_2_with_one_line(
+    world_factory: WorldFactory, bindings: str, needles: tuple[str, ...]
+) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    world.write_config(bindings=bindings)
+    for command in (["plan"], ["sync"], ["config", "check"]):
+        result = world.cli(*command)
+        assert result.exit_code == 2, (command, result.stdout, result.stderr)
+        if command != ["config", "check"]:
+            _assert_one_line_error(result.stderr, *needles)
+        else:
+            assert needles[0] in result.stdout + result.stderr
+
+
+def test_missing_environment_variable_exit_2(world_factory: WorldFactory, tmp_path: Path) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    world.write_config()
+    result = world.runner.invoke(
+        __import__("spokesync.cli", fromlist=["app"]).app,
+        ["--config", str(world.config_path), "plan"],
+        env={"TEST_OKTA_TOKEN": OKTA_TOKEN},
+    )
+    assert result.exit_code == 2
+    _assert_one_line_error(result.stderr, "TEST_AUTH0_SECRET", "sources.partners.client_secret")
+
+
+def test_bad_url_and_plain_http_to_remote_host_exit_2(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    world.write_config()
+    text = world.config_path.read_text()
+    for bad, needle in (
+        (world.okta_url, "not-a-url"),
+        (world.okta_url, "http://hub.example.com"),
+    ):
+        world.config_path.write_text(text.replace(f'org_url = "{bad}"', f'org_url = "{needle}"'))
+        result = world.cli("plan")
+        assert result.exit_code == 2
+        _assert_one_line_error(result.stderr, "okta.org_url")
+
+
+def test_config_check_resolves_names_and_reports_scopes(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1)], client_scopes=("read:users",)))
+    world.write_config()
+    result = world.cli("config", "check")
+    assert result.exit_code == 2
+    assert "lacks scopes read:roles" in result.stdout
+    ok_world = world_factory(seed([auth0_user(1)]))
+    ok_world.tmp = ok_world.tmp / "ok"
+    ok_world.tmp.mkdir()
+    ok_world.write_config()
+    result = ok_world.cli("config", "check")
+    assert result.exit_code == 0, result.stdout
+    assert "rol_Salesforce000001" in result.stdout and "00gSalesforce0000001" in result.stdout
+
+
+def test_status_and_audit_after_a_sync(world_factory: WorldFactory) -> None:
+    no_email = auth0_user(3)
+    del no_email["email"]
+    world = world_factory(seed([auth0_user(1), auth0_user(2), no_email]))
+    world.sync()
+    status = world.cli("status", "--json")
+    assert status.exit_code == 0, status.stderr
+    data = status.json()
+    assert data["runs"][0]["outcome"] == "succeeded"
+    assert {row["identity"] for row in data["identities"]["linked"]} == {
+        "partners:auth0|u00001",
+        "partners:auth0|u00002",
+    }
+    assert any("email" in row["reason"] for row in data["identities"]["skipped"])
+    audit = world.cli("audit", "--json", "--user", "auth0|u00001")
+    rows = audit.json()
+    assert [r["action"] for r in rows] == ["create_user"]
+    assert rows[0]["after"]["login"] == "user1@partner.example"
+    text = world.cli("status")
+    assert text.exit_code == 0 and "linked" in text.stdout
+
+
+class _Corrupting(httpx.AsyncBaseTransport):
+    """Forwards to the real emulator but garbles the answer for one user's profile."""
+
+    def __init__(self, path_part: str, body: bytes) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.path_part = path_part
+        self.body = body
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if self.path_part in request.url.raw_path.decode():
+            await response.aread()
+            return httpx.Response(200, content=self.body, headers={"content-type": "application/json"})
+        return response
+
+
+@pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"email": 5}', b'{"user_id": "auth0|u00002"'])
+def test_malformed_profile_fails_that_identity_only_and_rerun_converges(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch, body: bytes
+) -> None:
+    world = world_factory(seed([auth0_user(1), auth0_user(2), auth0_user(3)]))
+    world.write_config()
+    monkeypatch.setenv("TEST_OKTA_TOKEN", OKTA_TOKEN)
+    monkeypatch.setenv("TEST_AUTH0_SECRET", CLIENT_SECRET)
+    cfg = config_module.load(world.config_path)
+    store = open_store(cfg.state.url)
+    corrupting = _Corrupting("auth0%7Cu00002", body)
+    try:
+        result = asyncio.run(
+            Engine(cfg, store, transport_for=lambda url: corrupting if url == world.auth0_url else None).run(
+                apply=True
+            )
+        )
+        assert result.exit_code == 1
+        failures = result.summary["failures"]
+        assert [f["identity"] for f in failures] == ["partners:auth0|u00002"]
+        assert "auth0" in failures[0]["reason"].lower()
+        assert set(store.load_links()) == {"partners:auth0|u00001", "partners:auth0|u00003"}
+    finally:
+        store.close()
+    assert sorted(world.okta().members()) == ["user1@partner.example", "user3@partner.example"]
+    out = world.sync()
+    assert out["summary"]["created"] == 1
+    assert len(world.okta().members()) == 3
+
+
+def test_secrets_never_appear_in_output_logs_or_state(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1), auth0_user(2)]))
+    world.write_config(extra='[policy]\nmax_deprovision = "100%"\n')
+    outputs: list[str] = []
+    for args in (
+        ["plan"], ["plan", "--json"], ["sync", "--json"], ["sync"], ["status"], ["status", "--json"],
+        ["config", "check"], ["audit", "--json"],
+    ):
+        result = world.cli(*args)
+        outputs += [result.stdout, result.stderr]
+    world.auth0().unassign("auth0|u00001")
+    result = world.cli("sync", "--json")
+    outputs += [result.stdout, result.stderr]
+    # A wrong secret: the error must not echo the configured one.
+    bad = world.runner.invoke(
+        __import__("spokesync.cli", fromlist=["app"]).app,
+        ["--config", str(world.config_path), "sync"],
+        env={"TEST_OKTA_TOKEN": OKTA_TOKEN + "x", "TEST_AUTH0_SECRET": CLIENT_SECRET + "y"},
+    )
+    outputs += [bad.stdout, bad.stderr]
+    blob = "\n".join(outputs)
+    database = world.db_path.read_bytes()
+    for secret in (CLIENT_SECRET, OKTA_TOKEN, ADMIN_SECRET):
+        assert secret not in blob
+        assert secret.encode() not in database
+    assert "Bearer ey" not in blob and "access_token" not in blob
+
+
+def test_emulate_serves_both_apis_until_interrupted(tmp_path: Path) -> None:
+    seed_file = tmp_path / "seed.json"
+    seed_file.write_text(json.dumps(seed([auth0_user(1)])))
+    from spokesync.emulators.server import free_port
+
+    auth0_port, okta_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "spokesync", "emulate", "--seed", str(seed_file),
+            "--auth0-port", str(auth0_port), "--okta-port", str(okta_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{okta_port}/_emulator/stats", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, process.stderr.read() if process.stderr else ""
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        users = httpx.get(
+            f"http://127.0.0.1:{okta_port}/api/v1/users",
+            headers={"Authorization": f"SSWS {OKTA_TOKEN}"},
+        )
+        assert users.status_code == 200 and users.json() == []
+        token = httpx.post(
+            f"http://127.0.0.1:{auth0_port}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "spokesync",
+                "client_secret": CLIENT_SECRET,
+                "audience": f"http://127.0.0.1:{auth0_port}/api/v2/",
+            },
+        )
+        assert token.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+    assert process.returncode in (0, 130)
