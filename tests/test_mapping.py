@@ -356,6 +356,12 @@ def test_look_alike_email_is_mapped_with_a_warning() -> None:
     assert any("look-alike" in w and w.startswith("login") for w in result.warnings)
 
 
+def test_invisible_only_email_falls_through_like_any_blank_value() -> None:
+    rules: dict[str, MappingRule] = {**DEFAULTS, "login": ["user_metadata.login", "email"]}
+    source = user(user_metadata={"login": "\u200b\u202e "}, given_name="A", family_name="L")
+    assert mapped(map_user(source, rules)).profile["login"] == "ann@partner.example"
+
+
 def test_all_fields_null() -> None:
     result = unmappable(map_user(SourceUser(source="apac", user_id="auth0|9"), DEFAULTS))
     assert result.attribute == "login"

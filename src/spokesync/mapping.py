@@ -226,6 +226,8 @@ def clean_text(text: str) -> str:
 
 
 def _has_hidden_characters(text: str) -> bool:
+    if text.isascii() and text.isprintable():
+        return " " in text
     return any(ch.isspace() or unicodedata.category(ch) in _STRIPPED_CATEGORIES for ch in text)
 
 
@@ -276,10 +278,12 @@ def _pick(
         for name in path.transforms:
             value = TRANSFORMS[name](value)
         value = value.strip() if strict else clean_text(value)
-        if value:
-            collapsed = unicodedata.normalize("NFC", " ".join(raw.split()))
-            altered = not strict and clean_text(raw) != collapsed
-            return _Candidate(path, value, altered)
+        # Usable means the same in both modes: something visible is left once cleaned.
+        if not (clean_text(value) if strict else value):
+            continue
+        collapsed = unicodedata.normalize("NFC", " ".join(raw.split()))
+        altered = not strict and clean_text(raw) != collapsed
+        return _Candidate(path, value, altered)
     return None
 
 
@@ -347,8 +351,8 @@ def _accept(
     attribute: str, rule: list[str], found: _Candidate | None, warnings: list[str]
 ) -> str | Unmappable | None:
     """The value to put in the profile, an Unmappable, or None to leave the attribute out."""
-    fields = _fields_named(rule)
     if found is None:
+        fields = _fields_named(rule)
         if attribute in EMAIL_ATTRIBUTES:
             return Unmappable(
                 f"no usable email{_for(attribute)}: {fields} is empty; "

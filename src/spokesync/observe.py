@@ -331,11 +331,15 @@ class Observer:
         logins: dict[str, str] = {}
         rules = self.config.mapping_rules()
         for key, user in source.profiles.items():
-            if key in links or (only is not None and key not in only):
+            if only is not None and key not in only:
                 continue
             mapped = map_user(user, rules)
-            if not isinstance(mapped, Unmappable):
-                login = str(mapped.profile["login"])
+            if isinstance(mapped, Unmappable):
+                continue
+            login = str(mapped.profile["login"])
+            link = links.get(key)
+            # New identities need their login checked; linked ones only when it would change.
+            if link is None or login_key(link.login) != login_key(login):
                 logins.setdefault(login_key(login), login)
         for entry in pending:
             if entry.action is ActionKind.CREATE_USER and entry.login:

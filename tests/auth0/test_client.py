@@ -72,7 +72,10 @@ async def test_role_members_many_pages() -> None:
     def page(request: httpx.Request) -> httpx.Response:
         start = int(request.url.params.get("from", "0"))
         take = int(request.url.params["take"])
-        users = [{"user_id": f"auth0|{i}", "email": f"u{i}@x.example"} for i in range(start, min(start + take, 2500))]
+        users = [
+            {"user_id": f"auth0|{i}", "email": f"u{i}@x.example"}
+            for i in range(start, min(start + take, 2500))
+        ]
         body: dict[str, Any] = {"users": users}
         if start + take < 2500:
             body["next"] = str(start + take)
@@ -87,7 +90,9 @@ async def test_role_members_many_pages() -> None:
 
 @pytest.mark.anyio
 async def test_role_members_wrong_item_shape_names_field() -> None:
-    script = Scripted().on("GET", "/api/v2/roles/rol_1/users", respond(200, {"users": [{"user_id": 5}]}))
+    script = Scripted().on(
+        "GET", "/api/v2/roles/rol_1/users", respond(200, {"users": [{"user_id": 5}]})
+    )
     async with client(script) as c:
         with pytest.raises(MalformedResponse, match="user_id"):
             await collect(c.role_members("rol_1"))
@@ -103,7 +108,11 @@ async def test_role_members_missing_users_list() -> None:
 
 @pytest.mark.anyio
 async def test_find_role_by_id() -> None:
-    script = Scripted().on("GET", "/api/v2/roles/rol_bYiItMxZPmLGplZr", respond(200, {"id": "rol_bYiItMxZPmLGplZr", "name": "R", "description": "d"}))
+    script = Scripted().on(
+        "GET",
+        "/api/v2/roles/rol_bYiItMxZPmLGplZr",
+        respond(200, {"id": "rol_bYiItMxZPmLGplZr", "name": "R", "description": "d"}),
+    )
     async with client(script) as c:
         assert await c.find_role("rol_bYiItMxZPmLGplZr") == Role("rol_bYiItMxZPmLGplZr", "R")
 
@@ -111,7 +120,9 @@ async def test_find_role_by_id() -> None:
 @pytest.mark.anyio
 async def test_find_role_by_missing_id_names_it() -> None:
     # Recorded auth0/roles-delete-404.json #2: role 404 without errorCode.
-    script = Scripted().on("GET", "/api/v2/roles/rol_gone", respond(404, recorded_body("roles-delete-404", 2)))
+    script = Scripted().on(
+        "GET", "/api/v2/roles/rol_gone", respond(404, recorded_body("roles-delete-404", 2))
+    )
     async with client(script) as c:
         with pytest.raises(NotFound, match="rol_gone"):
             await c.find_role("rol_gone")
@@ -124,7 +135,7 @@ async def test_find_role_by_name_recorded() -> None:
     async with client(script) as c:
         role = await c.find_role("test-role14")
     assert role == Role("rol_9yRKwo2Bl0zckceV", "test-role14")
-    get = [r for r in script.requests if r.method == "GET"][0]
+    get = next(r for r in script.requests if r.method == "GET")
     assert get.url.params["name_filter"] == "test-role14"
 
 
@@ -158,7 +169,9 @@ async def test_find_role_case_insensitive_ambiguous() -> None:
 @pytest.mark.anyio
 async def test_find_role_not_found_names_role() -> None:
     # Recorded auth0/role-users-take-per-page.json #0: no match is 200 with an empty list.
-    script = Scripted().on("GET", "/api/v2/roles", respond(200, {"roles": [], "start": 0, "limit": 100, "total": 0}))
+    script = Scripted().on(
+        "GET", "/api/v2/roles", respond(200, {"roles": [], "start": 0, "limit": 100, "total": 0})
+    )
     async with client(script) as c:
         with pytest.raises(NotFound, match="'Salesforce'"):
             await c.find_role("Salesforce")
@@ -167,15 +180,24 @@ async def test_find_role_not_found_names_role() -> None:
 @pytest.mark.anyio
 async def test_get_user_recorded_and_encoded() -> None:
     # Recorded auth0/users-read.json #1: the id is sent as auth0%7C...
-    script = Scripted().on("GET", "/api/v2/users/auth0|63d17c4a9d503d76c056c160", respond(200, recorded_body("users-read", 1)))
+    script = Scripted().on(
+        "GET",
+        "/api/v2/users/auth0|63d17c4a9d503d76c056c160",
+        respond(200, recorded_body("users-read", 1)),
+    )
     async with client(script) as c:
         user = await c.get_user("auth0|63d17c4a9d503d76c056c160")
     assert user is not None
     assert user.source == "apac"
     assert user.key == "apac:auth0|63d17c4a9d503d76c056c160"
-    assert (user.email, user.given_name, user.family_name, user.blocked) == ("chuck878@example.com", "Chuck", "Sanchez", False)
+    assert (user.email, user.given_name, user.family_name, user.blocked) == (
+        "chuck878@example.com",
+        "Chuck",
+        "Sanchez",
+        False,
+    )
     assert user.user_metadata == {"favourite_attack": "roundhouse_kick"}
-    get = [r for r in script.requests if r.method == "GET"][0]
+    get = next(r for r in script.requests if r.method == "GET")
     assert get.url.raw_path == b"/api/v2/users/auth0%7C63d17c4a9d503d76c056c160"
     assert get.headers["authorization"] == "Bearer at"
 
@@ -183,7 +205,9 @@ async def test_get_user_recorded_and_encoded() -> None:
 @pytest.mark.anyio
 async def test_get_user_404_is_none() -> None:
     # Recorded auth0/users-delete-404.json #2.
-    script = Scripted().on("GET", "/api/v2/users/auth0|x", respond(404, recorded_body("users-delete-404", 2)))
+    script = Scripted().on(
+        "GET", "/api/v2/users/auth0|x", respond(404, recorded_body("users-delete-404", 2))
+    )
     async with client(script) as c:
         assert await c.get_user("auth0|x") is None
 
@@ -209,7 +233,12 @@ async def test_get_user_wrong_shapes(body: Any, field: str) -> None:
 
 @pytest.mark.anyio
 async def test_scope_error_is_raised() -> None:
-    body = {"statusCode": 403, "error": "Forbidden", "message": "Insufficient scope, expected any of: read:users", "errorCode": "insufficient_scope"}
+    body = {
+        "statusCode": 403,
+        "error": "Forbidden",
+        "message": "Insufficient scope, expected any of: read:users",
+        "errorCode": "insufficient_scope",
+    }
     script = Scripted().on("GET", "/api/v2/users/u", respond(403, body))
     async with client(script) as c:
         with pytest.raises(ScopeError):
@@ -221,11 +250,15 @@ async def test_scope_error_is_raised() -> None:
 async def test_patch_user_sends_body() -> None:
     def echo(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        return respond(200, {"user_id": "auth0|1", "app_metadata": body["app_metadata"], "blocked": True})
+        return respond(
+            200, {"user_id": "auth0|1", "app_metadata": body["app_metadata"], "blocked": True}
+        )
 
     script = Scripted().on("PATCH", "/api/v2/users/auth0|1", echo)
     async with client(script) as c:
-        user = await c.patch_user("auth0|1", {"app_metadata": {"hub_status": "active"}, "blocked": True})
+        user = await c.patch_user(
+            "auth0|1", {"app_metadata": {"hub_status": "active"}, "blocked": True}
+        )
     assert user.app_metadata == {"hub_status": "active"}
     assert user.blocked is True
 
@@ -254,10 +287,26 @@ def fake_search(updated: list[str]) -> Callable[[httpx.Request], httpx.Response]
         hits = sorted(u for u in updated if u > low and (high == "*" or u <= high))
         page, per_page = int(request.url.params["page"]), int(request.url.params["per_page"])
         if (page + 1) * per_page > 1000:
-            return respond(400, {"statusCode": 400, "message": "You can only page through the first 1000 records", "errorCode": "invalid_paging"})
+            return respond(
+                400,
+                {
+                    "statusCode": 400,
+                    "message": "You can only page through the first 1000 records",
+                    "errorCode": "invalid_paging",
+                },
+            )
         chunk = hits[page * per_page : (page + 1) * per_page]
         users = [{"user_id": f"auth0|{u}", "updated_at": u} for u in chunk]
-        return respond(200, {"start": page * per_page, "limit": per_page, "length": len(users), "users": users, "total": len(hits)})
+        return respond(
+            200,
+            {
+                "start": page * per_page,
+                "limit": per_page,
+                "length": len(users),
+                "users": users,
+                "total": len(hits),
+            },
+        )
 
     return answer
 
@@ -267,10 +316,12 @@ async def test_search_small_window() -> None:
     stamps = [f"2024-01-01T00:00:{s:02d}.000Z" for s in range(30)]
     script = Scripted().on("GET", "/api/v2/users", fake_search(stamps))
     async with client(script) as c:
-        pages = await collect(c.search_updated_since("2024-01-01T00:00:09.000Z", "2024-01-01T00:00:19.000Z"))
+        pages = await collect(
+            c.search_updated_since("2024-01-01T00:00:09.000Z", "2024-01-01T00:00:19.000Z")
+        )
     got = [u.updated_at for p in pages for u in p]
     assert got == stamps[10:20]
-    get = [r for r in script.requests if r.method == "GET"][0]
+    get = next(r for r in script.requests if r.method == "GET")
     assert get.url.params["search_engine"] == "v3"
     assert get.url.params["sort"] == "updated_at:1"
 

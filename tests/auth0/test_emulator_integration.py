@@ -27,7 +27,9 @@ def seed(members: int) -> dict[str, Any]:
         for i in range(members + 5)
     ]
     return {
-        "clients": [{"client_id": "c1", "client_secret": "s1", "scopes": ["read:users", "read:roles"]}],
+        "clients": [
+            {"client_id": "c1", "client_secret": "s1", "scopes": ["read:users", "read:roles"]}
+        ],
         "roles": [{"id": "rol_A1", "name": "Salesforce"}],
         "users": users,
     }

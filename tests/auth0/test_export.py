@@ -47,12 +47,21 @@ async def collect(it: AsyncIterator[Any]) -> list[Any]:
 async def test_export_streams_records(compress: bool) -> None:
     time = FakeTime()
     script = script_export(gzip.compress(NDJSON) if compress else NDJSON, ["pending", "processing"])
-    async with Auth0Client(BASE, ClientCredentials("cid", "sec"), source="s", transport=script.transport(), sleep=time.sleep) as c:
+    async with Auth0Client(
+        BASE,
+        ClientCredentials("cid", "sec"),
+        source="s",
+        transport=script.transport(),
+        sleep=time.sleep,
+    ) as c:
         records = await collect(c.export_users(["user_id", "email"]))
     assert records == USERS
     assert len(time.sleeps) == 2  # polled while pending and processing, no real waiting
     create = next(r for r in script.requests if r.url.path == "/api/v2/jobs/users-exports")
-    assert json.loads(create.content) == {"format": "json", "fields": [{"name": "user_id"}, {"name": "email"}]}
+    assert json.loads(create.content) == {
+        "format": "json",
+        "fields": [{"name": "user_id"}, {"name": "email"}],
+    }
     download = next(r for r in script.requests if r.url.host == "exports.storage.example")
     assert "authorization" not in download.headers
     assert download.url.params["Signature"] == "sig"
@@ -65,7 +74,9 @@ async def test_export_job_failed() -> None:
     created = recorded_body("jobs-users-export", 2)
     script.queues[("GET", f"/api/v2/jobs/{created['id']}")].clear()
     script.on("GET", f"/api/v2/jobs/{created['id']}", respond(200, {**created, "status": "failed"}))
-    async with Auth0Client(BASE, ClientCredentials("cid", "sec"), source="s", transport=script.transport()) as c:
+    async with Auth0Client(
+        BASE, ClientCredentials("cid", "sec"), source="s", transport=script.transport()
+    ) as c:
         with pytest.raises(ApiError, match="failed"):
             await collect(c.export_users(["user_id"]))
 
@@ -73,7 +84,9 @@ async def test_export_job_failed() -> None:
 @pytest.mark.anyio
 async def test_export_truncated_gzip_is_malformed() -> None:
     script = script_export(gzip.compress(NDJSON)[:-20], [])
-    async with Auth0Client(BASE, ClientCredentials("cid", "sec"), source="s", transport=script.transport()) as c:
+    async with Auth0Client(
+        BASE, ClientCredentials("cid", "sec"), source="s", transport=script.transport()
+    ) as c:
         with pytest.raises(MalformedResponse):
             await collect(c.export_users(["user_id"]))
 

@@ -18,9 +18,14 @@ from tests.http.scripted import FakeTime, Scripted, respond, rsa_key_pair
 BASE = "https://tenant.example"
 
 
-def token_answer(value: str = "at-1", expires_in: int = 86400, scope: str = "read:users read:roles") -> httpx.Response:
+def token_answer(
+    value: str = "at-1", expires_in: int = 86400, scope: str = "read:users read:roles"
+) -> httpx.Response:
     # Reference auth0-api.md §1: {access_token, expires_in, scope, token_type}.
-    return respond(200, {"access_token": value, "expires_in": expires_in, "scope": scope, "token_type": "Bearer"})
+    return respond(
+        200,
+        {"access_token": value, "expires_in": expires_in, "scope": scope, "token_type": "Bearer"},
+    )
 
 
 def make_session(script: Scripted, credentials: ClientCredentials) -> ApiSession:
@@ -52,7 +57,9 @@ async def test_request_body_and_caching() -> None:
 @pytest.mark.anyio
 async def test_refresh_after_expiry_margin() -> None:
     time = FakeTime()
-    script = Scripted().on("POST", "/oauth/token", token_answer("at-1", 600), token_answer("at-2", 600))
+    script = Scripted().on(
+        "POST", "/oauth/token", token_answer("at-1", 600), token_answer("at-2", 600)
+    )
     creds = ClientCredentials("cid", "csecret", clock=time.clock)
     s = make_session(script, creds)
     assert await creds.header(s) == "Bearer at-1"
@@ -82,7 +89,9 @@ async def test_api_401_forces_exactly_one_refresh() -> None:
     def api(request: httpx.Request) -> httpx.Response:
         if request.headers["authorization"] == "Bearer at-2":
             return respond(200, {"ok": True})
-        return respond(401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"})
+        return respond(
+            401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"}
+        )
 
     script = (
         Scripted()
@@ -93,7 +102,12 @@ async def test_api_401_forces_exactly_one_refresh() -> None:
     s = make_session(script, creds)
     assert await s.send_json(call("GET", "/api/v2/x")) == {"ok": True}
     assert creds.fetches == 2
-    assert script.paths() == ["POST /oauth/token", "GET /api/v2/x", "POST /oauth/token", "GET /api/v2/x"]
+    assert script.paths() == [
+        "POST /oauth/token",
+        "GET /api/v2/x",
+        "POST /oauth/token",
+        "GET /api/v2/x",
+    ]
 
 
 @pytest.mark.anyio
@@ -112,7 +126,9 @@ async def test_stale_refresh_reuses_the_new_token() -> None:
 async def test_bad_credentials_are_auth_error_without_secret() -> None:
     # Reference §1: a wrong secret answers 401 access_denied (observed) or invalid_client (spec).
     script = Scripted().on(
-        "POST", "/oauth/token", respond(401, {"error": "access_denied", "error_description": "Unauthorized"})
+        "POST",
+        "/oauth/token",
+        respond(401, {"error": "access_denied", "error_description": "Unauthorized"}),
     )
     creds = ClientCredentials("cid", "csecret-very")
     s = make_session(script, creds)

@@ -83,7 +83,9 @@ def test_concurrency_429_headers_are_ignored() -> None:
 
 def test_auth0_header_names() -> None:
     budget = RateBudget()
-    budget.update({"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "49", "X-RateLimit-Reset": "5"})
+    budget.update(
+        {"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "49", "X-RateLimit-Reset": "5"}
+    )
     assert (budget.limit, budget.remaining, budget.reset_at) == (50, 49, 5.0)
 
 

@@ -41,9 +41,7 @@ def recorded(service: str, name: str, index: int) -> httpx.Response:
     request = httpx.Request(req["method"], f"https://org.example{req['path']}")
     body = resp["body"]
     content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-    return httpx.Response(
-        resp["status"], content=content, headers=resp["headers"], request=request
-    )
+    return httpx.Response(resp["status"], content=content, headers=resp["headers"], request=request)
 
 
 @pytest.mark.parametrize(
@@ -118,7 +116,10 @@ def test_okta_duplicate_login_is_login_taken() -> None:
         "errorLink": "E0000001",
         "errorId": "oae1",
         "errorCauses": [
-            {"errorSummary": "login: An object with this field already exists in the current organization"}
+            {
+                "errorSummary": "login: An object with this field already exists"
+                " in the current organization"
+            }
         ],
     }
     error = error_from_response("okta", answer(400, body))

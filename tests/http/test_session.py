@@ -46,7 +46,9 @@ class RotatingToken:
         self.generation = 0
         self.refreshes = 0
 
-    async def header(self, s: ApiSession, *, refresh: bool = False, stale: str | None = None) -> str:
+    async def header(
+        self, s: ApiSession, *, refresh: bool = False, stale: str | None = None
+    ) -> str:
         if refresh:
             self.refreshes += 1
             self.generation += 1
@@ -68,7 +70,9 @@ async def test_counts_by_template_and_encodes_path_params() -> None:
 
 @pytest.mark.anyio
 async def test_5xx_retried_and_each_attempt_counted() -> None:
-    script = Scripted().on("GET", "/x", respond(503, {"errorCode": "E", "errorSummary": "busy"}), respond(200, []))
+    script = Scripted().on(
+        "GET", "/x", respond(503, {"errorCode": "E", "errorSummary": "busy"}), respond(200, [])
+    )
     s = session(script)
     assert await s.send_json(call("GET", "/x")) == []
     assert s.calls["GET /x"] == 2
@@ -86,7 +90,9 @@ async def test_5xx_gives_up_after_attempts() -> None:
 
 @pytest.mark.anyio
 async def test_permanent_4xx_not_retried() -> None:
-    script = Scripted().on("POST", "/x", respond(400, {"errorCode": "E0000003", "errorSummary": "bad"}))
+    script = Scripted().on(
+        "POST", "/x", respond(400, {"errorCode": "E0000003", "errorSummary": "bad"})
+    )
     s = session(script)
     with pytest.raises(BadRequest):
         await s.send(call("POST", "/x", json_body={}))
@@ -137,7 +143,11 @@ async def test_truncated_json_is_malformed() -> None:
 async def test_401_refreshes_once_and_retries() -> None:
     def check(request: httpx.Request) -> httpx.Response:
         ok = request.headers["authorization"] == "Bearer tok-1"
-        return respond(200, {"ok": True}) if ok else respond(401, {"statusCode": 401, "message": "Invalid token"})
+        return (
+            respond(200, {"ok": True})
+            if ok
+            else respond(401, {"statusCode": 401, "message": "Invalid token"})
+        )
 
     token = RotatingToken()
     script = Scripted().on("GET", "/x", check)
@@ -150,7 +160,9 @@ async def test_401_refreshes_once_and_retries() -> None:
 @pytest.mark.anyio
 async def test_401_after_refresh_is_auth_error() -> None:
     token = RotatingToken()
-    script = Scripted().on("GET", "/x", respond(401, {"statusCode": 401, "message": "Invalid token"}))
+    script = Scripted().on(
+        "GET", "/x", respond(401, {"statusCode": 401, "message": "Invalid token"})
+    )
     with pytest.raises(AuthError):
         await session(script, auth=token).send(call("GET", "/x"))
     assert token.refreshes == 1
@@ -159,7 +171,11 @@ async def test_401_after_refresh_is_auth_error() -> None:
 
 @pytest.mark.anyio
 async def test_401_with_static_token_not_retried() -> None:
-    script = Scripted().on("GET", "/x", respond(401, {"errorCode": "E0000011", "errorSummary": "Invalid token provided"}))
+    script = Scripted().on(
+        "GET",
+        "/x",
+        respond(401, {"errorCode": "E0000011", "errorSummary": "Invalid token provided"}),
+    )
     s = session(script)
     with pytest.raises(AuthError) as info:
         await s.send(call("GET", "/x"))
@@ -174,13 +190,24 @@ async def test_429_waits_until_reset_then_retries() -> None:
     reset = int(time.now) + 30
     limited = respond(
         429,
-        {"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."},
-        headers={"x-rate-limit-limit": "50", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)},
+        {
+            "errorCode": "E0000047",
+            "errorSummary": "API call exceeded rate limit due to too many requests.",
+        },
+        headers={
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(reset),
+        },
     )
     fine = respond(
         200,
         [],
-        headers={"x-rate-limit-limit": "50", "x-rate-limit-remaining": "49", "x-rate-limit-reset": str(reset + 60)},
+        headers={
+            "x-rate-limit-limit": "50",
+            "x-rate-limit-remaining": "49",
+            "x-rate-limit-reset": str(reset + 60),
+        },
     )
     script = Scripted().on("GET", "/x", limited, fine)
     budget = RateBudget(share=0.5, sleep=time.sleep, clock=time.clock)
@@ -192,7 +219,9 @@ async def test_429_waits_until_reset_then_retries() -> None:
 
 @pytest.mark.anyio
 async def test_429_repeated_gives_up() -> None:
-    script = Scripted().on("GET", "/x", respond(429, {"errorCode": "E0000047", "errorSummary": "slow down"}))
+    script = Scripted().on(
+        "GET", "/x", respond(429, {"errorCode": "E0000047", "errorSummary": "slow down"})
+    )
     with pytest.raises(RateLimited):
         await session(script, attempts=3).send(call("GET", "/x"))
     assert len(script.requests) == 3

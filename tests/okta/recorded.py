@@ -20,5 +20,9 @@ def recorded_response(name: str, index: int) -> httpx.Response:
     """Interaction ``index`` of ``name`` replayed as a response (body and kept headers)."""
     resp = recorded(name, index)["response"]
     body = resp["body"]
-    content = b"" if body == "" else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+    content = (
+        b""
+        if body == ""
+        else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+    )
     return httpx.Response(resp["status"], content=content, headers=resp["headers"])

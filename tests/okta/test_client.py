@@ -33,7 +33,11 @@ def client(script: Scripted, **kw: Any) -> OktaClient:
 
 
 def user(uid: str, login: str, status: str = "ACTIVE") -> dict[str, Any]:
-    return {"id": uid, "status": status, "profile": {"login": login, "email": login, "firstName": "F", "lastName": "L"}}
+    return {
+        "id": uid,
+        "status": status,
+        "profile": {"login": login, "email": login, "firstName": "F", "lastName": "L"},
+    }
 
 
 def okta_error(code: str, summary: str, causes: list[str] | None = None) -> dict[str, Any]:
@@ -61,7 +65,9 @@ async def test_ssws_header_and_secret_not_in_repr() -> None:
 
 @pytest.mark.anyio
 async def test_bad_token_is_auth_error_without_token() -> None:
-    script = Scripted().on("GET", "/api/v1/users/00u1", respond(401, okta_error("E0000011", "Invalid token provided")))
+    script = Scripted().on(
+        "GET", "/api/v1/users/00u1", respond(401, okta_error("E0000011", "Invalid token provided"))
+    )
     async with client(script) as c:
         with pytest.raises(AuthError) as info:
             await c.get_user("00u1")
@@ -91,12 +97,20 @@ async def test_find_group_by_name_recorded_search() -> None:
 
 
 def groups(*names: str) -> httpx.Response:
-    return respond(200, [{"id": f"00g{i}", "type": "OKTA_GROUP", "profile": {"name": n}} for i, n in enumerate(names)])
+    return respond(
+        200,
+        [
+            {"id": f"00g{i}", "type": "OKTA_GROUP", "profile": {"name": n}}
+            for i, n in enumerate(names)
+        ],
+    )
 
 
 @pytest.mark.anyio
 async def test_find_group_exact_among_prefix_matches() -> None:
-    script = Scripted().on("GET", "/api/v1/groups", groups("Salesforce Users EU", "Salesforce Users"))
+    script = Scripted().on(
+        "GET", "/api/v1/groups", groups("Salesforce Users EU", "Salesforce Users")
+    )
     async with client(script) as c:
         assert (await c.find_group("Salesforce Users")).id == "00g1"
 
@@ -115,7 +129,11 @@ async def test_find_group_none_or_several() -> None:
 
 @pytest.mark.anyio
 async def test_find_group_missing_id() -> None:
-    script = Scripted().on("GET", "/api/v1/groups/00gnope", respond(404, okta_error("E0000007", "Not found: Resource not found: 00gnope (UserGroup)")))
+    script = Scripted().on(
+        "GET",
+        "/api/v1/groups/00gnope",
+        respond(404, okta_error("E0000007", "Not found: Resource not found: 00gnope (UserGroup)")),
+    )
     async with client(script) as c:
         with pytest.raises(NotFound, match="00gnope"):
             await c.find_group("00gnope")
@@ -142,7 +160,11 @@ async def test_group_members_multi_page() -> None:
     script = Scripted().on(
         "GET",
         f"/api/v1/groups/{gid}/users",
-        respond(200, [user("00u1", "a@x.example")], headers={"link": f'<{ORG}/api/v1/groups/{gid}/users?after=00u1&limit=200>; rel="next"'}),
+        respond(
+            200,
+            [user("00u1", "a@x.example")],
+            headers={"link": f'<{ORG}/api/v1/groups/{gid}/users?after=00u1&limit=200>; rel="next"'},
+        ),
         respond(200, [user("00u2", "b@x.example")]),
     )
     async with client(script) as c:
@@ -153,7 +175,9 @@ async def test_group_members_multi_page() -> None:
 
 @pytest.mark.anyio
 async def test_group_members_wrong_shape() -> None:
-    script = Scripted().on("GET", "/api/v1/groups/00g1/users", respond(200, [{"id": "00u1", "status": "ACTIVE"}]))
+    script = Scripted().on(
+        "GET", "/api/v1/groups/00g1/users", respond(200, [{"id": "00u1", "status": "ACTIVE"}])
+    )
     async with client(script) as c:
         with pytest.raises(MalformedResponse, match="profile"):
             await collect(c.group_members("00g1"))
@@ -162,7 +186,9 @@ async def test_group_members_wrong_shape() -> None:
 @pytest.mark.anyio
 async def test_get_user_by_login_encoded_and_404() -> None:
     # Recorded okta/users-create-get.json #2: a login in place of the id works; #5: 404.
-    script = Scripted().on("GET", "/api/v1/users/a+b@x.example", respond(200, user("00u1", "a+b@x.example")))
+    script = Scripted().on(
+        "GET", "/api/v1/users/a+b@x.example", respond(200, user("00u1", "a+b@x.example"))
+    )
     script.on("GET", "/api/v1/users/gone@x.example", recorded_response("users-create-get", 5))
     async with client(script) as c:
         found = await c.get_user("a+b@x.example")
@@ -211,7 +237,12 @@ async def test_create_user_body_and_params() -> None:
         return respond(200, {"id": "00unew", "status": "ACTIVE", "profile": body["profile"]})
 
     script = Scripted().on("POST", "/api/v1/users", created)
-    profile = {"login": "ann@x.example", "email": "ann@x.example", "firstName": "Ann", "lastName": "Lee"}
+    profile = {
+        "login": "ann@x.example",
+        "email": "ann@x.example",
+        "firstName": "Ann",
+        "lastName": "Lee",
+    }
     async with client(script) as c:
         made = await c.create_user(profile, ["00gA", "00gB"])
     assert made == TargetUser("00unew", "ACTIVE", profile)
@@ -230,13 +261,19 @@ async def test_create_federated_user() -> None:
     request = script.requests[0]
     assert request.url.params["activate"] == "false"
     assert request.url.params["provider"] == "true"
-    assert json.loads(request.content)["credentials"] == {"provider": {"type": "FEDERATION", "name": "FEDERATION"}}
+    assert json.loads(request.content)["credentials"] == {
+        "provider": {"type": "FEDERATION", "name": "FEDERATION"}
+    }
 
 
 @pytest.mark.anyio
 async def test_create_duplicate_login_is_login_taken() -> None:
     # Reference okta-api.md §1: 400 E0000001 with cause "login: An object with this field ..."
-    body = okta_error("E0000001", "Api validation failed: login", ["login: An object with this field already exists in the current organization"])
+    body = okta_error(
+        "E0000001",
+        "Api validation failed: login",
+        ["login: An object with this field already exists in the current organization"],
+    )
     script = Scripted().on("POST", "/api/v1/users", respond(400, body))
     async with client(script) as c:
         with pytest.raises(LoginTaken) as info:
@@ -248,7 +285,9 @@ async def test_create_duplicate_login_is_login_taken() -> None:
 @pytest.mark.anyio
 async def test_create_malformed_400_recorded() -> None:
     # Recorded okta/users-create-malformed-400.json #0: E0000003 is a plain BadRequest.
-    script = Scripted().on("POST", "/api/v1/users", recorded_response("users-create-malformed-400", 0))
+    script = Scripted().on(
+        "POST", "/api/v1/users", recorded_response("users-create-malformed-400", 0)
+    )
     async with client(script) as c:
         with pytest.raises(BadRequest) as info:
             await c.create_user({"login": "x"}, [])
@@ -269,12 +308,19 @@ async def test_update_profile_is_partial_post() -> None:
 async def test_group_membership_calls() -> None:
     # Recorded okta/group-members.json #2 and #4: PUT and DELETE answer 204 with no body.
     path = "/api/v1/groups/00gsf7bj3rH2d9PvL4x6/users/00usfbpcapvcITLwi4x6"
-    script = Scripted().on("PUT", path, recorded_response("group-members", 2)).on("DELETE", path, recorded_response("group-members", 4))
+    script = (
+        Scripted()
+        .on("PUT", path, recorded_response("group-members", 2))
+        .on("DELETE", path, recorded_response("group-members", 4))
+    )
     async with client(script) as c:
         await c.add_to_group("00gsf7bj3rH2d9PvL4x6", "00usfbpcapvcITLwi4x6")
         await c.remove_from_group("00gsf7bj3rH2d9PvL4x6", "00usfbpcapvcITLwi4x6")
     assert script.requests[0].headers["content-length"] == "0"  # Okta answers 411 without it
-    assert c.calls == {"PUT /api/v1/groups/{gid}/users/{uid}": 1, "DELETE /api/v1/groups/{gid}/users/{uid}": 1}
+    assert c.calls == {
+        "PUT /api/v1/groups/{gid}/users/{uid}": 1,
+        "DELETE /api/v1/groups/{gid}/users/{uid}": 1,
+    }
 
 
 @pytest.mark.anyio
@@ -284,7 +330,14 @@ async def test_lifecycle_calls() -> None:
         script.on("POST", f"/api/v1/users/00u1/lifecycle/{op}", respond(200, {}))
     script.on("DELETE", "/api/v1/users/00u1", respond(204))
     async with client(script) as c:
-        for method in (c.activate, c.reactivate, c.deactivate, c.suspend, c.unsuspend, c.delete_user):
+        for method in (
+            c.activate,
+            c.reactivate,
+            c.deactivate,
+            c.suspend,
+            c.unsuspend,
+            c.delete_user,
+        ):
             await method("00u1")
     sent = [(r.method, r.url.path, dict(r.url.params)) for r in script.requests]
     assert sent == [
@@ -301,7 +354,9 @@ async def test_lifecycle_calls() -> None:
 async def test_reactivate_staged_is_state_conflict() -> None:
     # Recorded okta/users-reactivate-403.json #1: 403 E0000038.
     rec = recorded("users-reactivate-403", 1)
-    script = Scripted().on("POST", rec["request"]["path"], recorded_response("users-reactivate-403", 1))
+    script = Scripted().on(
+        "POST", rec["request"]["path"], recorded_response("users-reactivate-403", 1)
+    )
     uid = rec["request"]["path"].split("/")[4]
     async with client(script) as c:
         with pytest.raises(StateConflict):
@@ -311,13 +366,23 @@ async def test_reactivate_staged_is_state_conflict() -> None:
 
 @pytest.mark.anyio
 async def test_link_idp_and_list() -> None:
-    script = Scripted().on(
-        "POST", "/api/v1/idps/0oaIDP/users/00u1", respond(200, {"id": "00u1", "externalId": "auth0|1", "profile": {}})
-    ).on(
-        "GET",
-        "/api/v1/idps/0oaIDP/users",
-        respond(200, [{"id": "00u1", "externalId": "auth0|1"}], headers={"link": f'<{ORG}/api/v1/idps/0oaIDP/users?after=1>; rel="next"'}),
-        respond(200, []),
+    script = (
+        Scripted()
+        .on(
+            "POST",
+            "/api/v1/idps/0oaIDP/users/00u1",
+            respond(200, {"id": "00u1", "externalId": "auth0|1", "profile": {}}),
+        )
+        .on(
+            "GET",
+            "/api/v1/idps/0oaIDP/users",
+            respond(
+                200,
+                [{"id": "00u1", "externalId": "auth0|1"}],
+                headers={"link": f'<{ORG}/api/v1/idps/0oaIDP/users?after=1>; rel="next"'},
+            ),
+            respond(200, []),
+        )
     )
     async with client(script) as c:
         link = await c.link_idp("0oaIDP", "00u1", "auth0|1")
@@ -332,9 +397,17 @@ async def test_budget_per_bucket_with_half_share() -> None:
     # Reference §7/§8: one token may use 50 % of a bucket; headers teach each bucket's limit.
     time = FakeTime()
     reset = str(int(time.now) + 60)
-    headers = {"x-rate-limit-limit": "4", "x-rate-limit-remaining": "3", "x-rate-limit-reset": reset}
-    script = Scripted().on("GET", "/api/v1/users/00u1", respond(200, user("00u1", "a@x.example"), headers=headers))
-    script.on("POST", "/api/v1/users/00u1", respond(200, user("00u1", "a@x.example"), headers=headers))
+    headers = {
+        "x-rate-limit-limit": "4",
+        "x-rate-limit-remaining": "3",
+        "x-rate-limit-reset": reset,
+    }
+    script = Scripted().on(
+        "GET", "/api/v1/users/00u1", respond(200, user("00u1", "a@x.example"), headers=headers)
+    )
+    script.on(
+        "POST", "/api/v1/users/00u1", respond(200, user("00u1", "a@x.example"), headers=headers)
+    )
     async with client(script, sleep=time.sleep, clock=time.clock) as c:
         await c.get_user("00u1")
         await c.get_user("00u1")  # 2 of 4: our half is spent

@@ -19,7 +19,12 @@ SEED: dict[str, Any] = {
         {
             "id": "00uB2",
             "status": "ACTIVE",
-            "profile": {"login": "bob@hub.example", "email": "bob@hub.example", "firstName": "Bob", "lastName": "Ray"},
+            "profile": {
+                "login": "bob@hub.example",
+                "email": "bob@hub.example",
+                "firstName": "Bob",
+                "lastName": "Ray",
+            },
             "groups": ["00gA1"],
         }
     ],
@@ -41,11 +46,21 @@ async def members(c: OktaClient, group_id: str) -> dict[str, str]:
 async def test_create_with_group_then_member_then_lifecycle() -> None:
     async with client() as c:
         group = await c.find_group("Salesforce Users")
-        profile = {"login": "ann@partner.example", "email": "ann@partner.example", "firstName": "Ann", "lastName": "Lee"}
+        profile = {
+            "login": "ann@partner.example",
+            "email": "ann@partner.example",
+            "firstName": "Ann",
+            "lastName": "Lee",
+        }
         ann = await c.create_user(profile, [group.id], provider="FEDERATION")
         assert (ann.login, ann.status) == ("ann@partner.example", "ACTIVE")
-        assert (await members(c, group.id)) == {"bob@hub.example": "00uB2", "ann@partner.example": ann.id}
-        found = await c.find_users_by_login(["ANN@partner.example", "bob@hub.example", "nobody@x.example"])
+        assert (await members(c, group.id)) == {
+            "bob@hub.example": "00uB2",
+            "ann@partner.example": ann.id,
+        }
+        found = await c.find_users_by_login(
+            ["ANN@partner.example", "bob@hub.example", "nobody@x.example"]
+        )
         assert {u.id for u in found} == {ann.id, "00uB2"}
         updated = await c.update_profile(ann.id, {"firstName": "Anne"})
         assert updated.profile["firstName"] == "Anne" and updated.profile["lastName"] == "Lee"
@@ -63,7 +78,12 @@ async def test_create_with_group_then_member_then_lifecycle() -> None:
 @pytest.mark.anyio
 async def test_suspend_in_wrong_status_is_state_conflict() -> None:
     async with client() as c:
-        profile = {"login": "cy@partner.example", "email": "cy@partner.example", "firstName": "C", "lastName": "Y"}
+        profile = {
+            "login": "cy@partner.example",
+            "email": "cy@partner.example",
+            "firstName": "C",
+            "lastName": "Y",
+        }
         cy = await c.create_user(profile, [], activate=False)
         assert cy.status == "STAGED"
         with pytest.raises(StateConflict):
@@ -73,7 +93,12 @@ async def test_suspend_in_wrong_status_is_state_conflict() -> None:
 @pytest.mark.anyio
 async def test_duplicate_login_other_case_is_login_taken() -> None:
     async with client() as c:
-        profile = {"login": "BOB@hub.example", "email": "bob2@hub.example", "firstName": "B", "lastName": "R"}
+        profile = {
+            "login": "BOB@hub.example",
+            "email": "bob2@hub.example",
+            "firstName": "B",
+            "lastName": "R",
+        }
         with pytest.raises(LoginTaken):
             await c.create_user(profile, ["00gA1"])
 

@@ -16,15 +16,31 @@ PRIVATE, PUBLIC = rsa_key_pair()
 
 def token_answer(value: str) -> object:
     # Reference okta-api.md §9: {"token_type":"Bearer","expires_in":3600,"access_token","scope"}.
-    return respond(200, {"token_type": "Bearer", "expires_in": 3600, "access_token": value, "scope": "okta.users.read"})
+    return respond(
+        200,
+        {
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "access_token": value,
+            "scope": "okta.users.read",
+        },
+    )
 
 
 @pytest.mark.anyio
 async def test_token_request_and_bearer_use() -> None:
     time = FakeTime()
-    provider = PrivateKeyJwtToken(ORG, "0oaAPP", PRIVATE, ["okta.users.read", "okta.groups.read"], clock=time.clock)
-    script = Scripted().on("POST", "/oauth2/v1/token", token_answer("tok-1")).on(
-        "GET", "/api/v1/users/00u1", respond(200, {"id": "00u1", "status": "ACTIVE", "profile": {}})
+    provider = PrivateKeyJwtToken(
+        ORG, "0oaAPP", PRIVATE, ["okta.users.read", "okta.groups.read"], clock=time.clock
+    )
+    script = (
+        Scripted()
+        .on("POST", "/oauth2/v1/token", token_answer("tok-1"))
+        .on(
+            "GET",
+            "/api/v1/users/00u1",
+            respond(200, {"id": "00u1", "status": "ACTIVE", "profile": {}}),
+        )
     )
     async with OktaClient(ORG, provider, transport=script.transport(), clock=time.clock) as c:
         await c.get_user("00u1")
@@ -35,8 +51,17 @@ async def test_token_request_and_bearer_use() -> None:
     form = dict(x.split("=", 1) for x in token_request.content.decode().split("&"))
     assert form["grant_type"] == "client_credentials"
     assert form["scope"] == "okta.users.read+okta.groups.read"
-    assert form["client_assertion_type"] == "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
-    claims = jwt.decode(form["client_assertion"], PUBLIC, algorithms=["RS256"], audience=f"{ORG}/oauth2/v1/token", options={"verify_exp": False})
+    assert (
+        form["client_assertion_type"]
+        == "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+    )
+    claims = jwt.decode(
+        form["client_assertion"],
+        PUBLIC,
+        algorithms=["RS256"],
+        audience=f"{ORG}/oauth2/v1/token",
+        options={"verify_exp": False},
+    )
     assert claims["iss"] == claims["sub"] == "0oaAPP"
     assert claims["exp"] == int(time.now) + 300
     assert claims["jti"]
@@ -51,13 +76,21 @@ async def test_token_request_and_bearer_use() -> None:
 async def test_expiry_and_401_refresh() -> None:
     time = FakeTime()
     provider = PrivateKeyJwtToken(ORG, "0oaAPP", PRIVATE, ["okta.users.read"], clock=time.clock)
-    script = Scripted().on("POST", "/oauth2/v1/token", token_answer("tok-1"), token_answer("tok-2"), token_answer("tok-3"))
+    script = Scripted().on(
+        "POST",
+        "/oauth2/v1/token",
+        token_answer("tok-1"),
+        token_answer("tok-2"),
+        token_answer("tok-3"),
+    )
     script.on(
         "GET",
         "/api/v1/users/00u1",
-        lambda r: respond(200, {"id": "00u1", "status": "ACTIVE", "profile": {}})
-        if r.headers["authorization"] != "Bearer tok-2"
-        else respond(401, {"errorCode": "E0000011", "errorSummary": "Invalid token provided"}),
+        lambda r: (
+            respond(200, {"id": "00u1", "status": "ACTIVE", "profile": {}})
+            if r.headers["authorization"] != "Bearer tok-2"
+            else respond(401, {"errorCode": "E0000011", "errorSummary": "Invalid token provided"})
+        ),
     )
     async with OktaClient(ORG, provider, transport=script.transport(), clock=time.clock) as c:
         await c.get_user("00u1")  # tok-1
@@ -74,7 +107,17 @@ async def test_expiry_and_401_refresh() -> None:
 @pytest.mark.anyio
 async def test_token_endpoint_refusal() -> None:
     provider = PrivateKeyJwtToken(ORG, "0oaAPP", PRIVATE, ["okta.users.read"])
-    script = Scripted().on("POST", "/oauth2/v1/token", respond(401, {"error": "invalid_client", "error_description": "The client_assertion signature is invalid."}))
+    script = Scripted().on(
+        "POST",
+        "/oauth2/v1/token",
+        respond(
+            401,
+            {
+                "error": "invalid_client",
+                "error_description": "The client_assertion signature is invalid.",
+            },
+        ),
+    )
     async with OktaClient(ORG, provider, transport=script.transport()) as c:
         with pytest.raises(AuthError, match="signature is invalid"):
             await c.get_user("00u1")

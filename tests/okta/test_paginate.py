@@ -25,7 +25,7 @@ def test_parse_separate_and_merged_headers() -> None:
 
 
 def test_parse_unquoted_rel_and_extra_params() -> None:
-    assert parse_links(["<https://o/b>; title=\"t\"; rel=next"]) == {"next": "https://o/b"}
+    assert parse_links(['<https://o/b>; title="t"; rel=next']) == {"next": "https://o/b"}
     assert parse_links([]) == {}
 
 
@@ -43,8 +43,19 @@ async def test_follows_next_until_absent() -> None:
     script = Scripted().on(
         "GET",
         "/api/v1/users",
-        respond(200, [{"id": "a"}], headers={"link": f'<{ORG}/api/v1/users?limit=1>; rel="self", <{ORG}/api/v1/users?after=000a&limit=1>; rel="next"'}),
-        respond(200, [{"id": "b"}], headers={"link": f'<{ORG}/api/v1/users?after=000a&limit=1>; rel="self"'}),
+        respond(
+            200,
+            [{"id": "a"}],
+            headers={
+                "link": f'<{ORG}/api/v1/users?limit=1>; rel="self", '
+                f'<{ORG}/api/v1/users?after=000a&limit=1>; rel="next"'
+            },
+        ),
+        respond(
+            200,
+            [{"id": "b"}],
+            headers={"link": f'<{ORG}/api/v1/users?after=000a&limit=1>; rel="self"'},
+        ),
     )
     assert await pages(session(script), "/api/v1/users") == [[{"id": "a"}], [{"id": "b"}]]
     assert str(script.requests[1].url) == f"{ORG}/api/v1/users?after=000a&limit=1"
@@ -52,7 +63,9 @@ async def test_follows_next_until_absent() -> None:
 
 @pytest.mark.anyio
 async def test_repeated_link_headers() -> None:
-    headers = httpx.Headers([("link", f'<{ORG}/x?limit=1>; rel="self"'), ("link", f'<{ORG}/x?after=2>; rel="next"')])
+    headers = httpx.Headers(
+        [("link", f'<{ORG}/x?limit=1>; rel="self"'), ("link", f'<{ORG}/x?after=2>; rel="next"')]
+    )
     script = Scripted().on(
         "GET", "/x", httpx.Response(200, json=[1], headers=headers), respond(200, [2])
     )
@@ -61,14 +74,20 @@ async def test_repeated_link_headers() -> None:
 
 @pytest.mark.anyio
 async def test_loop_guard() -> None:
-    script = Scripted().on("GET", "/x", respond(200, [1], headers={"link": f'<{ORG}/x?after=1>; rel="next"'}))
+    script = Scripted().on(
+        "GET", "/x", respond(200, [1], headers={"link": f'<{ORG}/x?after=1>; rel="next"'})
+    )
     with pytest.raises(MalformedResponse, match="loops"):
         await pages(session(script), "/x")
 
 
 @pytest.mark.anyio
 async def test_next_to_another_host_is_refused() -> None:
-    script = Scripted().on("GET", "/x", respond(200, [1], headers={"link": '<https://evil.example/x?after=1>; rel="next"'}))
+    script = Scripted().on(
+        "GET",
+        "/x",
+        respond(200, [1], headers={"link": '<https://evil.example/x?after=1>; rel="next"'}),
+    )
     with pytest.raises(MalformedResponse, match="another host"):
         await pages(session(script), "/x")
     assert len(script.requests) == 1

@@ -85,7 +85,7 @@ operations = st.lists(
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     # One store per backend for all examples: each example starts by emptying it.
     suppress_health_check=[HealthCheck.function_scoped_fixture],

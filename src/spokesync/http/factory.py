@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import Mapping
 
@@ -10,6 +11,12 @@ import httpx
 from spokesync import __version__
 
 USER_AGENT = f"spokesync/{__version__}"
+
+
+@functools.cache
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """A verifying TLS context (system CAs, or ``ca_bundle``); built once, shared by clients."""
+    return ssl.create_default_context(cafile=ca_bundle)
 
 
 def make_client(
@@ -31,7 +38,10 @@ def make_client(
         raise ValueError("timeout must be positive")
     if verify is False:
         raise ValueError("TLS verification cannot be switched off; pass a CA bundle path instead")
-    tls = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+    # A given transport does its own I/O (tests, ASGI apps): no TLS context to load then.
+    tls: ssl.SSLContext | bool = True
+    if transport is None:
+        tls = tls_context(verify if isinstance(verify, str) else None)
     merged = {"Accept": "application/json", "User-Agent": USER_AGENT}
     merged.update(headers or {})
     return httpx.AsyncClient(

@@ -27,9 +27,12 @@ async def test_stats_count_by_route_template(make_emulator: MakeEmulator) -> Non
 
 
 @pytest.mark.anyio
-async def test_fault_rate_one_gives_management_shaped_5xx_and_429(make_emulator: MakeEmulator) -> None:
+async def test_fault_rate_one_gives_management_shaped_5xx_and_429(
+    make_emulator: MakeEmulator,
+) -> None:
     emulator = await make_emulator()
     client = emulator.client
+    emulator.app.state.control.faults.slow_seconds = 0.0  # "slow" faults need not wait here
     assert (await client.put("/_emulator/faults", json={"rate": 1.0, "seed": 3})).status_code == 200
     seen: set[int] = set()
     for _ in range(40):

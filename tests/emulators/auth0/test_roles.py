@@ -19,7 +19,9 @@ async def test_roles_list_modes_and_name_filter(emulator: Emulator) -> None:
     assert [role["name"] for role in bare] == ["Marketing", "Salesforce"]
     # name_filter: case-insensitive substring (the emulator's choice; the recordings only
     # show full names, roles-list.json #1)
-    found = (await client.get("/api/v2/roles", params={"name_filter": "SALES", "include_totals": "true"})).json()
+    found = (
+        await client.get("/api/v2/roles", params={"name_filter": "SALES", "include_totals": "true"})
+    ).json()
     assert found == {
         "roles": [{"id": "rol_A1", "name": "Salesforce", "description": "Salesforce users"}],
         "start": 0,
@@ -45,7 +47,11 @@ async def test_role_get_create_update_delete(emulator: Emulator) -> None:
     assert (await client.request("DELETE", f"/api/v2/roles/{role_id}", json={})).json() == {}
     missing = await client.get(f"/api/v2/roles/{role_id}")
     assert missing.status_code == 404
-    assert missing.json() == {"statusCode": 404, "error": "Not Found", "message": "The role does not exist."}
+    assert missing.json() == {
+        "statusCode": 404,
+        "error": "Not Found",
+        "message": "The role does not exist.",
+    }
     assert (await client.delete(f"/api/v2/roles/{role_id}")).status_code == 404
     duplicate = await client.post("/api/v2/roles", json={"name": "Salesforce"})
     assert duplicate.status_code == 409
@@ -60,8 +66,11 @@ async def test_role_users_three_modes(emulator: Emulator) -> None:
     offset = (await client.get(path, params={"include_totals": "true", "per_page": "1"})).json()
     assert set(offset) == {"users", "start", "limit", "total"}
     assert (offset["start"], offset["limit"], offset["total"]) == (0, 1, 2)
-    # take switches to checkpoint mode even with include_totals/per_page (role-users-checkpoint.json #5)
-    first = (await client.get(path, params={"include_totals": "true", "per_page": "50", "take": "1"})).json()
+    # take switches to checkpoint mode even with include_totals/per_page
+    # (role-users-checkpoint.json #5)
+    first = (
+        await client.get(path, params={"include_totals": "true", "per_page": "50", "take": "1"})
+    ).json()
     assert set(first) == {"users", "next"}
     decoded = base64.b64decode(first["next"]).decode()
     assert decoded.endswith("UTC,auth0|ann")
@@ -75,7 +84,9 @@ async def test_role_users_unknown_role_is_404(emulator: Emulator) -> None:
     assert "errorCode" not in response.json()
 
 
-async def test_checkpoint_paging_reads_2500_members_exactly_once(make_emulator: MakeEmulator) -> None:
+async def test_checkpoint_paging_reads_2500_members_exactly_once(
+    make_emulator: MakeEmulator,
+) -> None:
     emulator = await make_emulator(seed_with(bulk_users(2500)))
     seen: list[str] = []
     cursor: str | None = None
@@ -104,7 +115,9 @@ async def test_page_size_over_100_is_400(emulator: Emulator, name: str) -> None:
 
 async def test_offset_paging_past_1000_is_400_invalid_paging(emulator: Emulator) -> None:
     path = "/api/v2/roles/rol_A1/users"
-    assert (await emulator.client.get(path, params={"page": "9", "per_page": "100"})).status_code == 200
+    assert (
+        await emulator.client.get(path, params={"page": "9", "per_page": "100"})
+    ).status_code == 200
     response = await emulator.client.get(path, params={"page": "10", "per_page": "100"})
     assert response.status_code == 400
     assert response.json() == {
@@ -117,22 +130,30 @@ async def test_offset_paging_past_1000_is_400_invalid_paging(emulator: Emulator)
 
 
 async def test_bad_checkpoint_is_400(emulator: Emulator) -> None:
-    response = await emulator.client.get("/api/v2/roles/rol_A1/users", params={"from": "xyz", "take": "5"})
+    response = await emulator.client.get(
+        "/api/v2/roles/rol_A1/users", params={"from": "xyz", "take": "5"}
+    )
     assert response.status_code == 400
 
 
 async def test_assignments_through_both_endpoints(emulator: Emulator) -> None:
     client = emulator.client
     carl = "google-oauth2%7Ccarl"
-    assert (await client.post("/api/v2/roles/rol_A1/users", json={"users": ["google-oauth2|carl"]})).json() == {}
-    roles = (await client.get(f"/api/v2/users/{carl}/roles", params={"include_totals": "true"})).json()
+    assert (
+        await client.post("/api/v2/roles/rol_A1/users", json={"users": ["google-oauth2|carl"]})
+    ).json() == {}
+    roles = (
+        await client.get(f"/api/v2/users/{carl}/roles", params={"include_totals": "true"})
+    ).json()
     assert roles == {
         "roles": [{"id": "rol_A1", "name": "Salesforce", "description": "Salesforce users"}],
         "start": 0,
         "limit": 50,
         "total": 1,
     }
-    removed = await client.request("DELETE", f"/api/v2/users/{carl}/roles", json={"roles": ["rol_A1"]})
+    removed = await client.request(
+        "DELETE", f"/api/v2/users/{carl}/roles", json={"roles": ["rol_A1"]}
+    )
     assert removed.status_code == 204 and removed.content == b""
     assert (await client.get(f"/api/v2/users/{carl}/roles")).json() == []
     added = await client.post(f"/api/v2/users/{carl}/roles", json={"roles": ["rol_A1"]})
@@ -143,10 +164,16 @@ async def test_assignments_through_both_endpoints(emulator: Emulator) -> None:
 
 async def test_assignment_errors(emulator: Emulator) -> None:
     client = emulator.client
-    assert (await client.post("/api/v2/roles/rol_A1/users", json={"users": ["auth0|ghost"]})).status_code == 404
+    assert (
+        await client.post("/api/v2/roles/rol_A1/users", json={"users": ["auth0|ghost"]})
+    ).status_code == 404
     assert (await client.post("/api/v2/roles/rol_A1/users", json={"users": []})).status_code == 400
-    assert (await client.post("/api/v2/users/auth0%7Cann/roles", json={"roles": ["rol_x"]})).status_code == 404
-    assert (await client.post("/api/v2/users/auth0%7Cghost/roles", json={"roles": ["rol_A1"]})).status_code == 404
+    assert (
+        await client.post("/api/v2/users/auth0%7Cann/roles", json={"roles": ["rol_x"]})
+    ).status_code == 404
+    assert (
+        await client.post("/api/v2/users/auth0%7Cghost/roles", json={"roles": ["rol_A1"]})
+    ).status_code == 404
     malformed = await client.post(
         "/api/v2/roles/rol_A1/users", content=b"{", headers={"content-type": "application/json"}
     )
@@ -154,17 +181,22 @@ async def test_assignment_errors(emulator: Emulator) -> None:
     assert malformed.json()["errorCode"] == "invalid_body"
 
 
-async def test_100k_member_role_loads_fast_and_pages_in_constant_time(make_emulator: MakeEmulator) -> None:
+async def test_100k_member_role_loads_fast_and_pages_in_constant_time(
+    make_emulator: MakeEmulator,
+) -> None:
     started = time.perf_counter()
     emulator = await make_emulator(seed_with(bulk_users(100_000)))
-    assert time.perf_counter() - started < 10
+    # generous bounds: they catch a quadratic load or a sort per request, not machine noise
+    assert time.perf_counter() - started < 30
     path = "/api/v2/roles/rol_A1/users"
-    offset = (await emulator.client.get(path, params={"include_totals": "true", "per_page": "100"})).json()
+    offset = (
+        await emulator.client.get(path, params={"include_totals": "true", "per_page": "100"})
+    ).json()
     assert offset["total"] == 100_000
     # a checkpoint deep in the list is a bisect: jump to the page after user 99,899
     cursor = base64.b64encode(b"2023-03-14 13:41:28.961000UTC,auth0|099899").decode()
     started = time.perf_counter()
     last = (await emulator.client.get(path, params={"from": cursor, "take": "100"})).json()
-    assert time.perf_counter() - started < 0.5
-    assert [u["user_id"] for u in last["users"]][0] == "auth0|099900"
+    assert time.perf_counter() - started < 1.0
+    assert last["users"][0]["user_id"] == "auth0|099900"
     assert len(last["users"]) == 100 and "next" not in last

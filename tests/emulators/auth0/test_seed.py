@@ -20,7 +20,10 @@ from tests.emulators.auth0.conftest import seed_with
         ({"clients": [{"client_id": "c", "client_secret": "s", "scopes": "read:users"}]}, "scopes"),
         ({"roles": [{"id": "rol_1"}]}, "auth0.roles[0]"),
         ({"roles": [{"name": "A"}, {"name": "A"}]}, "auth0.roles[1] (A)"),
-        ({"users": [{"user_id": "auth0|1", "roles": ["Nope"]}]}, "auth0.users[0] (auth0|1): unknown role 'Nope'"),
+        (
+            {"users": [{"user_id": "auth0|1", "roles": ["Nope"]}]},
+            "auth0.users[0] (auth0|1): unknown role 'Nope'",
+        ),
         ({"users": [{"user_id": "auth0|1"}, {"user_id": "auth0|1"}]}, "auth0.users[1] (auth0|1)"),
         ({"users": [{"email": 3}]}, "auth0.users[0]"),
         ({"users": [{"blocked": "no"}]}, "blocked"),

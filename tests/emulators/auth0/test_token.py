@@ -119,9 +119,7 @@ async def test_private_key_jwt_happy_path(make_emulator: MakeEmulator) -> None:
     response = await emulator.client.post("/oauth/token", data=_jwt_form(_assertion(PRIVATE_KEY)))
     assert response.status_code == 200, response.text
     token = response.json()["access_token"]
-    roles = await emulator.client.get(
-        "/api/v2/roles", headers={"Authorization": f"Bearer {token}"}
-    )
+    roles = await emulator.client.get("/api/v2/roles", headers={"Authorization": f"Bearer {token}"})
     assert roles.status_code == 200
 
 
@@ -136,7 +134,9 @@ async def test_private_key_jwt_happy_path(make_emulator: MakeEmulator) -> None:
         pytest.param(lambda: "not-a-jwt", id="garbage"),
     ],
 )
-async def test_private_key_jwt_refusals(make_emulator: MakeEmulator, assertion_factory: Any) -> None:
+async def test_private_key_jwt_refusals(
+    make_emulator: MakeEmulator, assertion_factory: Any
+) -> None:
     emulator = await make_emulator(_jwt_seed())
     response = await emulator.client.post("/oauth/token", data=_jwt_form(assertion_factory()))
     assert response.status_code == 401
@@ -161,13 +161,19 @@ async def test_token_expires_on_the_emulated_clock(make_emulator: MakeEmulator) 
 
 
 @pytest.mark.parametrize("header", [None, "Bearer nonsense", "Basic abc"])
-async def test_missing_or_foreign_token_is_401(make_emulator: MakeEmulator, header: str | None) -> None:
+async def test_missing_or_foreign_token_is_401(
+    make_emulator: MakeEmulator, header: str | None
+) -> None:
     emulator = await make_emulator()
     del emulator.client.headers["Authorization"]
     headers = {"Authorization": header} if header else {}
     response = await emulator.client.get("/api/v2/roles", headers=headers)
     assert response.status_code == 401
-    assert response.json() == {"statusCode": 401, "error": "Unauthorized", "message": "Invalid token."}
+    assert response.json() == {
+        "statusCode": 401,
+        "error": "Unauthorized",
+        "message": "Invalid token.",
+    }
 
 
 async def test_token_from_another_emulator_is_refused(make_emulator: MakeEmulator) -> None:

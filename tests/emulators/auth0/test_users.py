@@ -20,7 +20,12 @@ async def test_get_user_with_percent_encoded_id(emulator: Emulator) -> None:
     user = response.json()
     assert user["user_id"] == "auth0|ann"
     assert user["identities"] == [
-        {"connection": "Username-Password-Authentication", "user_id": "ann", "provider": "auth0", "isSocial": False}
+        {
+            "connection": "Username-Password-Authentication",
+            "user_id": "ann",
+            "provider": "auth0",
+            "isSocial": False,
+        }
     ]
     assert "blocked" not in user  # absent fields are omitted, not null
     assert None not in user.values()
@@ -28,10 +33,14 @@ async def test_get_user_with_percent_encoded_id(emulator: Emulator) -> None:
 
 async def test_get_user_fields_selection(emulator: Emulator) -> None:
     client = emulator.client
-    chosen = (await client.get("/api/v2/users/auth0%7Cann", params={"fields": "user_id,email"})).json()
+    chosen = (
+        await client.get("/api/v2/users/auth0%7Cann", params={"fields": "user_id,email"})
+    ).json()
     assert chosen == {"user_id": "auth0|ann", "email": "Ann@Partner.example"}
     without = (
-        await client.get("/api/v2/users/auth0%7Cann", params={"fields": "identities", "include_fields": "false"})
+        await client.get(
+            "/api/v2/users/auth0%7Cann", params={"fields": "identities", "include_fields": "false"}
+        )
     ).json()
     assert "identities" not in without and "email" in without
 
@@ -50,7 +59,12 @@ async def test_unknown_user_is_404_inexistent_user(emulator: Emulator) -> None:
 async def test_create_user_defaults(emulator: Emulator) -> None:
     response = await emulator.client.post(
         "/api/v2/users",
-        json={"connection": "Username-Password-Authentication", "email": "dan@x.example", "username": "dan", "password": "pw"},
+        json={
+            "connection": "Username-Password-Authentication",
+            "email": "dan@x.example",
+            "username": "dan",
+            "password": "pw",
+        },
     )
     assert response.status_code == 201
     user = response.json()
@@ -62,7 +76,11 @@ async def test_create_user_defaults(emulator: Emulator) -> None:
     assert "password" not in user and "blocked" not in user
     chosen = await emulator.client.post(
         "/api/v2/users",
-        json={"connection": "Username-Password-Authentication", "email": "eve@x.example", "user_id": "eve"},
+        json={
+            "connection": "Username-Password-Authentication",
+            "email": "eve@x.example",
+            "user_id": "eve",
+        },
     )
     assert chosen.json()["user_id"] == "auth0|eve"
 
@@ -72,7 +90,10 @@ async def test_create_user_defaults(emulator: Emulator) -> None:
     [
         ({"email": "f@x.example"}, 400),
         ({"connection": "Nope", "email": "f@x.example"}, 400),
-        ({"connection": "Username-Password-Authentication", "email": "f@x.example", "roles": []}, 400),
+        (
+            {"connection": "Username-Password-Authentication", "email": "f@x.example", "roles": []},
+            400,
+        ),
         ({"connection": "Username-Password-Authentication", "email": 5}, 400),
         ({"connection": "Username-Password-Authentication", "email": "bob@partner.example"}, 409),
     ],
@@ -90,13 +111,19 @@ async def test_patch_merges_metadata_and_bumps_updated_at(emulator: Emulator) ->
     patched = (
         await client.patch(
             path,
-            json={"user_metadata": {"team": None, "lastName": "Lee"}, "app_metadata": {"region": "eu"}},
+            json={
+                "user_metadata": {"team": None, "lastName": "Lee"},
+                "app_metadata": {"region": "eu"},
+            },
         )
     ).json()
     # key by key; null removes (users-patch-metadata.json #6)
     assert patched["user_metadata"] == {"firstName": "Ann", "lastName": "Lee"}
     assert patched["app_metadata"] == {"tier": "gold", "region": "eu"}
-    assert ISO_MILLIS.match(patched["updated_at"]) and patched["updated_at"] > "2023-01-10T10:00:00.000Z"
+    assert (
+        ISO_MILLIS.match(patched["updated_at"])
+        and patched["updated_at"] > "2023-01-10T10:00:00.000Z"
+    )
     cleared = (await client.patch(path, json={"user_metadata": {}, "app_metadata": {}})).json()
     # app_metadata {} disappears, user_metadata {} stays (users-patch-metadata.json #8)
     assert cleared["user_metadata"] == {} and "app_metadata" not in cleared
@@ -109,19 +136,31 @@ async def test_patch_profile_fields_block_and_password(emulator: Emulator) -> No
     patched = (
         await client.patch(
             path,
-            json={"blocked": True, "email": "ann@new.example", "given_name": None, "password": "x", "connection": "c"},
+            json={
+                "blocked": True,
+                "email": "ann@new.example",
+                "given_name": None,
+                "password": "x",
+                "connection": "c",
+            },
         )
     ).json()
     assert patched["blocked"] is True and patched["email"] == "ann@new.example"
     assert "given_name" not in patched and "password" not in patched
     assert ISO_MILLIS.match(patched["last_password_reset"])
-    assert (await client.get("/api/v2/users-by-email", params={"email": "ANN@new.example"})).json() == [patched]
-    assert (await client.get("/api/v2/users-by-email", params={"email": "Ann@Partner.example"})).json() == []
+    assert (
+        await client.get("/api/v2/users-by-email", params={"email": "ANN@new.example"})
+    ).json() == [patched]
+    assert (
+        await client.get("/api/v2/users-by-email", params={"email": "Ann@Partner.example"})
+    ).json() == []
     taken = await client.patch(path, json={"email": "bob@partner.example"})
     assert taken.status_code == 409
     bad = await client.patch(path, json={"blocked": "yes"})
     assert bad.status_code == 400 and bad.json()["errorCode"] == "invalid_body"
-    malformed = await client.patch(path, content=b"{not json", headers={"content-type": "application/json"})
+    malformed = await client.patch(
+        path, content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert malformed.status_code == 400 and malformed.json()["errorCode"] == "invalid_body"
     assert (await client.patch("/api/v2/users/auth0%7Cnope", json={})).status_code == 404
 
@@ -138,7 +177,9 @@ async def test_delete_twice_is_204_and_removes_role_assignments(emulator: Emulat
 
 
 async def test_users_by_email_is_a_bare_array_ignoring_case(emulator: Emulator) -> None:
-    found = (await emulator.client.get("/api/v2/users-by-email", params={"email": "ann@partner.EXAMPLE"})).json()
+    found = (
+        await emulator.client.get("/api/v2/users-by-email", params={"email": "ann@partner.EXAMPLE"})
+    ).json()
     assert [user["user_id"] for user in found] == ["auth0|ann"]
     assert (await emulator.client.get("/api/v2/users-by-email")).status_code == 400
 

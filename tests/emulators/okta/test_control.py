@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from spokesync.emulators.control import Control
 from spokesync.emulators.okta import create_app
 from spokesync.emulators.server import serve_in_thread
 from tests.emulators.okta.support import TOKEN, FakeClock, client, profile, seed
@@ -25,7 +26,9 @@ async def test_stats_count_by_route_template(api: httpx.AsyncClient) -> None:
 
 
 async def test_injected_faults_have_okta_error_bodies() -> None:
-    app = create_app(seed(), clock=FakeClock())
+    control = Control()
+    control.faults.slow_seconds = 0.0  # the slow kind would only make the test slow
+    app = create_app(seed(), control=control, clock=FakeClock())
     async with client(app) as api:
         await api.put("/_emulator/faults", json={"rate": 1.0, "seed": 3})
         statuses: dict[int, dict[str, object]] = {}

@@ -8,6 +8,8 @@ import time
 import unicodedata
 
 _ALPHANUMERICS = string.ascii_letters + string.digits
+#: maps every byte to an alphanumeric, so random bytes become id characters in one pass
+_BYTE_TO_ALNUM = bytes((_ALPHANUMERICS * 5)[:256], "ascii")
 
 #: id prefixes Okta uses for the objects this emulator serves
 USER_PREFIX = "00u"
@@ -17,7 +19,7 @@ IDP_PREFIX = "0oa"
 
 def new_id(rng: random.Random, prefix: str) -> str:
     """An Okta object id: a 3-character type prefix and 17 alphanumerics (20 in all)."""
-    return prefix + "".join(rng.choices(_ALPHANUMERICS, k=17))
+    return prefix + rng.randbytes(17).translate(_BYTE_TO_ALNUM).decode("ascii")
 
 
 def opaque_token(rng: random.Random, length: int = 25) -> str:
@@ -34,5 +36,7 @@ def iso_timestamp(epoch: float) -> str:
 
 def login_key(login: str) -> str:
     """Okta's login equality: logins differing only in case or diacritics are the same."""
+    if login.isascii():
+        return login.lower()  # no diacritics to drop, and casefold equals lower for ASCII
     decomposed = unicodedata.normalize("NFKD", login)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -68,6 +68,8 @@ def user_json(user: UserRecord, base: str, *, in_collection: bool = False) -> di
     email = user.profile.get("email")
     if isinstance(email, str):
         credentials["emails"] = [{"value": email, "status": "VERIFIED", "type": "PRIMARY"}]
+    if user.recovery_question is not None:
+        credentials["recovery_question"] = {"question": user.recovery_question}
     credentials["provider"] = {"type": user.provider_type, "name": user.provider_name}
     return {
         "id": user.id,

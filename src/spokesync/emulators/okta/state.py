@@ -51,7 +51,8 @@ class UserRecord:
     has_password: bool = False
     provider_type: str = "OKTA"
     provider_name: str = "OKTA"
-    has_recovery_question: bool = False
+    #: the recovery question (never its answer)
+    recovery_question: str | None = None
 
     @property
     def can_sign_in_at_once(self) -> bool:
@@ -119,7 +120,7 @@ class Org:
         self.group_names: dict[str, str] = {}
         #: group id -> sorted member ids (the Everyone group aliases ``user_ids``)
         self.members: dict[str, list[str]] = {}
-        #: user id -> ids of the groups it is in, except Everyone
+        #: user id -> ids of the groups it is in, except Everyone (absent when none)
         self.user_groups: dict[str, set[str]] = {}
         self.idps: dict[str, IdpRecord] = {}
         self.idp_links: dict[str, dict[str, IdpLink]] = {}
@@ -166,7 +167,6 @@ class Org:
         self.users[user.id] = user
         bisect.insort(self.user_ids, user.id)
         self.logins[login_key(str(user.profile["login"]))] = user.id
-        self.user_groups[user.id] = set()
         for group_id in group_ids:
             self.add_member(group_id, user.id)
 
@@ -228,7 +228,7 @@ class Org:
         if self.is_member(group_id, user_id):
             return False
         bisect.insort(self.members[group_id], user_id)
-        self.user_groups[user_id].add(group_id)
+        self.user_groups.setdefault(user_id, set()).add(group_id)
         self.groups[group_id].last_membership_updated = self.clock()
         return True
 
@@ -238,7 +238,6 @@ class Org:
             return False
         self._remove_from_member_list(group_id, user_id)
         self.user_groups[user_id].discard(group_id)
-        self.groups[group_id].last_membership_updated = self.clock()
         return True
 
     def _remove_from_member_list(self, group_id: str, user_id: str) -> None:

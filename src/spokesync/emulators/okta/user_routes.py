@@ -77,8 +77,11 @@ def _apply_credentials(user: UserRecord, credentials: Any, now: float) -> None:
             raise malformed_body()
         user.provider_type = str(provider.get("type") or "OKTA")
         user.provider_name = str(provider.get("name") or user.provider_type)
-    if credentials.get("recovery_question") is not None:
-        user.has_recovery_question = True
+    recovery = credentials.get("recovery_question")
+    if recovery is not None:
+        if not isinstance(recovery, dict):
+            raise malformed_body()
+        user.recovery_question = str(recovery.get("question") or "")
 
 
 def _group_ids(org: Org, body: Mapping[str, Any]) -> list[str]:
