@@ -145,11 +145,15 @@ class _Corrupting(httpx.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         if self.path_part in request.url.raw_path.decode():
             await response.aread()
-            return httpx.Response(200, content=self.body, headers={"content-type": "application/json"})
+            return httpx.Response(
+                200, content=self.body, headers={"content-type": "application/json"}
+            )
         return response
 
 
-@pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"email": 5}', b'{"user_id": "auth0|u00002"'])
+@pytest.mark.parametrize(
+    "body", [b"<html>oops</html>", b'{"email": 5}', b'{"user_id": "auth0|u00002"']
+)
 def test_malformed_profile_fails_that_identity_only_and_rerun_converges(
     world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch, body: bytes
 ) -> None:
@@ -162,9 +166,9 @@ def test_malformed_profile_fails_that_identity_only_and_rerun_converges(
     corrupting = _Corrupting("auth0%7Cu00002", body)
     try:
         result = asyncio.run(
-            Engine(cfg, store, transport_for=lambda url: corrupting if url == world.auth0_url else None).run(
-                apply=True
-            )
+            Engine(
+                cfg, store, transport_for=lambda url: corrupting if url == world.auth0_url else None
+            ).run(apply=True)
         )
         assert result.exit_code == 1
         failures = result.summary["failures"]
@@ -184,8 +188,14 @@ def test_secrets_never_appear_in_output_logs_or_state(world_factory: WorldFactor
     world.write_config(extra='[policy]\nmax_deprovision = "100%"\n')
     outputs: list[str] = []
     for args in (
-        ["plan"], ["plan", "--json"], ["sync", "--json"], ["sync"], ["status"], ["status", "--json"],
-        ["config", "check"], ["audit", "--json"],
+        ["plan"],
+        ["plan", "--json"],
+        ["sync", "--json"],
+        ["sync"],
+        ["status"],
+        ["status", "--json"],
+        ["config", "check"],
+        ["audit", "--json"],
     ):
         result = world.cli(*args)
         outputs += [result.stdout, result.stderr]
@@ -215,8 +225,16 @@ def test_emulate_serves_both_apis_until_interrupted(tmp_path: Path) -> None:
     auth0_port, okta_port = free_port(), free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "spokesync", "emulate", "--seed", str(seed_file),
-            "--auth0-port", str(auth0_port), "--okta-port", str(okta_port),
+            sys.executable,
+            "-m",
+            "spokesync",
+            "emulate",
+            "--seed",
+            str(seed_file),
+            "--auth0-port",
+            str(auth0_port),
+            "--okta-port",
+            str(okta_port),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

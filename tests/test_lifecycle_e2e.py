@@ -20,8 +20,14 @@ LENIENT = '[policy]\nmax_deprovision = "100%"\n'
 def _two_role_world(world_factory: WorldFactory, users: list[dict[str, object]]) -> World:
     document = seed(
         users,
-        roles=[{"id": "rol_Salesforce000001", "name": "Salesforce"}, {"id": ROLE_B, "name": "Tableau"}],
-        groups=[{"id": GROUP, "name": "Salesforce Users"}, {"id": GROUP_B, "name": "Tableau Users"}],
+        roles=[
+            {"id": "rol_Salesforce000001", "name": "Salesforce"},
+            {"id": ROLE_B, "name": "Tableau"},
+        ],
+        groups=[
+            {"id": GROUP, "name": "Salesforce Users"},
+            {"id": GROUP_B, "name": "Tableau Users"},
+        ],
     )
     world = world_factory(document)
     return world
@@ -57,7 +63,11 @@ def test_two_roles_two_groups_leaving_one_role_removes_only_that_group(
 ) -> None:
     world = _two_role_world(
         world_factory,
-        [auth0_user(1, roles=("rol_Salesforce000001", ROLE_B)), auth0_user(2), auth0_user(3, roles=(ROLE_B,))],
+        [
+            auth0_user(1, roles=("rol_Salesforce000001", ROLE_B)),
+            auth0_user(2),
+            auth0_user(3, roles=(ROLE_B,)),
+        ],
     )
     world.write_config(extra=LENIENT, bindings=TWO_BINDINGS)
     world.sync()

@@ -13,7 +13,7 @@ from spokesync import config as config_module
 from spokesync.engine import Engine
 from spokesync.okta.client import OktaClient
 from spokesync.store import open_store
-from tests.world_kit import GROUP, OKTA_TOKEN, CLIENT_SECRET, World, auth0_user, okta_user, seed
+from tests.world_kit import CLIENT_SECRET, GROUP, OKTA_TOKEN, World, auth0_user, okta_user, seed
 
 WorldFactory = Callable[..., World]
 
@@ -76,7 +76,9 @@ def test_members_leaving_the_role_leave_the_group_but_foreign_memberships_stay(
     assert world.plan()["actions"] == []
 
 
-def test_linked_user_already_in_group_is_not_removed_when_leaving(world_factory: WorldFactory) -> None:
+def test_linked_user_already_in_group_is_not_removed_when_leaving(
+    world_factory: WorldFactory,
+) -> None:
     """A membership that existed before linking was not added by spokesync: it stays."""
     existing = okta_user("00uExisting000000001", "user1@partner.example", groups=(GROUP,))
     world = world_factory(seed([auth0_user(1), auth0_user(2)], [existing]))
@@ -150,7 +152,9 @@ def test_crash_between_create_and_link_converges_without_duplicate(
     assert len(world.okta().members()) == 5
     assert world.plan()["actions"] == []
     with sqlite3.connect(world.db_path) as db:
-        statuses = dict(db.execute("select status, count(*) from journal group by status").fetchall())
+        statuses = dict(
+            db.execute("select status, count(*) from journal group by status").fetchall()
+        )
     assert statuses.get("started", 0) == 0  # the interrupted row was resolved
 
 

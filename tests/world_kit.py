@@ -29,8 +29,15 @@ GROUP = "00gSalesforce0000001"
 GROUP_NAME = "Salesforce Users"
 
 ADMIN_SCOPES = [
-    "read:users", "read:roles", "update:users", "create:users", "delete:users",
-    "update:roles", "create:role_members", "delete:role_members", "create:roles",
+    "read:users",
+    "read:roles",
+    "update:users",
+    "create:users",
+    "delete:users",
+    "update:roles",
+    "create:role_members",
+    "delete:role_members",
+    "create:roles",
 ]
 
 
@@ -52,7 +59,9 @@ def auth0_user(n: int, *, roles: tuple[str, ...] = (ROLE,), **fields: Any) -> di
     return user
 
 
-def okta_user(uid: str, login: str, *, groups: tuple[str, ...] = (), status: str = "ACTIVE") -> dict[str, Any]:
+def okta_user(
+    uid: str, login: str, *, groups: tuple[str, ...] = (), status: str = "ACTIVE"
+) -> dict[str, Any]:
     return {
         "id": uid,
         "status": status,
@@ -73,7 +82,11 @@ def seed(
     return {
         "auth0": {
             "clients": [
-                {"client_id": "spokesync", "client_secret": CLIENT_SECRET, "scopes": list(client_scopes)},
+                {
+                    "client_id": "spokesync",
+                    "client_secret": CLIENT_SECRET,
+                    "scopes": list(client_scopes),
+                },
                 {"client_id": "admin", "client_secret": ADMIN_SECRET, "scopes": ADMIN_SCOPES},
             ],
             "roles": roles or [{"id": ROLE, "name": ROLE_NAME}],
@@ -139,7 +152,9 @@ class Auth0Admin:
         self.call("DELETE", f"/api/v2/users/{self._u(user_id)}")
 
     def create(self, body: Mapping[str, Any]) -> Any:
-        return self.call("POST", "/api/v2/users", {"connection": "Username-Password-Authentication", **body})
+        return self.call(
+            "POST", "/api/v2/users", {"connection": "Username-Password-Authentication", **body}
+        )
 
 
 class OktaAdmin:
@@ -165,7 +180,10 @@ class OktaAdmin:
 
     def members(self, group: str = GROUP) -> dict[str, dict[str, Any]]:
         """Group members by lower-cased login."""
-        return {u["profile"]["login"].lower(): u for u in self.pages(f"/api/v1/groups/{group}/users?limit=200")}
+        return {
+            u["profile"]["login"].lower(): u
+            for u in self.pages(f"/api/v1/groups/{group}/users?limit=200")
+        }
 
     def users(self) -> list[dict[str, Any]]:
         """Every user, DEPROVISIONED included (a plain list omits them)."""
@@ -207,8 +225,12 @@ class World:
         return self.tmp / "state.db"
 
     def write_config(self, extra: str = "", bindings: str | None = None) -> Path:
-        binding = bindings if bindings is not None else (
-            f'[[bindings]]\nsource = "partners"\nrole = "{ROLE_NAME}"\ngroup = "{GROUP_NAME}"\n'
+        binding = (
+            bindings
+            if bindings is not None
+            else (
+                f'[[bindings]]\nsource = "partners"\nrole = "{ROLE_NAME}"\ngroup = "{GROUP_NAME}"\n'
+            )
         )
         self.config_path.write_text(
             f"""[state]
@@ -244,12 +266,20 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
 
     def sync(self, *args: str, expect: int = 0) -> Any:
         result = self.cli("sync", "--json", *args)
-        assert result.exit_code == expect, (result.exit_code, result.stdout[-3000:], result.stderr[-3000:])
+        assert result.exit_code == expect, (
+            result.exit_code,
+            result.stdout[-3000:],
+            result.stderr[-3000:],
+        )
         return result.json()
 
     def plan(self, *args: str, expect: int = 0) -> Any:
         result = self.cli("plan", "--json", *args)
-        assert result.exit_code == expect, (result.exit_code, result.stdout[-3000:], result.stderr[-3000:])
+        assert result.exit_code == expect, (
+            result.exit_code,
+            result.stdout[-3000:],
+            result.stderr[-3000:],
+        )
         return result.json()
 
     def auth0(self) -> Auth0Admin:

@@ -89,7 +89,11 @@ class Applier:
         for index, action in enumerate(actions):
             link = self.links.get(key)
             okta_id = action.okta_id or (link.okta_id if link else None)
-            login = str(action.detail.get("login")) if action.detail and "login" in action.detail else None
+            login = (
+                str(action.detail.get("login"))
+                if action.detail and "login" in action.detail
+                else None
+            )
             entry = self.store.journal_start(
                 self.run_id, key, action.kind, okta_id, login, action.before, self._now()
             )
@@ -198,10 +202,11 @@ class Applier:
                 raise ActionFailed(
                     f"Okta says login {login} exists but it cannot be read; retried next run"
                 ) from None
-            owner = next((k for k, l in self.links.items() if l.okta_id == existing.id), None)
+            owner = next((k for k, v in self.links.items() if v.okta_id == existing.id), None)
             if owner is not None:
                 raise ActionFailed(
-                    f"login {login} belongs to Okta user {existing.id}, linked to {owner} (disputed)"
+                    f"login {login} belongs to Okta user {existing.id}, "
+                    f"linked to {owner} (disputed)"
                 ) from None
             ours = (action.identity, login_key(login)) in self.interrupted_creates
             if self.policy.on_unlinked == "report" and not ours:
@@ -237,9 +242,14 @@ def _after(action: Action, link: Link | None) -> dict[str, Any] | None:
         return dict(action.detail or {})
     if link is None:
         return {"link": None}
-    return {"deprovisioned": link.deprovisioned} if action.kind in (
-        ActionKind.SUSPEND,
-        ActionKind.UNSUSPEND,
-        ActionKind.DEACTIVATE,
-        ActionKind.REACTIVATE,
-    ) else None
+    return (
+        {"deprovisioned": link.deprovisioned}
+        if action.kind
+        in (
+            ActionKind.SUSPEND,
+            ActionKind.UNSUSPEND,
+            ActionKind.DEACTIVATE,
+            ActionKind.REACTIVATE,
+        )
+        else None
+    )

@@ -79,7 +79,9 @@ def main_options(
 ) -> None:
     """spokesync keeps an Okta org in sync with the role members of Auth0 tenants."""
     _state.config_path = config
-    logs.configure(json_lines=None if log_format == "auto" else log_format == "json", level=log_level)
+    logs.configure(
+        json_lines=None if log_format == "auto" else log_format == "json", level=log_level
+    )
 
 
 def _run(apply: bool, force: bool, user: str | None, as_json: bool) -> RunResult:
@@ -98,7 +100,12 @@ def _run(apply: bool, force: bool, user: str | None, as_json: bool) -> RunResult
 
 def _finish(result: RunResult, as_json: bool) -> None:
     if as_json:
-        out.print(report.to_json(report.result_json(result)), highlight=False, markup=False, soft_wrap=True)
+        out.print(
+            report.to_json(report.result_json(result)),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     elif result.exit_code == EXIT_LOCKED or (result.exit_code == EXIT_CONFIG and result.error):
         pass
     else:
@@ -120,7 +127,9 @@ def sync(
     user: Annotated[
         str | None, typer.Option("--user", help="Provision one Auth0 user id now.")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Override the deprovisioning guard.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Override the deprovisioning guard.")
+    ] = False,
 ) -> None:
     """Apply: bring Okta in line with the config (observe, plan, guard, apply, record)."""
     _finish(_run(apply=True, force=force, user=user, as_json=as_json), as_json)
@@ -140,7 +149,9 @@ def status(as_json: JsonOpt = False) -> None:
     finally:
         store.close()
     if as_json:
-        out.print(report.to_json(report.status_json(runs, situations)), markup=False, highlight=False)
+        out.print(
+            report.to_json(report.status_json(runs, situations)), markup=False, highlight=False
+        )
     else:
         report.print_status(out, runs, situations)
 
@@ -190,7 +201,9 @@ def config_check() -> None:
 
 @app.command()
 def audit(
-    user: Annotated[str | None, typer.Option("--user", help="Auth0 user id or identity key.")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Auth0 user id or identity key.")
+    ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="ISO time, e.g. 2026-11-01T00:00:00Z.")
     ] = None,

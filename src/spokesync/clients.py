@@ -44,7 +44,9 @@ def _warn_plain_http(url: str, what: str) -> None:
 
 
 @asynccontextmanager
-async def open_clients(config: Config, transport_for: TransportFor | None = None) -> AsyncIterator[Clients]:
+async def open_clients(
+    config: Config, transport_for: TransportFor | None = None
+) -> AsyncIterator[Clients]:
     """Open every client for the run and close them all afterwards."""
     pick = transport_for or (lambda _url: None)
     async with AsyncExitStack() as stack:

@@ -21,14 +21,22 @@ WRITE_BACK_SCOPES = ("update:users",)
 
 
 def _say(console: Console, ok: bool | None, text: str) -> None:
-    mark = {True: "[green]ok[/green]  ", False: "[red]FAIL[/red]", None: "[yellow]warn[/yellow]"}[ok]
+    mark = {True: "[green]ok[/green]  ", False: "[red]FAIL[/red]", None: "[yellow]warn[/yellow]"}[
+        ok
+    ]
     console.print(f"{mark} {redact(text)}", highlight=False)
 
 
-async def check(config: Config, console: Console, transport_for: TransportFor | None = None) -> bool:
+async def check(
+    config: Config, console: Console, transport_for: TransportFor | None = None
+) -> bool:
     """Print one line per check; True when nothing failed (warnings allowed)."""
     ok = True
-    _say(console, True, f"config parsed: {len(config.sources)} source(s), {len(config.bindings)} binding(s)")
+    _say(
+        console,
+        True,
+        f"config parsed: {len(config.sources)} source(s), {len(config.bindings)} binding(s)",
+    )
     for attr in login_sources_from_user_metadata(config.mapping_rules()):
         _say(
             console,
@@ -56,7 +64,11 @@ async def check(config: Config, console: Console, transport_for: TransportFor | 
                 ok = False
                 _say(console, False, f"source {name}: token lacks scopes {', '.join(missing)}")
             else:
-                _say(console, True, f"source {name}: token obtained with {', '.join(REQUIRED_SCOPES)}")
+                _say(
+                    console,
+                    True,
+                    f"source {name}: token obtained with {', '.join(REQUIRED_SCOPES)}",
+                )
             lacking = [s for s in WRITE_BACK_SCOPES if s not in granted]
             if lacking:
                 _say(

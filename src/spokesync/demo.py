@@ -26,7 +26,14 @@ from spokesync.emulators.runtime import start
 from spokesync.engine import Engine, RunResult
 from spokesync.redact import register_secret
 from spokesync.store import open_store
-from spokesync.world import ADMIN_CLIENT_ID, GROUP_ID, ROLE_ID, WorldSecrets, config_text, partner_world
+from spokesync.world import (
+    ADMIN_CLIENT_ID,
+    GROUP_ID,
+    ROLE_ID,
+    WorldSecrets,
+    config_text,
+    partner_world,
+)
 
 #: The demo's Auth0 tenant answers 50 requests/s (an Enterprise tenant with an uplift); the
 #: published default of 16/s would make the first read of a few hundred profiles take ~20 s.
@@ -82,8 +89,26 @@ def _change_world(api: AdminApi, seed: dict[str, Any], console: Console) -> None
                 "connection": "Username-Password-Authentication",
                 "email": f"new.partner{i}@partner.example",
                 "email_verified": True,
-                "given_name": ["Aylin", "Kwame", "Noa", "Saoirse", "Tupac", "Yara", "Élodie", "Hyun"][i],
-                "family_name": ["Demir", "Boateng", "Levi", "Byrne", "Quispe", "Haddad", "Marchand", "Cho"][i],
+                "given_name": [
+                    "Aylin",
+                    "Kwame",
+                    "Noa",
+                    "Saoirse",
+                    "Tupac",
+                    "Yara",
+                    "Élodie",
+                    "Hyun",
+                ][i],
+                "family_name": [
+                    "Demir",
+                    "Boateng",
+                    "Levi",
+                    "Byrne",
+                    "Quispe",
+                    "Haddad",
+                    "Marchand",
+                    "Cho",
+                ][i],
                 "password": secrets.token_urlsafe(16) + "aA1!",
             },
         )
@@ -122,7 +147,11 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
         admin_secret=secrets.token_urlsafe(24),
         okta_token="00" + secrets.token_urlsafe(30),
     )
-    for value in (world_secrets.client_secret, world_secrets.admin_secret, world_secrets.okta_token):
+    for value in (
+        world_secrets.client_secret,
+        world_secrets.admin_secret,
+        world_secrets.okta_token,
+    ):
         register_secret(value)
     document = partner_world(users, seed=seed, secrets=world_secrets)
     t0 = time.perf_counter()
@@ -130,12 +159,14 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
     with start(document, auth0_rate_limit=DEMO_AUTH0_RATE, auth0_burst=100) as emulators:
         console.print(Rule("spokesync demo"))
         console.print(
-            f"Auth0 emulator {emulators.auth0.url} (tenant with {users} members of role Salesforce, "
+            f"Auth0 emulator {emulators.auth0.url} ({users} members of role Salesforce, "
             f"{DEMO_AUTH0_RATE:.0f} req/s); Okta emulator {emulators.okta.url}"
         )
         config_path = workdir / "spokesync.toml"
         config_path.write_text(
-            config_text(emulators.auth0.url, emulators.okta.url, f"sqlite:///{workdir / 'spokesync.db'}"),
+            config_text(
+                emulators.auth0.url, emulators.okta.url, f"sqlite:///{workdir / 'spokesync.db'}"
+            ),
             encoding="utf-8",
         )
         os.environ["OKTA_API_TOKEN"] = world_secrets.okta_token
@@ -152,10 +183,13 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
                 report.print_result(console, result, verbose_limit=limit)
                 return result
 
-            first_plan = step("1. plan: what a first sync would do (nothing is changed)", False, limit=6)
+            first_plan = step(
+                "1. plan: what a first sync would do (nothing is changed)", False, limit=6
+            )
             first = step("2. sync", True, limit=0)
             console.print(
-                f"Okta group 'Salesforce Users' now has {_okta_group_size(emulators.okta.url, world_secrets.okta_token)} "
+                "Okta group 'Salesforce Users' now has "
+                f"{_okta_group_size(emulators.okta.url, world_secrets.okta_token)} "
                 "members (including one that spokesync did not add and leaves alone)."
             )
             console.print(Rule("3. the world changes"))

@@ -145,7 +145,9 @@ class Engine:
         )
         obs = await observer.observe(bindings)
         plan = planner.plan(obs.input)
-        unreadable = tuple(Notice(k, None, why, "failed") for k, why in sorted(obs.unreadable.items()))
+        unreadable = tuple(
+            Notice(k, None, why, "failed") for k, why in sorted(obs.unreadable.items())
+        )
         plan = Plan(plan.actions, plan.notices + unreadable)
         result.plan = plan
         refusal = guard.check(

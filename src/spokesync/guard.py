@@ -23,8 +23,10 @@ class Refusal:
     reasons: tuple[str, ...]
 
     def message(self) -> str:
-        return "refused by the deprovisioning guard: " + "; ".join(self.reasons) + (
-            ". Check the role and the binding; rerun with --force if this is intended."
+        return (
+            "refused by the deprovisioning guard: "
+            + "; ".join(self.reasons)
+            + (". Check the role and the binding; rerun with --force if this is intended.")
         )
 
 
@@ -69,7 +71,9 @@ def check(
         have = len(managed.get(group, ()))
         limit = threshold(max_deprovision, have)
         if len(keys) > limit:
-            name = next((b.group_name for b in bindings if b.group_id == group and b.group_name), group)
+            name = next(
+                (b.group_name for b in bindings if b.group_id == group and b.group_name), group
+            )
             reasons.append(
                 f"would deprovision {len(keys)} of {have} managed members of group {name} "
                 f"(limit {max_deprovision})"

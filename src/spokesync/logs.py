@@ -14,7 +14,7 @@ from spokesync.redact import redact_event
 
 
 def configure(*, json_lines: bool | None = None, level: str = "INFO") -> None:
-    """Configure structlog once per process. ``json_lines=None`` picks JSON when stderr is no TTY."""
+    """Configure structlog for the process; ``json_lines=None`` means JSON unless on a TTY."""
     as_json = (not sys.stderr.isatty()) if json_lines is None else json_lines
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()

@@ -41,8 +41,17 @@ SEARCH_LAG = timedelta(minutes=5)
 FULL_REFRESH_INTERVAL = timedelta(days=7)
 #: the profile fields mapping and lifecycle need, requested from a users-export job
 EXPORT_FIELDS = (
-    "user_id", "email", "email_verified", "name", "given_name", "family_name", "nickname",
-    "user_metadata", "app_metadata", "blocked", "updated_at",
+    "user_id",
+    "email",
+    "email_verified",
+    "name",
+    "given_name",
+    "family_name",
+    "nickname",
+    "user_metadata",
+    "app_metadata",
+    "blocked",
+    "updated_at",
 )
 
 Progress = Callable[[str, int], None]
@@ -85,14 +94,13 @@ async def resolve_bindings(config: Config, clients: Clients) -> tuple[Binding, .
                 group = await clients.okta.find_group(spec.group)
             except NotFound:
                 raise ResolveError(
-                    f"{where}.group {spec.group!r} does not exist in Okta; check the group name or id"
+                    f"{where}.group {spec.group!r} does not exist in Okta; "
+                    "check the group name or id"
                 ) from None
             groups[spec.group] = (group.id, group.name)
         role_id, role_name = roles[(spec.source, spec.role)]
         group_id, group_name = groups[spec.group]
-        out.append(
-            Binding(spec.source, role_id, group_id, role_name, group_name, spec.on_leave)
-        )
+        out.append(Binding(spec.source, role_id, group_id, role_name, group_name, spec.on_leave))
     return tuple(out)
 
 
@@ -190,7 +198,9 @@ class Observer:
     ) -> tuple[dict[IdentityKey, SourceUser], set[IdentityKey]]:
         cached = self.store.load_profiles()
         profiles = {k: cached[k] for k in wanted if k in cached}
-        obs.dropped_profiles = [k for k in cached if k not in wanted] if self.only_user is None else []
+        obs.dropped_profiles = (
+            [k for k in cached if k not in wanted] if self.only_user is None else []
+        )
         refresh: set[IdentityKey] = {k for k in wanted if k not in profiles}
         if self.only_user is not None:
             refresh = set(wanted)
@@ -245,10 +255,10 @@ class Observer:
             self.progress("profiles (export)", 1)
         return found
 
-    def _reader(self, key: IdentityKey) -> Callable[[], Awaitable[SourceUser | None | str]]:
+    def _reader(self, key: IdentityKey) -> Callable[[], Awaitable[SourceUser | str | None]]:
         source, user_id = key.split(":", 1)
 
-        async def read() -> SourceUser | None | str:
+        async def read() -> SourceUser | str | None:
             try:
                 user = await self.clients.auth0[source].get_user(user_id)
             except ApiError as exc:
@@ -268,7 +278,11 @@ class Observer:
         last_full = self.store.get_cursor(full_key)
         mark = self.store.get_cursor(mark_key)
         obs.cursors[mark_key] = now_iso
-        if last_full is None or mark is None or _parse(last_full) + FULL_REFRESH_INTERVAL < self.now:
+        if (
+            last_full is None
+            or mark is None
+            or _parse(last_full) + FULL_REFRESH_INTERVAL < self.now
+        ):
             obs.cursors[full_key] = now_iso
             return None
         since = _iso(_parse(mark) - SEARCH_LAG)
@@ -351,7 +365,9 @@ class Observer:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 def _parse(text: str) -> datetime:

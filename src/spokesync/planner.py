@@ -62,7 +62,9 @@ class _Builder:
     actions: list[Action] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
 
-    def act(self, kind: ActionKind, key: IdentityKey, situation: Situation, reason: str, **kw: object) -> None:
+    def act(
+        self, kind: ActionKind, key: IdentityKey, situation: Situation, reason: str, **kw: object
+    ) -> None:
         self.actions.append(Action(kind, key, situation, reason, **kw))  # type: ignore[arg-type]
 
     def notice(self, key: IdentityKey, situation: Situation | None, reason: str, kind: str) -> None:
@@ -87,9 +89,7 @@ def plan(inp: PlanInput) -> Plan:
     return Plan(tuple(out.actions), tuple(out.notices))
 
 
-def _desired_groups(
-    bindings: Iterable[Binding], source: SourceView
-) -> dict[IdentityKey, set[str]]:
+def _desired_groups(bindings: Iterable[Binding], source: SourceView) -> dict[IdentityKey, set[str]]:
     desired: dict[IdentityKey, set[str]] = defaultdict(set)
     for binding in bindings:
         for user_id in source.members.get(binding.member_key, frozenset()):
@@ -114,7 +114,7 @@ class _Context:
         self.desired = desired
         self.role_of = role_of
         self.by_login = inp.target.by_login()
-        self.linked_okta_ids: dict[str, IdentityKey] = {l.okta_id: k for k, l in inp.links.items()}
+        self.linked_okta_ids: dict[str, IdentityKey] = {v.okta_id: k for k, v in inp.links.items()}
         self.pending_logins = {
             (p.identity, login_key(p.login)): p
             for p in inp.pending
@@ -147,7 +147,9 @@ class _Context:
             return
         user = self.inp.source.profiles.get(key)
         if key in self.inp.source.deleted or user is None:
-            out.notice(key, None, "the Auth0 profile could not be read; retried next run", "skipped")
+            out.notice(
+                key, None, "the Auth0 profile could not be read; retried next run", "skipped"
+            )
             return
         if user.blocked:
             out.notice(key, None, "blocked in Auth0; not provisioned until unblocked", "skipped")
@@ -261,7 +263,9 @@ class _Context:
             )
             origin = "created"
         else:
-            reason = f"Okta user {existing.id} already has login {existing.login} (case-insensitive)"
+            reason = (
+                f"Okta user {existing.id} already has login {existing.login} (case-insensitive)"
+            )
             origin = "linked"
         situation = Situation.UNLINKED
         # After an interrupted create, the memberships its body asked for are ours to manage.
@@ -318,7 +322,9 @@ class _Context:
             return
         okta_user = target.users.get(link.okta_id)
         if okta_user is None:
-            out.notice(key, Situation.LINKED, f"Okta user {link.okta_id} could not be read", "skipped")
+            out.notice(
+                key, Situation.LINKED, f"Okta user {link.okta_id} could not be read", "skipped"
+            )
             return
         user = self.inp.source.profiles.get(key)
         groups = self.desired.get(key, set())
@@ -328,7 +334,10 @@ class _Context:
             return
         if user is None:
             out.notice(
-                key, Situation.LINKED, "the Auth0 profile could not be read; retried next run", "skipped"
+                key,
+                Situation.LINKED,
+                "the Auth0 profile could not be read; retried next run",
+                "skipped",
             )
             return
         if user.blocked:
@@ -446,7 +455,9 @@ class _Context:
         )
         return True
 
-    def _plan_blocked(self, key: IdentityKey, link: Link, okta_user: TargetUser, out: _Builder) -> None:
+    def _plan_blocked(
+        self, key: IdentityKey, link: Link, okta_user: TargetUser, out: _Builder
+    ) -> None:
         if self.policy.on_blocked == "none" or link.deprovisioned:
             return
         if okta_user.status == "ACTIVE":
@@ -486,16 +497,34 @@ class _Context:
             return
         if policy == "suspend":
             if status == "ACTIVE" and not link.deprovisioned:
-                out.act(ActionKind.SUSPEND, key, Situation.GONE, f"{why} (on_gone = suspend)", okta_id=link.okta_id)
+                out.act(
+                    ActionKind.SUSPEND,
+                    key,
+                    Situation.GONE,
+                    f"{why} (on_gone = suspend)",
+                    okta_id=link.okta_id,
+                )
             return
         if status != "DEPROVISIONED":
             out.act(
-                ActionKind.DEACTIVATE, key, Situation.GONE, f"{why} (on_gone = {policy})", okta_id=link.okta_id
+                ActionKind.DEACTIVATE,
+                key,
+                Situation.GONE,
+                f"{why} (on_gone = {policy})",
+                okta_id=link.okta_id,
             )
         if policy == "delete":
-            out.act(ActionKind.DELETE, key, Situation.GONE, f"{why} (on_gone = delete)", okta_id=link.okta_id)
+            out.act(
+                ActionKind.DELETE,
+                key,
+                Situation.GONE,
+                f"{why} (on_gone = delete)",
+                okta_id=link.okta_id,
+            )
 
-    def _hub_decided(self, key: IdentityKey, link: Link, okta_user: TargetUser, out: _Builder) -> None:
+    def _hub_decided(
+        self, key: IdentityKey, link: Link, okta_user: TargetUser, out: _Builder
+    ) -> None:
         """Someone else suspended or deactivated a managed user in Okta: the hub's decision wins."""
         state = "deactivated" if okta_user.status == "DEPROVISIONED" else "suspended"
         out.notice(
@@ -552,7 +581,7 @@ class _Context:
             ActionKind.REMOVE_FROM_GROUP,
             key,
             situation,
-            why and f"{why}; removing the membership spokesync added"
+            (why and f"{why}; removing the membership spokesync added")
             or f"no longer holds {role}; removing the membership spokesync added",
             okta_id=link.okta_id,
             group_id=group,
@@ -601,9 +630,13 @@ def _profile_changes(
     changed: dict[str, object] = {}
     for attr, value in mapped.items():
         have = current.get(attr)
-        if attr == "login" and keep_login_case and isinstance(have, str):
-            if login_key(have) == login_key(str(value)):
-                continue
+        if (
+            attr == "login"
+            and keep_login_case
+            and isinstance(have, str)
+            and login_key(have) == login_key(str(value))
+        ):
+            continue
         if have != value:
             changed[attr] = value
     return changed

@@ -85,7 +85,9 @@ def print_result(console: Console, result: RunResult, *, verbose_limit: int = 20
 def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
     """The run summary: counts, skipped and failed with reasons, API calls, duration."""
     verb = "planned" if summary.get("mode") == "plan" else "done"
-    table = Table(title=f"run {summary.get('run_id')} ({summary.get('mode')}): {summary.get('outcome')}")
+    table = Table(
+        title=f"run {summary.get('run_id')} ({summary.get('mode')}): {summary.get('outcome')}"
+    )
     table.add_column("what")
     table.add_column(verb, justify="right")
     for key in (
@@ -106,7 +108,14 @@ def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
         "failed",
     ):
         value = summary.get(key, 0)
-        if value or key in ("created", "linked", "added_to_group", "removed_from_group", "skipped", "failed"):
+        if value or key in (
+            "created",
+            "linked",
+            "added_to_group",
+            "removed_from_group",
+            "skipped",
+            "failed",
+        ):
             table.add_row(key.replace("_", " "), str(value))
     calls = summary.get("api_calls", {})
     for service, count in sorted(calls.items()):

@@ -102,12 +102,16 @@ class Auth0Client:
             self._http,
             authorization=credentials,
             retry=RetryPolicy(attempts=retry_attempts, clock=clock),
-            budget_for=lambda _call: self.budget,
+            budget_for=self._budget_for,
             max_concurrency=max_concurrency,
         )
 
     def __repr__(self) -> str:
         return f"Auth0Client(source={self.source!r}, base_url={self._base_url!r})"
+
+    def _budget_for(self, request: Call) -> RateBudget | None:
+        # /oauth/token belongs to the Authentication API, whose limits are separate.
+        return None if request.token_endpoint else self.budget
 
     @property
     def calls(self) -> Counter[str]:

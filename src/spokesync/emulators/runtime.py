@@ -70,7 +70,11 @@ def start(
     auth0_control.faults.configure(fault_rate, fault_seed)
     okta_control.faults.configure(fault_rate, fault_seed + 1)
     rate = 16.0 if auth0_rate_limit is None else auth0_rate_limit
-    burst = auth0_burst if auth0_burst is not None else (50 if auth0_rate_limit is None else max(1, int(rate * 3)))
+    burst = (
+        auth0_burst
+        if auth0_burst is not None
+        else (50 if auth0_rate_limit is None else max(1, int(rate * 3)))
+    )
     try:
         auth0_app = auth0_emulator.create_app(
             seed.get("auth0", {}), control=auth0_control, rate_per_second=rate, burst=burst

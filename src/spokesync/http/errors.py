@@ -73,7 +73,7 @@ class TransportError(ApiError):
     """The exchange did not complete: connect error, timeout, reset, incomplete body."""
 
 
-class MalformedResponse(ApiError):  # noqa: N818 (names fixed by the clients' contract)
+class MalformedResponse(ApiError):
     """The answer was not JSON, or not of the documented shape."""
 
 
@@ -85,11 +85,11 @@ class ScopeError(ApiError):
     """The credentials are valid but lack a scope or an admin permission (403)."""
 
 
-class NotFound(ApiError):  # noqa: N818 (names fixed by the clients' contract)
+class NotFound(ApiError):
     """The resource does not exist (404), or a name matched nothing."""
 
 
-class BadRequest(ApiError):  # noqa: N818 (names fixed by the clients' contract)
+class BadRequest(ApiError):
     """The service refused the request as it is (400, 409, 422, other 4xx).
 
     ``causes`` holds Okta's ``errorCauses[].errorSummary`` texts (empty elsewhere).
@@ -108,11 +108,11 @@ class StateConflict(BadRequest):
     """Okta refused a lifecycle or update call in the user's current status (E0000038, ...)."""
 
 
-class AmbiguousName(ApiError):  # noqa: N818 (names fixed by the clients' contract)
+class AmbiguousName(ApiError):
     """A role or group name matched more than one object; use its id instead."""
 
 
-class RateLimited(ApiError):  # noqa: N818 (names fixed by the clients' contract)
+class RateLimited(ApiError):
     """429. ``reset_at`` is the epoch second at which the window resets, when known."""
 
     def __init__(self, message: str, *, reset_at: float | None = None, **kw: Any) -> None:

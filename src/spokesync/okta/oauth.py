@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from spokesync.http.errors import MalformedResponse
 from spokesync.http.session import ApiSession, call
+from spokesync.okta.buckets import OAUTH_TOKEN
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TOKEN_PATH = "/oauth2/v1/token"
@@ -99,7 +100,7 @@ class PrivateKeyJwtToken:
                 "client_assertion_type": CLIENT_ASSERTION_TYPE,
                 "client_assertion": self.assertion(),
             },
-            bucket="oauth2:token",
+            bucket=OAUTH_TOKEN,
             authenticated=False,
             token_endpoint=True,
         )

@@ -25,7 +25,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
 
 # Any constant works: it only has to be the same for every spokesync process.
-_PG_MIGRATION_LOCK = 0x5B0E5_1C
+_PG_MIGRATION_LOCK = 0x5B0E51C
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

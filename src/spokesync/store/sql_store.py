@@ -221,7 +221,7 @@ class SqlStore:
 
     # -- journal / audit --------------------------------------------------------------------
 
-    def journal_start(  # noqa: PLR0917 (the Store protocol's signature)
+    def journal_start(
         self,
         run_id: str,
         identity: IdentityKey,
@@ -249,7 +249,7 @@ class SqlStore:
                 raise StoreError("the database did not return the id of the journal entry")
             return int(key[0])
 
-    def journal_finish(  # noqa: PLR0917 (the Store protocol's signature)
+    def journal_finish(
         self,
         entry_id: int,
         status: str,

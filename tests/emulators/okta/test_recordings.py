@@ -43,7 +43,7 @@ SERVED = [
     re.compile(pattern)
     for pattern in (
         r"(GET|POST) /api/v1/users",
-        rf"(GET|POST|PUT|DELETE) /api/v1/users/[^/]+",
+        r"(GET|POST|PUT|DELETE) /api/v1/users/[^/]+",
         rf"GET /api/v1/users/{_ID}/(groups|idps)",
         rf"POST /api/v1/users/{_ID}/lifecycle/(activate|reactivate|deactivate|suspend|unsuspend)",
         r"(GET|POST) /api/v1/groups",
@@ -53,16 +53,19 @@ SERVED = [
     )
 ]
 
-# ids that sort before any generated one, so list pages start with them; they have a
-# recovery question like the recorded org's first user (users-activate.json #2)
+# ids that sort before any generated one, so list pages start with them
 BACKGROUND_USERS = [
-    {
-        "id": f"00u{index:017d}",
-        "profile": profile(f"background{index}@example.com"),
-        "credentials": {"recovery_question": {"question": "First pet?"}},
-    }
+    {"id": f"00u{index:017d}", "profile": profile(f"background{index}@example.com")}
     for index in range(1, 4)
 ]
+
+#: credentials that appear only when the user has them: the recorded orgs' own users differ
+#: here among themselves (users-activate.json #2 has a recovery question, #0 has none)
+HISTORY_DEPENDENT = frozenset({"password", "recovery_question"})
+
+
+def history_dependent(path: str, key: str) -> bool:
+    return path.endswith(".credentials") and key in HISTORY_DEPENDENT
 
 
 def recording_files() -> list[Path]:
@@ -168,6 +171,7 @@ def compare(
                 body,
                 answer.json(),
                 extra_keys_ok=lambda path: old_recorder and path.endswith("._links"),
+                optional=history_dependent,
             )
         ]
     elif body == "" and answer.content != b"":

@@ -81,3 +81,21 @@ async def test_100k_users_load_fast_and_page_cheaply() -> None:
         page = await api.get("/api/v1/groups/00gsales0000000000001/users?limit=200")
         assert len(page.json()) == 200
         assert time.perf_counter() - started < 1.0
+
+
+async def test_seeded_credentials_shape_the_user() -> None:
+    federated = {
+        "profile": profile("fed@partner.example"),
+        "status": "STAGED",
+        "credentials": {
+            "provider": {"type": "FEDERATION", "name": "FEDERATION"},
+            "recovery_question": {"question": "First pet?"},
+        },
+    }
+    async with client(create_app(seed(users=[federated]))) as api:
+        user = (await api.get("/api/v1/users/fed@partner.example")).json()
+        assert user["credentials"]["provider"] == {"type": "FEDERATION", "name": "FEDERATION"}
+        assert user["credentials"]["recovery_question"] == {"question": "First pet?"}
+        await api.post(f"/api/v1/users/{user['id']}/lifecycle/activate")
+        # a federated user activates straight to ACTIVE
+        assert (await api.get(f"/api/v1/users/{user['id']}")).json()["status"] == "ACTIVE"

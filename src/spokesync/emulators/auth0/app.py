@@ -17,23 +17,25 @@ from spokesync.emulators.auth0.clock import Clock
 from spokesync.emulators.auth0.endpoint import Context
 from spokesync.emulators.auth0.errors import ApiError
 from spokesync.emulators.auth0.exports import ExportJobs
-from spokesync.emulators.auth0.ratelimit import TokenBucket
+from spokesync.emulators.auth0.ratelimit import Decision, TokenBucket
 from spokesync.emulators.auth0.seed import load_seed
 from spokesync.emulators.auth0.state import Tenant
 from spokesync.emulators.auth0.throttle import ThrottleMiddleware, management_429
 from spokesync.emulators.auth0.tokens import TokenService
-from spokesync.emulators.control import Control, ControlMiddleware, control_routes
+from spokesync.emulators.control import Control, ControlMiddleware, FaultBody, control_routes
 
 #: the Authentication API's own limit (Enterprise: 100 requests per second)
 AUTHENTICATION_RATE_PER_SECOND = 100.0
 AUTHENTICATION_BURST = 100
 
 
-def _fault_body(bucket: TokenBucket) -> Any:
+def _fault_body(bucket: TokenBucket) -> FaultBody:
+    """Injected faults answer in the Management API's error shape, with rate-limit headers."""
+
     def fault_body(status: int) -> Response:
         if status == 429:
             decision = bucket.peek()
-            return management_429(type(decision)(False, decision.limit, 0, decision.reset))
+            return management_429(Decision(False, decision.limit, 0, decision.reset))
         message = "The service is temporarily unavailable. Please try again later."
         return ApiError(status, message, headers=bucket.peek().headers()).response()
 

@@ -7,14 +7,19 @@ from datetime import UTC, datetime
 
 
 class Clock:
-    """Seconds since the epoch (``time.time()``) plus an offset that only grows."""
+    """Seconds since the epoch (``time.time()``) plus an offset that only grows.
 
-    def __init__(self) -> None:
+    ``frozen_at`` stops the wall clock: time then moves only through :meth:`advance`.
+    """
+
+    def __init__(self, frozen_at: float | None = None) -> None:
         self._offset = 0.0
+        self._frozen_at = frozen_at
 
     def now(self) -> float:
         """The current emulated time in epoch seconds."""
-        return time.time() + self._offset
+        base = time.time() if self._frozen_at is None else self._frozen_at
+        return base + self._offset
 
     def advance(self, seconds: float) -> None:
         """Jump the emulated time forward (token expiry, bucket refill, link expiry)."""

@@ -80,14 +80,12 @@ def _matches(request: Request, ctx: Context) -> list[UserDoc]:
     if predicate is not None:
         docs = [doc for doc in docs if predicate(doc)]
     if ordering is not None:
+        # users without the field go last, whatever the direction; user_id breaks ties
         field, descending = ordering
-
-        def key(doc: UserDoc) -> tuple[bool, str, str]:
-            values = field_values(doc, field)
-            return (not values, str(values[0]) if values else "", doc["user_id"])
-
-        present = sorted((d for d in docs if field_values(d, field)), key=key, reverse=descending)
-        docs = present + [d for d in docs if not field_values(d, field)]
+        keyed = [(field_values(doc, field), doc) for doc in docs]
+        present = [(str(values[0]), doc["user_id"], doc) for values, doc in keyed if values]
+        present.sort(key=lambda item: (item[0], item[1]), reverse=descending)
+        docs = [doc for _, _, doc in present] + [doc for values, doc in keyed if not values]
     return docs
 
 
