@@ -50,6 +50,8 @@ class Lifecycle(RuleBasedStateMachine):
         self.version = 0
         self.foreign_before = self._foreign_state()
         self.syncs = 0
+        #: Auth0 users that were in scope at some sync, so spokesync created or linked them
+        self.ever_in_scope: set[str] = set()
 
     def teardown(self) -> None:
         self.world.emulators.stop()
@@ -179,10 +181,16 @@ class Lifecycle(RuleBasedStateMachine):
         by_login = {login_key(u["profile"]["login"]): u for u in self.okta.users()}
         members = {u["id"] for u in self.okta.members().values()}
         for user in self._auth0_users():
+            if user["has_role"] and not user.get("blocked"):
+                self.ever_in_scope.add(user["user_id"])
             okta = by_login.get(login_key(user["email"]))
             if okta is None:
                 # Never provisioned: then it must not be in scope now.
                 assert not user["has_role"] or user.get("blocked"), user
+                continue
+            if user["user_id"] not in self.ever_in_scope:
+                # Never in scope, so never linked: an Okta user with its login is not ours.
+                assert okta["id"] not in members, (user, okta)
                 continue
             if okta["id"] in self.hub_deactivated:
                 # The hub's decision wins: left deactivated, and Auth0 is told.
