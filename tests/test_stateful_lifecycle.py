@@ -46,7 +46,8 @@ class Lifecycle(RuleBasedStateMachine):
         self.auth0 = self.world.auth0()
         self.okta = self.world.okta()
         self.deleted: set[str] = set()
-        self.hub_deactivated: set[str] = set()  # Okta ids an Okta admin deactivated
+        #: Okta id -> Auth0 user id of managed users an Okta admin deactivated
+        self.hub_deactivated: dict[str, str] = {}
         self.version = 0
         self.foreign_before = self._foreign_state()
         self.syncs = 0
@@ -110,11 +111,18 @@ class Lifecycle(RuleBasedStateMachine):
     @precondition(lambda self: self.syncs > 0)
     @rule(pick=st.integers(min_value=0, max_value=50))
     def okta_deactivate(self, pick: int) -> None:
-        managed = [u for u in self._managed() if u["status"] != "DEPROVISIONED"]
+        owners = {login_key(u["email"]): u["user_id"] for u in self._auth0_users()}
+        managed = [
+            u
+            for u in self._managed()
+            if u["status"] != "DEPROVISIONED"
+            and u["id"] != LINKABLE_ID
+            and login_key(u["profile"]["login"]) in owners
+        ]
         if managed:
             user = managed[pick % len(managed)]
             self.okta.call("POST", f"/api/v1/users/{user['id']}/lifecycle/deactivate")
-            self.hub_deactivated.add(user["id"])
+            self.hub_deactivated[user["id"]] = owners[login_key(user["profile"]["login"])]
 
     @precondition(lambda self: self.syncs > 0)
     @rule(pick=st.integers(min_value=0, max_value=50))
@@ -180,9 +188,16 @@ class Lifecycle(RuleBasedStateMachine):
     def _check_okta_matches_policy(self) -> None:
         by_login = {login_key(u["profile"]["login"]): u for u in self.okta.users()}
         members = {u["id"] for u in self.okta.members().values()}
+        decided = {auth0_id: okta_id for okta_id, auth0_id in self.hub_deactivated.items()}
         for user in self._auth0_users():
             if user["has_role"] and not user.get("blocked"):
                 self.ever_in_scope.add(user["user_id"])
+            if user["user_id"] in decided:
+                # The hub's decision wins: left deactivated, and Auth0 is told.
+                okta = self.okta.user(decided[user["user_id"]])
+                assert okta is not None and okta["status"] == "DEPROVISIONED", okta
+                assert user.get("app_metadata", {}).get("hub_status") == "deactivated", user
+                continue
             okta = by_login.get(login_key(user["email"]))
             if okta is None:
                 # Never provisioned: then it must not be in scope now.
@@ -191,11 +206,6 @@ class Lifecycle(RuleBasedStateMachine):
             if user["user_id"] not in self.ever_in_scope:
                 # Never in scope, so never linked: an Okta user with its login is not ours.
                 assert okta["id"] not in members, (user, okta)
-                continue
-            if okta["id"] in self.hub_deactivated:
-                # The hub's decision wins: left deactivated, and Auth0 is told.
-                assert okta["status"] == "DEPROVISIONED"
-                assert user.get("app_metadata", {}).get("hub_status") == "deactivated", user
                 continue
             if user["has_role"] and not user.get("blocked"):
                 assert okta["id"] in members, (user, okta)

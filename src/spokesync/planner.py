@@ -329,6 +329,11 @@ class _Context:
         user = self.inp.source.profiles.get(key)
         groups = self.desired.get(key, set())
         deleted = key in self.inp.source.deleted
+        if _decided_elsewhere(link, okta_user):
+            self._hub_decided(key, link, okta_user, out, write_back=not deleted)
+            for group in sorted(link.managed_groups - groups):
+                self._leave_group(key, link, link.source, group, Situation.GONE, out)
+            return
         if deleted or not groups:
             self._plan_gone(key, link, okta_user, user, deleted, out)
             return
@@ -374,9 +379,6 @@ class _Context:
                 okta_id=link.okta_id,
             )
             status = "PROVISIONED"
-        elif status in _INACTIVE:
-            self._hub_decided(key, link, okta_user, out)
-            return
         if link.hub_status not in ("", "active"):
             self._write_back(key, link, "active", situation, out, restore=True)
         mapped = map_user(user, self.inp.rules)
@@ -523,7 +525,13 @@ class _Context:
             )
 
     def _hub_decided(
-        self, key: IdentityKey, link: Link, okta_user: TargetUser, out: _Builder
+        self,
+        key: IdentityKey,
+        link: Link,
+        okta_user: TargetUser,
+        out: _Builder,
+        *,
+        write_back: bool,
     ) -> None:
         """Someone else suspended or deactivated a managed user in Okta: the hub's decision wins."""
         state = "deactivated" if okta_user.status == "DEPROVISIONED" else "suspended"
@@ -533,7 +541,7 @@ class _Context:
             f"{state} in Okta outside spokesync; left as is (the hub's decision wins)",
             "reported",
         )
-        if link.hub_status != state:
+        if write_back and link.hub_status != state:
             self._write_back(key, link, state, Situation.LINKED, out, restore=False)
 
     def _write_back(
@@ -621,6 +629,16 @@ class _Context:
 
     def _roles_phrase(self, source: str, groups: Iterable[str]) -> str:
         return "; ".join(self._role_phrase(source, g) for g in sorted(groups))
+
+
+def _decided_elsewhere(link: Link, okta_user: TargetUser) -> bool:
+    """True when the Okta user is suspended or deactivated and spokesync did not do it."""
+    if okta_user.status not in _INACTIVE:
+        return False
+    ours = (link.deprovisioned == "suspended" and okta_user.status == "SUSPENDED") or (
+        link.deprovisioned == "deactivated" and okta_user.status == "DEPROVISIONED"
+    )
+    return not ours
 
 
 def _profile_changes(

@@ -71,7 +71,8 @@ async def test_100k_users_load_fast_and_page_cheaply() -> None:
     started = time.perf_counter()
     app = create_app(seed(users=users), clock=FakeClock())
     loaded = time.perf_counter() - started
-    assert loaded < 5.0, f"seed load took {loaded:.1f}s"
+    # generous: about 1 s on an idle laptop, but the suite shares two cores with others
+    assert loaded < 8.0, f"seed load took {loaded:.1f}s"
     async with client(app) as api:
         response = await api.get(
             "/api/v1/users", params={"filter": 'profile.login eq "user099999@partner.example"'}

@@ -16,12 +16,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from spokesync.emulators.control import Control, ControlMiddleware, control_routes
+from spokesync.emulators.control import Control, ControlMiddleware, FaultBody, control_routes
 from spokesync.emulators.okta import (
     group_routes,
     idp_routes,
     lifecycle_routes,
     oauth,
+    user_listing,
     user_routes,
 )
 from spokesync.emulators.okta.errors import (
@@ -51,7 +52,9 @@ class TrailingSlashMiddleware:
         await self.app(scope, receive, send)
 
 
-def _fault_body_for(limiter: RateLimiter) -> Any:
+def _fault_body_for(limiter: RateLimiter) -> FaultBody:
+    """Okta-shaped answers for injected faults: E0000047 for 429, E0000009 for 5xx."""
+
     def fault_body(status: int) -> Response:
         if status == 429:
             response = error_response(429, "E0000047", RATE_LIMITED_SUMMARY)
@@ -100,6 +103,7 @@ def create_app(
     limiter = RateLimiter(clock, rate_limit_per_minute, concurrency_limit)
     api_routes: list[BaseRoute] = [
         *user_routes.ROUTES,
+        *user_listing.ROUTES,
         *lifecycle_routes.ROUTES,
         *group_routes.ROUTES,
         *idp_routes.ROUTES,

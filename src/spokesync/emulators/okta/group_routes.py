@@ -18,7 +18,7 @@ from spokesync.emulators.okta.errors import (
     validation_failed,
 )
 from spokesync.emulators.okta.paging import link_headers, page_of, parse_limit
-from spokesync.emulators.okta.query import Kind, QueryError, compile_predicate
+from spokesync.emulators.okta.query import Kind, QueryError, Rules, compile_predicate
 from spokesync.emulators.okta.render import group_json, user_json
 from spokesync.emulators.okta.state import GroupRecord, Org
 
@@ -72,7 +72,7 @@ def _getter(group: GroupRecord) -> Callable[[str], Any]:
 
 
 def _group_predicate(
-    org: Org, text: str, rules: Any, case_sensitive: bool
+    org: Org, text: str, rules: Rules, case_sensitive: bool
 ) -> Callable[[str], bool]:
     try:
         predicate = compile_predicate(text, rules, case_sensitive=case_sensitive)

@@ -1,9 +1,10 @@
-"""``/api/v1/users``: create, read, update, replace, delete, list and search users."""
+"""``/api/v1/users/{id}``: create, read, update, replace and delete users, and their groups
+and IdPs. Listing lives in :mod:`user_listing`."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -20,7 +21,6 @@ from spokesync.emulators.okta.endpoint import (
 from spokesync.emulators.okta.errors import (
     OktaError,
     forbidden,
-    invalid_search,
     malformed_body,
     not_found,
     wrong_status,
@@ -28,10 +28,8 @@ from spokesync.emulators.okta.errors import (
 from spokesync.emulators.okta.formats import login_key
 from spokesync.emulators.okta.paging import link_headers, page_of, parse_limit
 from spokesync.emulators.okta.profile import duplicate_login, validate_profile
-from spokesync.emulators.okta.query import Comparison as QueryComparison
-from spokesync.emulators.okta.query import Kind, QueryError, compile_predicate, parse
 from spokesync.emulators.okta.render import group_json, idp_json, user_json
-from spokesync.emulators.okta.state import DEFAULT_USER_TYPE, Org, UserRecord
+from spokesync.emulators.okta.state import Org, UserRecord
 
 MAX_GROUP_IDS = 20
 _CREATE_KEYS = ("profile", "credentials", "groupIds", "type", "realmId")
@@ -220,137 +218,6 @@ def deactivate(user: UserRecord, now: float) -> None:
     user.last_updated = now
 
 
-# listing -----------------------------------------------------------------------------
-
-_USER_DATES = frozenset({"created", "activated", "statusChanged", "lastUpdated"})
-_CONTAINS_OK = frozenset(
-    {"profile.firstName", "profile.lastName", "profile.email", "profile.login"}
-)
-_FILTER_TEXT = frozenset(
-    {"status", "id", "profile.login", "profile.email", "profile.firstName", "profile.lastName"}
-)
-
-
-def filter_rules(attribute: str) -> tuple[Kind, frozenset[str]] | None:
-    """``filter``: eq on a few attributes, ordering operators on lastUpdated (reference §3)."""
-    if attribute == "lastUpdated":
-        return "date", frozenset({"eq", "gt", "ge", "lt", "le"})
-    if attribute in _FILTER_TEXT:
-        return "text", frozenset({"eq"})
-    return None
-
-
-def search_rules(attribute: str) -> tuple[Kind, frozenset[str]] | None:
-    """``search``: eq/sw on any profile attribute and a few others, co on four names."""
-    if attribute in _USER_DATES:
-        return "date", frozenset({"eq", "gt", "ge", "lt", "le"})
-    if attribute in ("id", "status", "type.id") or attribute.startswith("profile."):
-        operators = {"eq", "sw"} | ({"co"} if attribute in _CONTAINS_OK else set())
-        return "text", frozenset(operators)
-    return None
-
-
-def _getter(user: UserRecord) -> Callable[[str], Any]:
-    def get(attribute: str) -> Any:
-        if attribute.startswith("profile."):
-            return user.profile.get(attribute[len("profile.") :])
-        if attribute == "id":
-            return user.id
-        if attribute == "status":
-            return user.status
-        if attribute == "type.id":
-            return DEFAULT_USER_TYPE
-        if attribute == "created":
-            return user.created
-        if attribute == "activated":
-            return user.activated
-        if attribute == "statusChanged":
-            return user.status_changed
-        return user.last_updated
-
-    return get
-
-
-def _compile(text: str, rules: Any, case_sensitive: bool) -> Callable[[UserRecord], bool]:
-    try:
-        predicate = compile_predicate(text, rules, case_sensitive=case_sensitive)
-    except QueryError:
-        raise invalid_search() from None
-    return lambda user: predicate(_getter(user))
-
-
-def _login_candidates(org: Org, text: str) -> list[str] | None:
-    """For ``profile.login eq "..."`` the login index answers without a scan."""
-    try:
-        expr = parse(text)
-    except QueryError:
-        return None
-    if (
-        isinstance(expr, QueryComparison)
-        and expr.attribute == "profile.login"
-        and expr.operator == "eq"
-        and expr.value is not None
-    ):
-        owner = org.login_owner(expr.value)
-        return [owner] if owner is not None else []
-    return None
-
-
-def _quick_match(org: Org, user_id: str, query: str) -> bool:
-    profile = org.users[user_id].profile
-    for name in ("firstName", "lastName", "email"):
-        value = profile.get(name)
-        if isinstance(value, str) and value.casefold().startswith(query):
-            return True
-    return False
-
-
-@endpoint("okta.users.read")
-async def list_users(request: Request, org: Org) -> Response:
-    """``GET /api/v1/users`` with ``filter``, ``search``, ``q``, ``limit`` and ``after``."""
-    params = request.query_params
-    base = base_url(request)
-    quick = params.get("q")
-    if quick is not None and "filter" not in params and "search" not in params:
-        # q: startsWith on first name, last name or email; no pagination, omits DEPROVISIONED
-        limit = parse_limit(params.get("limit"), 10, 200)
-        folded = quick.casefold()
-        page = page_of(
-            org.user_ids,
-            None,
-            limit,
-            lambda uid: org.users[uid].status != "DEPROVISIONED" and _quick_match(org, uid, folded),
-        )
-        return JSONResponse(
-            [user_json(org.users[uid], base, in_collection=True) for uid in page.ids]
-        )
-    limit = parse_limit(params.get("limit"), 200, 200)
-    after = params.get("after")
-    checks: list[Callable[[UserRecord], bool]] = []
-    candidates: list[str] | None = None
-    if "filter" in params:
-        checks.append(_compile(params["filter"], filter_rules, case_sensitive=True))
-        candidates = _login_candidates(org, params["filter"])
-    if "search" in params:
-        checks.append(_compile(params["search"], search_rules, case_sensitive=False))
-    if not checks:
-        checks.append(lambda user: user.status != "DEPROVISIONED")
-    users = org.users
-    page = page_of(
-        candidates if candidates is not None else org.user_ids,
-        after,
-        limit,
-        lambda uid: all(check(users[uid]) for check in checks),
-    )
-    response = JSONResponse([user_json(users[uid], base, in_collection=True) for uid in page.ids])
-    extra = [(key, value) for key, value in params.multi_items() if key not in ("limit", "after")]
-    for link in link_headers(
-        base, "/api/v1/users", limit, extra, after=after, next_cursor=page.next_cursor
-    ):
-        response.headers.append("link", link)
-    return response
-
-
 @endpoint("okta.users.read")
 async def list_user_groups(request: Request, org: Org) -> Response:
     """``GET /api/v1/users/{id}/groups``: the user's groups, Everyone included."""
@@ -376,7 +243,6 @@ async def list_user_idps(request: Request, org: Org) -> Response:
 
 ROUTES = [
     Route("/api/v1/users", create_user, methods=["POST"]),
-    Route("/api/v1/users", list_users, methods=["GET"]),
     Route("/api/v1/users/{id}", get_user, methods=["GET"]),
     Route("/api/v1/users/{id}", update_user, methods=["POST"]),
     Route("/api/v1/users/{id}", replace_user, methods=["PUT"]),
