@@ -140,7 +140,9 @@ class Lifecycle(RuleBasedStateMachine):
         managed = [u for u in self._managed() if u["status"] != "DEPROVISIONED"]
         if managed:
             user = managed[pick % len(managed)]
-            self.okta.call("POST", f"/api/v1/users/{user['id']}", {"profile": {"firstName": "Edited"}})
+            self.okta.call(
+                "POST", f"/api/v1/users/{user['id']}", {"profile": {"firstName": "Edited"}}
+            )
 
     # -- sync and the checks ---------------------------------------------------------------------
 

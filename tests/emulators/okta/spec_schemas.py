@@ -36,14 +36,15 @@ def component_schemas(config: pytest.Config) -> dict[str, Any]:
     """``components.schemas`` of the spec, converted; parsed once and then cached."""
     stat = SPEC.stat()
     key = f"okta-spec/schemas-{stat.st_size}-{int(stat.st_mtime)}"
-    cached = config.cache.get(key, None) if config.cache else None
+    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+    cached = cache.get(key, None) if cache else None
     if cached is None:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         with SPEC.open() as handle:
             document = yaml.load(handle, Loader=loader)
         cached = _without_nullable(document["components"]["schemas"])
-        if config.cache:
-            config.cache.set(key, cached)
+        if cache:
+            cache.set(key, cached)
     return dict(cached)
 
 
