@@ -222,3 +222,23 @@ def test_sync_one_user_now(world_factory: WorldFactory) -> None:
     out = world.sync("--user", "auth0|u00002")
     assert [a["identity"] for a in out["actions"]] == ["partners:auth0|u00002"]
     assert list(world.okta().members()) == ["user2@partner.example"]
+
+
+def test_provisioned_users_are_linked_to_the_sources_okta_idp(world_factory: WorldFactory) -> None:
+    idp = "0oaAuth0Partners0001"
+    world = world_factory(seed([auth0_user(1), auth0_user(2)], idps=[{"id": idp, "name": "Auth0"}]))
+    world.write_config()
+    text = world.config_path.read_text()
+    world.config_path.write_text(
+        text.replace('client_id = "spokesync"', f'client_id = "spokesync"\nokta_idp_id = "{idp}"')
+    )
+    out = world.sync()
+    assert out["summary"]["idp_linked"] == 2
+    links = world.okta().call("GET", f"/api/v1/idps/{idp}/users")
+    by_user = {link["id"]: link["externalId"] for link in links}
+    members = world.okta().members()
+    assert by_user == {
+        members["user1@partner.example"]["id"]: "auth0|u00001",
+        members["user2@partner.example"]["id"]: "auth0|u00002",
+    }
+    assert world.plan()["actions"] == []

@@ -173,3 +173,28 @@ def test_second_concurrent_sync_is_refused_with_exit_4(world_factory: WorldFacto
         holder.close()
     assert world.okta().users() == []  # the refused run changed nothing
     assert world.sync()["summary"]["created"] == 1
+
+
+def test_identity_failing_repeatedly_is_quarantined_until_retried(
+    world_factory: WorldFactory,
+) -> None:
+    """A permanent failure fails that identity only; after `quarantine_after` failing runs it
+    is skipped and reported, until --retry-quarantined."""
+    # Okta accepts only characters of at most 3 UTF-8 bytes: it refuses this name with a 400.
+    emoji = auth0_user(2, user_metadata={"firstName": "Ann \U0001f600"})
+    world = world_factory(seed([auth0_user(1), emoji]))
+    world.write_config(extra="[policy]\nquarantine_after = 2\n")
+    for _ in range(2):
+        out = world.sync(expect=1)
+        assert out["summary"]["failed"] == 1
+        assert out["summary"]["failures"][0]["identity"] == "partners:auth0|u00002"
+        assert "400" in out["summary"]["failures"][0]["reason"]
+    assert list(world.okta().members()) == ["user1@partner.example"]
+    third = world.sync()
+    assert third["actions"] == []
+    assert [n["kind"] for n in third["notices"]] == ["quarantined"]
+    world.auth0().patch("auth0|u00002", {"user_metadata": {"firstName": "Ann"}})
+    assert world.sync()["actions"] == []  # still quarantined: fixed upstream, not retried yet
+    retried = world.sync("--retry-quarantined")
+    assert retried["summary"]["created"] == 1
+    assert world.sync()["notices"] == []

@@ -19,7 +19,7 @@ from typing import Any
 from spokesync.clients import Clients
 from spokesync.config import PolicyConfig
 from spokesync.domain import Action, ActionKind, IdentityKey, Link, PendingAction, Plan, login_key
-from spokesync.http import ApiError, LoginTaken
+from spokesync.http import ApiError, LoginTaken, is_transient
 from spokesync.store.base import Store
 
 Clock = Callable[[], datetime]
@@ -55,7 +55,9 @@ class Applier:
         concurrency: int,
         progress: Progress | None = None,
         pending: tuple[PendingAction, ...] = (),
+        failing: frozenset[IdentityKey] = frozenset(),
     ) -> None:
+        self.failing = failing
         self.clients = clients
         self.interrupted_creates = {
             (p.identity, login_key(p.login))
@@ -101,7 +103,10 @@ class Applier:
                 new_link = await self._execute(action, link)
             except (ApiError, ActionFailed) as exc:
                 reason = str(exc)
-                self.store.journal_finish(entry, "failed", self._now(), okta_id, error=reason)
+                # A create whose answer was lost may still have reached Okta: its row stays
+                # "started", so the next run correlates by login instead of creating again.
+                if not (action.kind is ActionKind.CREATE_USER and is_transient(exc)):
+                    self.store.journal_finish(entry, "failed", self._now(), okta_id, error=reason)
                 self.store.record_failure(key, self.run_id, reason)
                 outcomes.append(Outcome(action, "failed", reason, okta_id))
                 outcomes.extend(
@@ -122,7 +127,8 @@ class Applier:
             )
             outcomes.append(Outcome(action, "succeeded", None, done_id))
             self.progress("apply", 1)
-        self.store.clear_failure(key)
+        if key in self.failing:
+            self.store.clear_failure(key)
         return outcomes
 
     async def _execute(self, action: Action, link: Link | None) -> Link | None:

@@ -84,7 +84,9 @@ def main_options(
     )
 
 
-def _run(apply: bool, force: bool, user: str | None, as_json: bool) -> RunResult:
+def _run(
+    apply: bool, force: bool, user: str | None, as_json: bool, retry: bool = False
+) -> RunResult:
     cfg = load_config()
     try:
         store = open_store(cfg.state.url)
@@ -93,7 +95,9 @@ def _run(apply: bool, force: bool, user: str | None, as_json: bool) -> RunResult
     try:
         with progress_for(out, enabled=not as_json) as progress:
             engine = Engine(cfg, store, progress=progress)
-            return asyncio.run(engine.run(apply=apply, force=force, only_user=user))
+            return asyncio.run(
+                engine.run(apply=apply, force=force, only_user=user, retry_quarantined=retry)
+            )
     finally:
         store.close()
 
@@ -130,9 +134,13 @@ def sync(
     force: Annotated[
         bool, typer.Option("--force", help="Override the deprovisioning guard.")
     ] = False,
+    retry_quarantined: Annotated[
+        bool, typer.Option("--retry-quarantined", help="Try quarantined identities again.")
+    ] = False,
 ) -> None:
     """Apply: bring Okta in line with the config (observe, plan, guard, apply, record)."""
-    _finish(_run(apply=True, force=force, user=user, as_json=as_json), as_json)
+    result = _run(apply=True, force=force, user=user, as_json=as_json, retry=retry_quarantined)
+    _finish(result, as_json)
 
 
 @app.command()

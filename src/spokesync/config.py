@@ -203,6 +203,8 @@ class PolicyConfig(_Model):
     allow_unverified_email: bool = False
     max_deprovision: str = "10%"
     hub_status_key: str = "hub_status"
+    #: an identity failing this many runs in a row is skipped until --retry-quarantined (0: never)
+    quarantine_after: int = Field(default=5, ge=0)
     block_in_source: bool = False
 
     @field_validator("max_deprovision", mode="before")

@@ -6,6 +6,7 @@ stops. ``sync`` takes the run lock first, so two syncs never apply at once.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import socket
@@ -89,7 +90,12 @@ class Engine:
         self.progress = progress
 
     async def run(
-        self, *, apply: bool, force: bool = False, only_user: str | None = None
+        self,
+        *,
+        apply: bool,
+        force: bool = False,
+        only_user: str | None = None,
+        retry_quarantined: bool = False,
     ) -> RunResult:
         """One run. Never raises for API or per-identity failures: they land in the result."""
         started = self.clock()
@@ -108,7 +114,14 @@ class Engine:
         try:
             async with open_clients(self.config, self.transport_for) as clients:
                 try:
-                    await self._run(clients, result, apply=apply, force=force, only_user=only_user)
+                    await self._run(
+                        clients,
+                        result,
+                        apply=apply,
+                        force=force,
+                        only_user=only_user,
+                        retry_quarantined=retry_quarantined,
+                    )
                 finally:
                     calls = clients.call_counts()
         except ResolveError as exc:
@@ -133,8 +146,10 @@ class Engine:
         apply: bool,
         force: bool,
         only_user: str | None,
+        retry_quarantined: bool,
     ) -> None:
         bindings = await resolve_bindings(self.config, clients)
+        failing = self.store.failures()
         observer = Observer(
             self.config,
             clients,
@@ -144,6 +159,12 @@ class Engine:
             only_user=only_user,
         )
         obs = await observer.observe(bindings)
+        limit = self.config.policy.quarantine_after
+        if limit and not retry_quarantined:
+            obs.input = dataclasses.replace(
+                obs.input,
+                quarantined={k: why for k, (n, why) in failing.items() if n >= limit},
+            )
         plan = planner.plan(obs.input)
         unreadable = tuple(
             Notice(k, None, why, "failed") for k, why in sorted(obs.unreadable.items())
@@ -169,6 +190,7 @@ class Engine:
             concurrency=self.config.okta.max_concurrency,
             progress=self.progress,
             pending=obs.input.pending,
+            failing=frozenset(failing),
         )
         result.outcomes = await applier.apply(plan)
         for entry in obs.input.pending:
@@ -178,6 +200,8 @@ class Engine:
             )
         self.store.save_profiles(obs.fresh_profiles)
         self.store.delete_profiles(obs.dropped_profiles)
+        for notice in unreadable:
+            self.store.record_failure(notice.identity, result.run_id, notice.reason)
         failed = any(o.status == "failed" for o in result.outcomes) or bool(unreadable)
         if not failed:
             for name, value in obs.cursors.items():

@@ -55,6 +55,8 @@ class PlanInput:
     pending: tuple[PendingAction, ...] = ()
     #: plan only these identities (``sync --user``); None plans everyone
     only: frozenset[IdentityKey] | None = None
+    #: identity -> why it is quarantined (failed too many runs in a row): reported, not planned
+    quarantined: Mapping[IdentityKey, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +83,15 @@ def plan(inp: PlanInput) -> Plan:
     ctx = _Context(inp, desired, role_of)
     out = _Builder()
     for key in keys:
+        if key in inp.quarantined:
+            out.notice(
+                key,
+                None,
+                f"quarantined after repeated failures ({inp.quarantined[key]}); "
+                "run `spokesync sync --retry-quarantined` once fixed",
+                "quarantined",
+            )
+            continue
         link = inp.links.get(key)
         if link is None:
             ctx.plan_unlinked_identity(key, out)
