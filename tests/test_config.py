@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -287,3 +288,181 @@ def test_default_path_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert config.default_path() == Path("/etc/spokesync/x.toml")
     monkeypatch.delenv("SPOKESYNC_CONFIG")
     assert config.default_path() == Path("spokesync.toml")
+
+
+# -- credentials: Okta OAuth service apps and private_key_jwt sources ---------------------------
+
+
+@functools.cache
+def _keys() -> dict[str, str]:
+    """PEM texts: an RSA private key, an EC private key and an RSA public key."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+
+    def private(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
+        return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+    public = rsa_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    return {"rsa": private(rsa_key), "ec": private(ec_key), "public": public.decode()}
+
+
+OAUTH_OKTA = """\
+[okta]
+org_url = "https://hub.okta.com"
+
+[okta.oauth]
+client_id = "0oa1service"
+private_key_file = "keys/okta.pem"
+"""
+
+
+def _with_key(tmp_path: Path, kind: str = "rsa", name: str = "okta.pem") -> Path:
+    keys = tmp_path / "keys"
+    keys.mkdir(exist_ok=True)
+    path = keys / name
+    path.write_text(_keys()[kind], encoding="utf-8")
+    return path
+
+
+CREDENTIAL_CORPUS: list[tuple[str, str, list[str]]] = [
+    (
+        "both token and [okta.oauth]",
+        OAUTH_OKTA.replace("[okta.oauth]", 'token = "${SPOKESYNC_TEST_TOKEN}"\n[okta.oauth]'),
+        ["okta.token and [okta.oauth] are both set"],
+    ),
+    (
+        "[okta.oauth] without a key",
+        OAUTH_OKTA.replace('private_key_file = "keys/okta.pem"\n', ""),
+        ["okta.oauth.private_key_file is required but missing", "private_key"],
+    ),
+    (
+        "[okta.oauth] with a key file and an inline key",
+        OAUTH_OKTA + 'private_key = "${SPOKESYNC_TEST_TOKEN}"\n',
+        ["okta.oauth.private_key"],
+    ),
+    (
+        "[okta.oauth] without a client_id",
+        OAUTH_OKTA.replace('client_id = "0oa1service"\n', ""),
+        ["okta.oauth.client_id is required but missing"],
+    ),
+    (
+        "a key file that does not exist",
+        OAUTH_OKTA.replace("keys/okta.pem", "keys/missing.pem"),
+        ["okta.oauth.private_key_file names", "missing.pem', which does not exist"],
+    ),
+    (
+        "a public key where the private one belongs",
+        OAUTH_OKTA.replace("keys/okta.pem", "keys/public.pem"),
+        ["okta.oauth.private_key_file names", "is not a PEM private key"],
+    ),
+    (
+        "an EC key with RS256",
+        OAUTH_OKTA.replace("keys/okta.pem", "keys/ec.pem"),
+        ["okta.oauth.private_key_file", "is not an RSA key, which algorithm RS256 needs"],
+    ),
+    (
+        "an inline key that is not a PEM",
+        OAUTH_OKTA.replace(
+            'private_key_file = "keys/okta.pem"', 'private_key = "${SPOKESYNC_TEST_TOKEN}"'
+        ),
+        ["okta.oauth.private_key is not a PEM private key"],
+    ),
+    (
+        "a scope that is not an Okta scope",
+        OAUTH_OKTA + 'scopes = ["users.manage"]\n',
+        ["okta.oauth.scopes holds 'users.manage', which is not an Okta scope"],
+    ),
+    (
+        "no scopes",
+        OAUTH_OKTA + "scopes = []\n",
+        ["okta.oauth.scopes must not be empty"],
+    ),
+    (
+        "an unknown key in [okta.oauth]",
+        OAUTH_OKTA + 'scope = ["okta.users.manage"]\n',
+        ["okta.oauth.scope is not a known key; did you mean scopes?"],
+    ),
+    (
+        "a source with neither secret nor key",
+        OKTA + SOURCES.replace(f'client_secret = "{LITERAL_SECRET}"\n', ""),
+        ["sources.apac.client_secret is required but missing", "private_key_file"],
+    ),
+    (
+        "a source with a secret and a key",
+        OKTA + SOURCES + 'private_key_file = "keys/okta.pem"\n',
+        ["sources.apac.client_secret and a private key are both set"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [c[1:] for c in CREDENTIAL_CORPUS],
+    ids=[c[0] for c in CREDENTIAL_CORPUS],
+)
+def test_broken_credentials_give_one_line_naming_the_key(
+    tmp_path: Path, text: str, expected: list[str]
+) -> None:
+    _with_key(tmp_path)
+    _with_key(tmp_path, "ec", "ec.pem")
+    _with_key(tmp_path, "public", "public.pem")
+    body = text if "[sources." in text else text + SOURCES
+    path = write(tmp_path, body + BINDINGS)
+    message = problem(path)
+    assert message.startswith(f"{path}: "), message
+    assert "\n" not in message
+    for part in expected:
+        assert part in message, message
+    assert ENV_SECRET not in message and "PRIVATE KEY-----" not in message
+
+
+def test_okta_oauth_reads_the_key_relative_to_the_config_and_registers_it(
+    tmp_path: Path,
+) -> None:
+    key_file = _with_key(tmp_path)
+    loaded = load(write(tmp_path, OAUTH_OKTA + SOURCES + BINDINGS))
+    oauth = loaded.okta.oauth
+    assert oauth is not None and loaded.okta.token is None
+    assert oauth.private_key_file == str(key_file)
+    pem = oauth.private_key_pem()
+    assert pem is not None and pem.get_secret_value() == _keys()["rsa"]
+    assert _keys()["rsa"] not in repr(loaded)
+    assert redact(f"key: {_keys()['rsa']}") == "key: [REDACTED]"
+
+
+def test_okta_scopes_default_to_what_the_config_needs(tmp_path: Path) -> None:
+    _with_key(tmp_path)
+    plain = load(write(tmp_path, OAUTH_OKTA + SOURCES + BINDINGS))
+    assert plain.okta_scopes() == ("okta.users.manage", "okta.groups.manage")
+    idp_source = SOURCES + 'okta_idp_id = "0oaIdp1"\n'
+    linking = load(write(tmp_path, OAUTH_OKTA + idp_source + BINDINGS))
+    assert linking.okta_scopes() == ("okta.users.manage", "okta.groups.manage", "okta.idps.manage")
+    chosen = OAUTH_OKTA + 'scopes = ["okta.users.manage", "okta.users.manage"]\n'
+    explicit = load(write(tmp_path, chosen + SOURCES + BINDINGS))
+    assert explicit.okta_scopes() == ("okta.users.manage",)
+    assert explicit.required_okta_scopes() == ("okta.users.manage", "okta.groups.manage")
+
+
+def test_a_source_may_authenticate_with_a_private_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The PEM as an environment variable often has its line breaks written as \n.
+    monkeypatch.setenv("SPOKESYNC_TEST_KEY", _keys()["ec"].replace("\n", "\\n"))
+    source = SOURCES.replace(
+        f'client_secret = "{LITERAL_SECRET}"',
+        'private_key = "${SPOKESYNC_TEST_KEY}"\nalgorithm = "ES256"\nkey_id = "k1"',
+    )
+    loaded = load(write(tmp_path, OKTA + source + BINDINGS))
+    apac = loaded.sources["apac"]
+    pem = apac.private_key_pem()
+    assert apac.client_secret is None and apac.key_id == "k1" and apac.algorithm == "ES256"
+    assert pem is not None and pem.get_secret_value() == _keys()["ec"]
+    assert redact(_keys()["ec"]) == "[REDACTED]"

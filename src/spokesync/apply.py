@@ -19,7 +19,7 @@ from typing import Any
 from spokesync.clients import Clients
 from spokesync.config import PolicyConfig
 from spokesync.domain import Action, ActionKind, IdentityKey, Link, PendingAction, Plan, login_key
-from spokesync.http import ApiError, LoginTaken, is_transient
+from spokesync.http import ApiError, LoginTaken, NotFound, is_transient
 from spokesync.store.base import Store
 
 Clock = Callable[[], datetime]
@@ -74,11 +74,11 @@ class Applier:
 
     async def apply(self, plan: Plan) -> list[Outcome]:
         semaphore = asyncio.Semaphore(self.concurrency)
-        grouped = plan.by_identity()
+        grouped = plan.by_unit()
 
-        async def one(key: IdentityKey, actions: list[Action]) -> list[Outcome]:
+        async def one(unit: str, actions: list[Action]) -> list[Outcome]:
             async with semaphore:
-                return await self._apply_identity(key, actions)
+                return await self._apply_unit(actions)
 
         results = await asyncio.gather(*(one(k, a) for k, a in grouped.items()))
         return [outcome for group in results for outcome in group]
@@ -86,9 +86,11 @@ class Applier:
     def _now(self) -> str:
         return self.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    async def _apply_identity(self, key: IdentityKey, actions: list[Action]) -> list[Outcome]:
+    async def _apply_unit(self, actions: list[Action]) -> list[Outcome]:
+        """One unit's actions in order (usually one identity's); the first failure ends it."""
         outcomes: list[Outcome] = []
         for index, action in enumerate(actions):
+            key = action.identity
             link = self.links.get(key)
             okta_id = action.okta_id or (link.okta_id if link else None)
             login = (
@@ -127,7 +129,7 @@ class Applier:
             )
             outcomes.append(Outcome(action, "succeeded", None, done_id))
             self.progress("apply", 1)
-        if key in self.failing:
+        for key in {a.identity for a in actions} & self.failing:
             self.store.clear_failure(key)
         return outcomes
 
@@ -138,10 +140,11 @@ class Applier:
         if kind is ActionKind.CREATE_USER:
             return await self._create(action)
         if kind is ActionKind.LINK:
-            assert action.okta_id is not None and action.detail is not None
+            assert action.detail is not None
+            okta_id = action.okta_id or self._shared_okta_id(action)
             return Link(
                 identity=action.identity,
-                okta_id=action.okta_id,
+                okta_id=okta_id,
                 login=str(action.detail["login"]),
                 origin=str(action.detail.get("origin", "linked")),
                 profile=dict(action.profile or {}),
@@ -186,12 +189,22 @@ class Applier:
             return dataclasses.replace(link, idp_linked=True)
         if kind is ActionKind.WRITE_BACK:
             body = dict(action.detail or {})
-            await self.clients.auth0[link.source].patch_user(link.user_id, body)
+            try:
+                await self.clients.auth0[link.source].patch_user(link.user_id, body)
+            except NotFound:
+                pass  # deleted in Auth0 meanwhile: there is no one left to tell
             state = str(body.get("app_metadata", {}).get(self.policy.hub_status_key, ""))
             blocked = body.get("blocked")
             by_us = link.source_blocked_by_us if blocked is None else bool(blocked)
             return dataclasses.replace(link, hub_status=state, source_blocked_by_us=by_us)
         raise ActionFailed(f"unknown action {kind.value}")
+
+    def _shared_okta_id(self, action: Action) -> str:
+        """The Okta user of the identity this one shares a person with (linked earlier)."""
+        primary = self.links.get(str((action.detail or {}).get("same_as", "")))
+        if primary is None:
+            raise ActionFailed("the shared identity it joins has no Okta user yet")
+        return primary.okta_id
 
     async def _create(self, action: Action) -> Link:
         okta = self.clients.okta

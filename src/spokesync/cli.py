@@ -19,7 +19,7 @@ from spokesync import config as config_module
 from spokesync import logs, report
 from spokesync.engine import EXIT_CONFIG, EXIT_LOCKED, Engine, RunResult
 from spokesync.progress import progress_for
-from spokesync.redact import redact, register_secret
+from spokesync.redact import redact
 from spokesync.store import StoreError, open_store
 
 app = typer.Typer(
@@ -55,9 +55,8 @@ def load_config() -> config_module.Config:
         cfg = config_module.load(_state.config_path)
     except config_module.ConfigError as exc:
         raise fail(str(exc)) from None
-    register_secret(cfg.okta.token.get_secret_value())
-    for source in cfg.sources.values():
-        register_secret(source.client_secret.get_secret_value())
+    # Tokens, client secrets and private keys: masked in every output from here on.
+    config_module.register_secrets(cfg)
     return cfg
 
 

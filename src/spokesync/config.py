@@ -10,18 +10,23 @@ import difflib
 import ipaddress
 import os
 import re
+import ssl
 import tomllib
 import types
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -42,6 +47,15 @@ DEFAULT_MAPPING: dict[str, list[str]] = {
 
 #: Keys whose values are secrets: never echoed in a message, registered for redaction.
 SECRET_KEYS = frozenset({"token", "client_secret", "private_key"})
+
+#: Okta scopes every OAuth service app needs: read and change users, read and change members.
+#: A ``.manage`` scope includes the matching ``.read`` (Okta's scope descriptions).
+OKTA_BASE_SCOPES = ("okta.users.manage", "okta.groups.manage")
+#: Needed besides when a source links users to an Okta identity provider (``okta_idp_id``).
+OKTA_IDP_SCOPE = "okta.idps.manage"
+#: Signing algorithms Okta and Auth0 accept for a ``private_key_jwt`` client assertion.
+SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
+SigningAlgorithm = Literal["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]
 
 
 class ConfigError(Exception):
@@ -106,8 +120,126 @@ def _check_secret(value: SecretStr) -> SecretStr:
     return value
 
 
+def _base_dir(info: ValidationInfo) -> Path:
+    """The directory relative file paths in the config are read from: the config file's."""
+    context = info.context if isinstance(info.context, dict) else {}
+    base = context.get("base_dir")
+    return Path(base) if base is not None else Path.cwd()
+
+
+def _readable_file(value: str, info: ValidationInfo) -> Path:
+    """``value`` as a path (relative to the config file), or ValueError saying why it is not."""
+    if not value.strip():
+        raise ValueError("is empty; give the path of a file")
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = _base_dir(info) / path
+    if not path.exists():
+        raise ValueError(f"names {str(path)!r}, which does not exist")
+    if not path.is_file():
+        raise ValueError(f"names {str(path)!r}, which is not a file")
+    return path
+
+
+def _unescape_pem(text: str) -> str:
+    # A PEM kept in an environment variable often has its line breaks written as "\n".
+    return text.replace("\\n", "\n") if "\n" not in text else text
+
+
+def check_private_key(pem: str, algorithm: str) -> str:
+    """``pem`` if it is an unencrypted PEM private key fit for ``algorithm``; else ValueError.
+
+    The message never quotes the key: it says only what kind of problem there is.
+    """
+    text = _unescape_pem(pem).strip()
+    if "-----BEGIN" not in text or "PRIVATE KEY-----" not in text:
+        raise ValueError(
+            "is not a PEM private key (it must start with -----BEGIN PRIVATE KEY----- "
+            "or -----BEGIN RSA PRIVATE KEY-----)"
+        )
+    try:
+        key = load_pem_private_key(text.encode(), password=None)
+    except TypeError:
+        raise ValueError(
+            "is an encrypted private key; spokesync needs it unencrypted "
+            "(openssl pkey -in KEY -out KEY.pem), kept in a file only you can read"
+        ) from None
+    except (ValueError, UnicodeError):
+        raise ValueError("is not a readable PEM private key (damaged or truncated)") from None
+    if algorithm.startswith("RS") and not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"is not an RSA key, which algorithm {algorithm} needs")
+    if algorithm.startswith("ES") and not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"is not an EC key, which algorithm {algorithm} needs")
+    return text + "\n"
+
+
+def _check_ca_bundle(value: str | None, info: ValidationInfo) -> str | None:
+    """An existing file of PEM CA certificates (relative to the config file), as a full path."""
+    if value is None:
+        return None
+    path = _readable_file(value, info)
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError):
+        raise ValueError(
+            f"names {str(path)!r}, which holds no PEM CA certificate TLS can load"
+        ) from None
+    return str(path)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PrivateKeyHolder(_Model):
+    """A ``private_key_jwt`` signing key given inline (``private_key``, usually ``${VAR}``) or
+    as a file (``private_key_file``); the PEM is read once, at load time."""
+
+    algorithm: SigningAlgorithm = "RS256"
+    private_key_file: str | None = None
+    private_key: SecretStr | None = None
+    key_id: str | None = Field(default=None, min_length=1)
+    _pem: SecretStr | None = PrivateAttr(default=None)
+
+    @field_validator("private_key_file")
+    @classmethod
+    def _key_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return None
+        path = _readable_file(v, info)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+            raise ValueError(f"names {str(path)!r}, which cannot be read ({reason})") from None
+        try:
+            check_private_key(text, str(info.data.get("algorithm", "RS256")))
+        except ValueError as exc:
+            raise ValueError(f"names {str(path)!r}, which {exc}") from None
+        return str(path)
+
+    @field_validator("private_key")
+    @classmethod
+    def _key_text(cls, v: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if v is None:
+            return None
+        _check_secret(v)
+        algorithm = str(info.data.get("algorithm", "RS256"))
+        return SecretStr(check_private_key(v.get_secret_value(), algorithm))
+
+    @model_validator(mode="after")
+    def _load_key(self) -> Self:
+        if self.private_key_file is not None:
+            # Checked by _key_file already; read again because a field validator cannot keep it.
+            text = Path(self.private_key_file).read_text(encoding="utf-8")
+            self._pem = SecretStr(_unescape_pem(text).strip() + "\n")
+        elif self.private_key is not None:
+            self._pem = self.private_key
+        return self
+
+    def private_key_pem(self) -> SecretStr | None:
+        """The signing key's PEM text, whichever way it was given; None when there is none."""
+        return self._pem
 
 
 class StateConfig(_Model):
@@ -121,12 +253,38 @@ class StateConfig(_Model):
         return v
 
 
+class OktaOAuthConfig(PrivateKeyHolder):
+    """``[okta.oauth]``: an OAuth 2.0 service app, client credentials with private_key_jwt."""
+
+    client_id: str = Field(min_length=1)
+    #: None: the scopes this config needs (see :meth:`Config.required_okta_scopes`)
+    scopes: list[str] | None = None
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        if not v:
+            raise ValueError(
+                "must not be empty; leave it out to request the scopes spokesync needs"
+            )
+        for scope in v:
+            if not re.fullmatch(r"okta\.[a-zA-Z]+\.[a-zA-Z]+", scope):
+                raise ValueError(
+                    f"holds {scope!r}, which is not an Okta scope such as okta.users.manage"
+                )
+        return list(dict.fromkeys(v))
+
+
 class OktaConfig(_Model):
     org_url: str
-    token: SecretStr
+    #: SSWS API token; exactly one of ``token`` and ``[okta.oauth]`` is given
+    token: SecretStr | None = None
+    oauth: OktaOAuthConfig | None = None
     rate_limit_share: float = Field(default=0.5, gt=0, le=1)
     max_concurrency: int = Field(default=10, ge=1, le=75)
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     ca_bundle: str | None = None
 
     @field_validator("org_url")
@@ -143,19 +301,38 @@ class OktaConfig(_Model):
 
     @field_validator("token")
     @classmethod
-    def _token(cls, v: SecretStr) -> SecretStr:
-        return _check_secret(v)
+    def _token(cls, v: SecretStr | None) -> SecretStr | None:
+        return None if v is None else _check_secret(v)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return _check_ca_bundle(v, info)
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> Self:
+        if self.token is None and self.oauth is None:
+            raise KeyedValueError(
+                "okta.token",
+                "is required but missing (or add an [okta.oauth] table for an OAuth service app)",
+            )
+        if self.token is not None and self.oauth is not None:
+            raise KeyedValueError(
+                "okta.token", "and [okta.oauth] are both set; keep one of them (OAuth is preferred)"
+            )
+        return self
 
 
-class SourceConfig(_Model):
+class SourceConfig(PrivateKeyHolder):
     domain: str
     client_id: str = Field(min_length=1)
-    client_secret: SecretStr
+    #: exactly one of ``client_secret`` and a private key (``private_key_file``/``private_key``)
+    client_secret: SecretStr | None = None
     audience: str | None = None
     okta_idp_id: str | None = None
     #: read profiles with a users-export job when at least this many members have none cached
     export_threshold: int = Field(default=500, ge=1)
-    timeout_seconds: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     ca_bundle: str | None = None
 
     @field_validator("domain")
@@ -165,8 +342,13 @@ class SourceConfig(_Model):
 
     @field_validator("client_secret")
     @classmethod
-    def _secret(cls, v: SecretStr) -> SecretStr:
-        return _check_secret(v)
+    def _secret(cls, v: SecretStr | None) -> SecretStr | None:
+        return None if v is None else _check_secret(v)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return _check_ca_bundle(v, info)
 
     @property
     def base_url(self) -> str:
@@ -288,6 +470,77 @@ class Config(_Model):
         return v
 
     @model_validator(mode="after")
+    def _one_credential_per_source(self) -> Self:
+        for name, source in self.sources.items():
+            has_key = source.private_key_file is not None or source.private_key is not None
+            if source.private_key_file is not None and source.private_key is not None:
+                raise KeyedValueError(
+                    f"sources.{name}.private_key",
+                    "and private_key_file are both set; keep one of them",
+                )
+            if source.client_secret is None and not has_key:
+                raise KeyedValueError(
+                    f"sources.{name}.client_secret",
+                    "is required but missing (or give private_key_file for private_key_jwt)",
+                )
+            if source.client_secret is not None and has_key:
+                raise KeyedValueError(
+                    f"sources.{name}.client_secret",
+                    "and a private key are both set; keep one of them",
+                )
+        oauth = self.okta.oauth
+        if oauth is not None:
+            if oauth.private_key_file is not None and oauth.private_key is not None:
+                raise KeyedValueError(
+                    "okta.oauth.private_key", "and private_key_file are both set; keep one of them"
+                )
+            if oauth.private_key_file is None and oauth.private_key is None:
+                raise KeyedValueError(
+                    "okta.oauth.private_key_file",
+                    'is required but missing (or private_key, e.g. "${OKTA_PRIVATE_KEY}")',
+                )
+        return self
+
+    _origin: Path | None = PrivateAttr(default=None)
+
+    def set_origin(self, path: Path) -> None:
+        """Remember the file this config was read from (``config check`` looks at its mode)."""
+        self._origin = path
+
+    @property
+    def origin(self) -> Path | None:
+        """The file this config was read from; None when it was parsed from a document."""
+        return self._origin
+
+    def required_okta_scopes(self) -> tuple[str, ...]:
+        """The Okta scopes a sync needs: users and groups, and IdPs when a source links them."""
+        needs_idp = any(s.okta_idp_id for s in self.sources.values())
+        return OKTA_BASE_SCOPES + ((OKTA_IDP_SCOPE,) if needs_idp else ())
+
+    def okta_scopes(self) -> tuple[str, ...]:
+        """The scopes to request: ``okta.oauth.scopes`` as written, or the required ones."""
+        oauth = self.okta.oauth
+        if oauth is not None and oauth.scopes is not None:
+            return tuple(oauth.scopes)
+        return self.required_okta_scopes()
+
+    def private_keys(self) -> list[str]:
+        """Every private key PEM in this config (to register for redaction)."""
+        holders: list[PrivateKeyHolder] = [*self.sources.values()]
+        if self.okta.oauth is not None:
+            holders.append(self.okta.oauth)
+        return [pem.get_secret_value() for h in holders if (pem := h.private_key_pem())]
+
+    def secrets(self) -> list[str]:
+        """Every secret value in this config: tokens, client secrets and private keys."""
+        values = [
+            s.client_secret.get_secret_value() for s in self.sources.values() if s.client_secret
+        ]
+        if self.okta.token is not None:
+            values.append(self.okta.token.get_secret_value())
+        return values + self.private_keys()
+
+    @model_validator(mode="after")
     def _bindings_name_sources(self) -> Config:
         seen: dict[tuple[str, str, str], int] = {}
         for i, binding in enumerate(self.bindings):
@@ -373,6 +626,8 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
             return None
     while get_origin(annotation) is Annotated:
         annotation = get_args(annotation)[0]
+    while get_origin(annotation) in (Union, types.UnionType):  # an optional table
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     return None
@@ -390,7 +645,7 @@ def _unknown_key(loc: tuple[int | str, ...]) -> str:
 
 
 _MISSING_HINTS = {
-    "okta": "[okta] table is missing; add one with org_url and token",
+    "okta": "[okta] table is missing; add one with org_url and token (or [okta.oauth])",
     "sources": "no [sources.NAME] table; add one per Auth0 tenant with domain, client_id "
     "and client_secret",
     "bindings": "no [[bindings]]; add at least one with source, role and group",
@@ -466,11 +721,24 @@ def _scrub(message: str, sensitive: list[str]) -> str:
     return redact(message)
 
 
-def parse(data: dict[str, Any], origin: str = "<config>") -> Config:
+def register_secrets(config: Config) -> None:
+    """Register every secret of ``config`` (tokens, client secrets, private keys) for redaction.
+
+    A private key is registered whole; a fragment of one is masked by redact's PEM-block shape.
+    """
+    for secret in config.secrets():
+        register_secret(secret)
+
+
+def parse(
+    data: dict[str, Any], origin: str = "<config>", *, base_dir: Path | None = None
+) -> Config:
     """Validate a parsed TOML document (after ``${VAR}`` interpolation).
 
-    Secret values (tokens, client secrets) are registered with :mod:`spokesync.redact`, and no
-    message ever holds one, nor any value read from the environment.
+    Relative file paths (private keys, CA bundles) are read from ``base_dir`` (the config
+    file's directory; the working directory when None). Secret values (tokens, client secrets,
+    private keys) are registered with :mod:`spokesync.redact`, and no message ever holds one,
+    nor any value read from the environment.
     """
     missing: list[str] = []
     from_env: list[str] = []
@@ -481,13 +749,15 @@ def parse(data: dict[str, Any], origin: str = "<config>") -> Config:
     if missing:
         raise ConfigError(f"{origin}: {missing[0]}; export it or edit the file")
     try:
-        return Config.model_validate(resolved)
+        config = Config.model_validate(resolved, context={"base_dir": base_dir})
     except ValidationError as exc:
         # A misspelt key also leaves the real one missing; the spelling is the thing to fix.
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         key, problem = _describe(errors[0])
         message = f"{origin}: {key} {problem}" if key else f"{origin}: {problem}"
         raise ConfigError(_scrub(message, secrets + from_env)) from None
+    register_secrets(config)
+    return config
 
 
 def _toml_problem(text: str, exc: tomllib.TOMLDecodeError) -> str:
@@ -540,4 +810,6 @@ def load(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: {_toml_problem(text, exc)}") from None
-    return parse(data, str(file))
+    config = parse(data, str(file), base_dir=file.parent)
+    config.set_origin(file)
+    return config

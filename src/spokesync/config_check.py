@@ -1,17 +1,27 @@
 """``spokesync config check``: everything that can be verified before a first run.
 
 Resolves each binding's role and group to ids, obtains a token from every source and
-reports missing scopes, proves the Okta token works, and warns about risky settings.
+reports missing scopes, obtains the Okta OAuth token (when used) and compares its scopes with
+the ones a sync needs, proves the Okta credentials work, and warns about risky settings: a
+config file holding a literal secret that others can read, a private key file likewise.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
+import stat
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
-from spokesync.clients import TransportFor, open_clients
-from spokesync.config import Config
+from rich.console import Console
+from rich.markup import escape
+
+from spokesync.clients import Clients, TransportFor, open_clients
+from spokesync.config import SECRET_KEYS, Config, PrivateKeyHolder
 from spokesync.http import ApiError
 from spokesync.mapping import login_sources_from_user_metadata
+from spokesync.oauth_scopes import missing as missing_scopes
 from spokesync.observe import ResolveError, resolve_bindings
 from spokesync.redact import redact
 
@@ -24,7 +34,85 @@ def _say(console: Console, ok: bool | None, text: str) -> None:
     mark = {True: "[green]ok[/green]  ", False: "[red]FAIL[/red]", None: "[yellow]warn[/yellow]"}[
         ok
     ]
-    console.print(f"{mark} {redact(text)}", highlight=False)
+    # Escaped: API errors carry "[invalid_scope]", which rich would take for markup.
+    console.print(f"{mark} {escape(redact(text))}", highlight=False)
+
+
+def _literal_secrets(value: Any, path: str = "") -> Iterator[str]:
+    """The keys (``sources.apac.client_secret``) whose value is written in the file itself."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key in SECRET_KEYS and isinstance(item, str) and item.strip() and "${" not in item:
+                yield where
+            else:
+                yield from _literal_secrets(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _literal_secrets(item, f"{path}[{index}]")
+
+
+def _readable_by_others(path: Path) -> str | None:
+    """``group``, ``others`` or ``group and others`` when they may read ``path``; else None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    who = [name for bit, name in ((stat.S_IRGRP, "group"), (stat.S_IROTH, "others")) if mode & bit]
+    return " and ".join(who) or None
+
+
+def check_file_modes(config: Config) -> list[str]:
+    """Warnings for secrets others can read: literal secrets in the config, key files."""
+    warnings: list[str] = []
+    origin = config.origin
+    if origin is not None and (who := _readable_by_others(origin)):
+        try:
+            document = tomllib.loads(origin.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            document = {}
+        for key in _literal_secrets(document):
+            warnings.append(
+                f"{origin}: {key} is a literal secret and the file is readable by {who}: "
+                f"run chmod 600 {origin}, or read it from the environment with ${{VAR}}"
+            )
+    holders: dict[str, PrivateKeyHolder] = {
+        f"sources.{name}": source for name, source in config.sources.items()
+    }
+    if config.okta.oauth is not None:
+        holders["okta.oauth"] = config.okta.oauth
+    for where, holder in holders.items():
+        if holder.private_key_file and (who := _readable_by_others(Path(holder.private_key_file))):
+            warnings.append(
+                f"{where}.private_key_file: {holder.private_key_file} is readable by {who}: "
+                f"run chmod 600 {holder.private_key_file}"
+            )
+    return warnings
+
+
+async def _check_okta_oauth(config: Config, clients: Clients, console: Console) -> bool:
+    """Obtain the Okta OAuth token; False when that fails or it lacks a scope a sync needs."""
+    token = clients.okta_oauth
+    if token is None:
+        return True
+    try:
+        await token.header(clients.okta.session)
+    except ApiError as exc:
+        _say(console, False, f"okta: no OAuth token for client {token.client_id}: {exc}")
+        return False
+    granted = token.granted_scopes or token.scopes
+    required = config.required_okta_scopes()
+    lacking = missing_scopes(granted, required)
+    if lacking:
+        _say(
+            console,
+            False,
+            f"okta: OAuth token lacks scope {', '.join(lacking)} (granted: {' '.join(granted)}); "
+            "grant it to the service app in Okta and list it in okta.oauth.scopes",
+        )
+        return False
+    _say(console, True, f"okta: OAuth token obtained with {' '.join(granted)}")
+    return True
 
 
 async def check(
@@ -51,7 +139,11 @@ async def check(
             "policy.allow_unverified_email = true: an Auth0 sign-up with someone else's address "
             "could be linked to that person's Okta account",
         )
+    for warning in check_file_modes(config):
+        _say(console, None, warning)
     async with open_clients(config, transport_for) as clients:
+        if not await _check_okta_oauth(config, clients, console):
+            ok = False
         for name, client in clients.auth0.items():
             try:
                 granted = set(await client.check_scopes())

@@ -211,6 +211,9 @@ class Action:
     before: Mapping[str, Any] | None = None
     #: for write_back: the app_metadata patch; for create/link: the login
     detail: Mapping[str, Any] | None = None
+    #: the unit of work: actions of one unit run in order; "" means the identity's own unit
+    #: (identities of one person in several tenants share their primary identity's unit)
+    unit: str = ""
 
     def describe(self) -> dict[str, Any]:
         """The action as the JSON object of the ``plan --json`` contract."""
@@ -260,11 +263,11 @@ class Plan:
     actions: tuple[Action, ...] = ()
     notices: tuple[Notice, ...] = ()
 
-    def by_identity(self) -> dict[IdentityKey, list[Action]]:
-        """Actions grouped per identity, keeping their order (apply runs each group in sequence)."""
-        grouped: dict[IdentityKey, list[Action]] = {}
+    def by_unit(self) -> dict[str, list[Action]]:
+        """Actions grouped per unit of work, in order (apply runs each unit in sequence)."""
+        grouped: dict[str, list[Action]] = {}
         for action in self.actions:
-            grouped.setdefault(action.identity, []).append(action)
+            grouped.setdefault(action.unit or action.identity, []).append(action)
         return grouped
 
     def counts(self) -> dict[str, int]:

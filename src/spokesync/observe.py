@@ -155,6 +155,7 @@ class Observer:
             idp_ids={n: s.okta_idp_id for n, s in self.config.sources.items() if s.okta_idp_id},
             pending=pending,
             only=only,
+            shared_across_sources=self.config.identity.shared_across_sources,
         )
         return obs
 

@@ -57,6 +57,8 @@ class PlanInput:
     only: frozenset[IdentityKey] | None = None
     #: identity -> why it is quarantined (failed too many runs in a row): reported, not planned
     quarantined: Mapping[IdentityKey, str] = field(default_factory=dict)
+    #: ``[identity] shared_across_sources``: one person in several tenants is one Okta user
+    shared_across_sources: bool = False
 
 
 @dataclass
@@ -125,7 +127,11 @@ class _Context:
         self.desired = desired
         self.role_of = role_of
         self.by_login = inp.target.by_login()
-        self.linked_okta_ids: dict[str, IdentityKey] = {v.okta_id: k for k, v in inp.links.items()}
+        self.shared = inp.shared_across_sources
+        #: Okta id -> the identities linked to it (several only when sources share people)
+        self.owners: dict[str, list[IdentityKey]] = defaultdict(list)
+        for k in sorted(inp.links):
+            self.owners[inp.links[k].okta_id].append(k)
         self.pending_logins = {
             (p.identity, login_key(p.login)): p
             for p in inp.pending
@@ -187,6 +193,14 @@ class _Context:
         if existing is not None and pending is not None:
             self._adopt(key, user, existing, profile, groups, out, pending)
             return
+        if self.shared and rivals and not _same_source(key, rivals):
+            # One person in several tenants: the first identity creates (or links) the Okta
+            # user; the others link to it in the same unit of work, right after.
+            primary = min([key, *rivals])
+            if key != primary:
+                self._join_primary(key, user.source, primary, login, profile, groups, out)
+                return
+            rivals = []
         if rivals:
             out.notice(
                 key,
@@ -198,12 +212,13 @@ class _Context:
         if existing is None:
             self._create(key, user, profile, groups, out)
             return
-        owner = self.linked_okta_ids.get(existing.id)
-        if owner is not None:
+        owners = self.owners.get(existing.id, [])
+        if owners and not (self.shared and not _same_source(key, owners)):
             out.notice(
                 key,
                 Situation.DISPUTED,
-                f"Okta user {existing.id} with login {existing.login} is already linked to {owner}",
+                f"Okta user {existing.id} with login {existing.login} is already linked to "
+                f"{', '.join(owners)}",
                 "disputed",
             )
             return
@@ -226,6 +241,37 @@ class _Context:
             )
             return
         self._adopt(key, user, existing, profile, groups, out, None)
+
+    def _join_primary(
+        self,
+        key: IdentityKey,
+        source: str,
+        primary: IdentityKey,
+        login: str,
+        profile: Mapping[str, object],
+        groups: set[str],
+        out: _Builder,
+    ) -> None:
+        """Link a shared identity to the Okta user its primary creates in this run."""
+        situation = Situation.UNMATCHED
+        out.act(
+            ActionKind.LINK,
+            key,
+            situation,
+            f"the same person as {primary} (shared_across_sources): one Okta user for both",
+            profile=profile,
+            detail={"login": login, "origin": "shared", "same_as": primary},
+            unit=primary,
+        )
+        for group in sorted(groups - self.desired.get(primary, set())):
+            out.act(
+                ActionKind.ADD_TO_GROUP,
+                key,
+                situation,
+                self._role_phrase(source, group),
+                group_id=group,
+                unit=primary,
+            )
 
     def _create(
         self,
@@ -392,11 +438,14 @@ class _Context:
             status = "PROVISIONED"
         if link.hub_status not in ("", "active"):
             self._write_back(key, link, "active", situation, out, restore=True)
-        mapped = map_user(user, self.inp.rules)
-        if isinstance(mapped, Unmappable):
-            out.notice(key, situation, f"profile not updated: {mapped.reason}", "skipped")
-        elif not self._plan_profile(key, link, okta_user, dict(mapped.profile), out):
-            return
+        # A shared Okta user's profile follows its first identity, or two would flip-flop.
+        sharers = [k for k in self._co_owners(key, link) if self._in_scope(k)]
+        if key == min([key, *sharers]):
+            mapped = map_user(user, self.inp.rules)
+            if isinstance(mapped, Unmappable):
+                out.notice(key, situation, f"profile not updated: {mapped.reason}", "skipped")
+            elif not self._plan_profile(key, link, okta_user, dict(mapped.profile), out):
+                return
         for group in sorted(groups):
             if link.okta_id not in self.members.get(group, frozenset()):
                 restoring = group in link.managed_groups
@@ -473,6 +522,8 @@ class _Context:
     ) -> None:
         if self.policy.on_blocked == "none" or link.deprovisioned:
             return
+        if any(self._in_scope(other) for other in self._co_owners(key, link)):
+            return
         if okta_user.status == "ACTIVE":
             out.act(
                 ActionKind.SUSPEND,
@@ -508,6 +559,8 @@ class _Context:
         status = okta_user.status
         if policy == "none" or link.deprovisioned == "deactivated":
             return
+        if any(self._in_scope(other) for other in self._co_owners(key, link)):
+            return  # the same person is still in scope through another tenant
         if policy == "suspend":
             if status == "ACTIVE" and not link.deprovisioned:
                 out.act(
@@ -595,6 +648,8 @@ class _Context:
             return
         if link.okta_id not in self.members.get(group, frozenset()):
             return
+        if any(group in self.desired.get(other, ()) for other in self._co_owners(key, link)):
+            return  # the same person still needs it through another tenant
         role = f"role {binding.role_name or binding.role_id}" if binding else "its role"
         out.act(
             ActionKind.REMOVE_FROM_GROUP,
@@ -627,6 +682,21 @@ class _Context:
             detail={"idp_id": idp},
         )
 
+    # -- shared identities ------------------------------------------------------------------
+
+    def _co_owners(self, key: IdentityKey, link: Link) -> list[IdentityKey]:
+        """Other identities linked to the same Okta user (only with shared_across_sources)."""
+        return [k for k in self.owners.get(link.okta_id, ()) if k != key]
+
+    def _in_scope(self, key: IdentityKey) -> bool:
+        user = self.inp.source.profiles.get(key)
+        return (
+            bool(self.desired.get(key))
+            and key not in self.inp.source.deleted
+            and user is not None
+            and not user.blocked
+        )
+
     # -- phrasing -----------------------------------------------------------------------------
 
     def _role_phrase(self, source: str, group: str) -> str:
@@ -640,6 +710,12 @@ class _Context:
 
     def _roles_phrase(self, source: str, groups: Iterable[str]) -> str:
         return "; ".join(self._role_phrase(source, g) for g in sorted(groups))
+
+
+def _same_source(key: IdentityKey, others: Iterable[IdentityKey]) -> bool:
+    """True when any of ``others`` comes from the same source as ``key``."""
+    source = key.split(":", 1)[0]
+    return any(other.split(":", 1)[0] == source for other in others)
 
 
 def _decided_elsewhere(link: Link, okta_user: TargetUser) -> bool:

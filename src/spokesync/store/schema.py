@@ -28,7 +28,9 @@ links = sa.Table(
     sa.Column("idp_linked", sa.Boolean(), nullable=False),
     sa.Column("hub_status", sa.String(), nullable=False),
     sa.Column("source_blocked_by_us", sa.Boolean(), nullable=False),
-    sa.UniqueConstraint("okta_id", name="uq_links_okta_id"),
+    # Not unique: with [identity] shared_across_sources, identities from several tenants
+    # may share one Okta user.
+    sa.Index("ix_links_okta_id", "okta_id"),
 )
 
 #: The last profile read from Auth0 per identity, so unchanged members cost no per-user read.

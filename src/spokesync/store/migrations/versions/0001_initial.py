@@ -31,8 +31,8 @@ def upgrade() -> None:
         sa.Column("idp_linked", sa.Boolean(), nullable=False),
         sa.Column("hub_status", sa.String(), nullable=False),
         sa.Column("source_blocked_by_us", sa.Boolean(), nullable=False),
-        sa.UniqueConstraint("okta_id", name="uq_links_okta_id"),
     )
+    op.create_index("ix_links_okta_id", "links", ["okta_id"])
     op.create_table(
         "source_profiles",
         sa.Column("identity", sa.String(), primary_key=True),

@@ -1,0 +1,143 @@
+"""Call economy, counted by the emulators (``/_emulator/stats``): a run spends the calls its
+situation needs and no others. Exact counts, so a wasted call anywhere fails a test.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.world_kit import GROUP, World, auth0_user, seed
+
+WorldFactory = Callable[..., World]
+
+#: profiles last changed a day ago, as in a tenant in use (a fresh seed would be "changed now")
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+#: enough Okta budget that no test waits for a rate-limit window (budgets have their own tests)
+FAST_OKTA = {"okta_rate_limit": 100_000}
+
+
+def member(n: int) -> dict[str, Any]:
+    return auth0_user(n, created_at=YESTERDAY, updated_at=YESTERDAY)
+
+
+def okta_twin(n: int) -> dict[str, Any]:
+    """The Okta user a sync would make for ``member(n)``, already in the bound group."""
+    login = f"user{n}@partner.example"
+    return {
+        "id": f"00uTwin{n:013d}",
+        "status": "ACTIVE",
+        "profile": {
+            "login": login,
+            "email": login,
+            "firstName": f"User{n}",
+            "lastName": "Partner",
+        },
+        "groups": [GROUP],
+    }
+
+
+def in_sync_world(world_factory: WorldFactory, n: int) -> World:
+    """``n`` role members whose Okta twins are in the group, linked by a first sync."""
+    world = world_factory(
+        seed([member(i) for i in range(1, n + 1)], [okta_twin(i) for i in range(1, n + 1)]),
+        **FAST_OKTA,
+    )
+    first = world.sync()
+    assert first["summary"]["linked"] == n
+    assert first["summary"]["planned_actions"] == n  # links only: no update, no group call
+    world.reset_stats()
+    return world
+
+
+def requests(world: World, service: str) -> dict[str, int]:
+    return {k: int(v) for k, v in world.stats(service)["requests"].items()}
+
+
+def test_unchanged_rerun_over_2500_members_spends_only_the_page_calls(
+    world_factory: WorldFactory,
+) -> None:
+    n = 2500
+    world = in_sync_world(world_factory, n)
+    out = world.sync()
+    assert out["actions"] == []
+    assert requests(world, "auth0") == {
+        "POST /oauth/token": 1,
+        "GET /api/v2/roles": 1,  # the role named in the config, resolved to its id
+        "GET /api/v2/roles/{id}/users": math.ceil(n / 100),
+        "GET /api/v2/users": 1,  # one search: profiles changed since the last run (none)
+    }
+    assert requests(world, "okta") == {
+        "GET /api/v1/groups": 1,  # the group named in the config, resolved to its id
+        "GET /api/v1/groups/{groupId}/users": math.ceil(n / 200),
+    }
+    assert set(world.stats("okta")["statuses"]) == {"200"}
+
+
+def test_first_run_creates_each_member_with_its_group_in_one_call(
+    world_factory: WorldFactory,
+) -> None:
+    n = 120
+    world = world_factory(seed([member(i) for i in range(1, n + 1)]), **FAST_OKTA)
+    out = world.sync()
+    assert out["summary"]["created"] == n
+    okta = requests(world, "okta")
+    assert okta.pop("POST /api/v1/users") == n
+    searches = okta.pop("GET /api/v1/users")  # batched login searches, not one per member
+    assert 1 <= searches <= math.ceil(n / 20)
+    # No membership call, no per-user read: the group went in the create body.
+    assert okta == {"GET /api/v1/groups": 1, "GET /api/v1/groups/{groupId}/users": 1}
+    auth0 = requests(world, "auth0")
+    # Below the export threshold each new profile is read once, and only once.
+    assert auth0.get("GET /api/v2/users/{id}") == n
+    assert len(world.okta().members()) == n
+
+
+def test_first_run_above_the_export_threshold_reads_no_profile_one_by_one(
+    world_factory: WorldFactory,
+) -> None:
+    n = 60
+    world = world_factory(seed([member(i) for i in range(1, n + 1)]), **FAST_OKTA)
+    world.write_config(extra="")
+    text = world.config_path.read_text(encoding="utf-8")
+    world.config_path.write_text(
+        text.replace(
+            'client_secret = "${TEST_AUTH0_SECRET}"\n',
+            'client_secret = "${TEST_AUTH0_SECRET}"\nexport_threshold = 10\n',
+        ),
+        encoding="utf-8",
+    )
+    out = world.sync()
+    assert out["summary"]["created"] == n
+    auth0 = requests(world, "auth0")
+    assert "GET /api/v2/users/{id}" not in auth0
+    assert auth0["POST /api/v2/jobs/users-exports"] == 1
+    okta = requests(world, "okta")
+    assert okta["POST /api/v1/users"] == n
+    assert "PUT /api/v1/groups/{groupId}/users/{userId}" not in okta
+    assert "GET /api/v1/users/{id}" not in okta
+
+
+def test_rerun_after_k_profile_edits_makes_k_updates_found_by_one_search(
+    world_factory: WorldFactory,
+) -> None:
+    n, k = 150, 7
+    world = in_sync_world(world_factory, n)
+    admin = world.auth0()
+    for i in range(1, k + 1):
+        admin.patch(f"auth0|u{i:05d}", {"user_metadata": {"lastName": f"Edited{i}"}})
+    world.reset_stats()
+    out = world.sync()
+    assert out["summary"]["updated"] == k
+    assert out["summary"]["planned_actions"] == k
+    auth0 = requests(world, "auth0")
+    assert "GET /api/v2/users/{id}" not in auth0  # the search brought the changed profiles
+    assert auth0["GET /api/v2/users"] == 1
+    assert requests(world, "okta") == {
+        "GET /api/v1/groups": 1,
+        "GET /api/v1/groups/{groupId}/users": math.ceil(n / 200),
+        "POST /api/v1/users/{id}": k,
+    }
+    assert world.okta().members()["user1@partner.example"]["profile"]["lastName"] == "Edited1"
