@@ -10,6 +10,7 @@ identity: the rest of its actions are skipped and the run goes on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -189,10 +190,9 @@ class Applier:
             return dataclasses.replace(link, idp_linked=True)
         if kind is ActionKind.WRITE_BACK:
             body = dict(action.detail or {})
-            try:
+            # Deleted in Auth0 meanwhile: there is no one left to tell.
+            with contextlib.suppress(NotFound):
                 await self.clients.auth0[link.source].patch_user(link.user_id, body)
-            except NotFound:
-                pass  # deleted in Auth0 meanwhile: there is no one left to tell
             state = str(body.get("app_metadata", {}).get(self.policy.hub_status_key, ""))
             blocked = body.get("blocked")
             by_us = link.source_blocked_by_us if blocked is None else bool(blocked)
