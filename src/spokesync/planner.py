@@ -33,7 +33,7 @@ from spokesync.domain import (
     identity_key,
     login_key,
 )
-from spokesync.mapping import Unmappable, map_user
+from spokesync.mapping import MappedProfile, Unmappable, map_user
 
 #: Okta caps ``groupIds`` in a create body at 20; the rest are added one call each.
 MAX_CREATE_GROUPS = 20
@@ -138,7 +138,15 @@ class _Context:
             if p.action is ActionKind.CREATE_USER and p.login
         }
         self.members = inp.target.group_members
+        self._mapping: dict[IdentityKey, MappedProfile | Unmappable] = {}
         self.candidates = self._candidate_logins()
+
+    def mapped(self, user: SourceUser) -> MappedProfile | Unmappable:
+        """The user's mapped profile, computed once per plan."""
+        found = self._mapping.get(user.key)
+        if found is None:
+            found = self._mapping[user.key] = map_user(user, self.inp.rules)
+        return found
 
     # -- identities without a link ------------------------------------------------------------
 
@@ -153,7 +161,7 @@ class _Context:
                 continue
             if not user.email_verified and not self.policy.allow_unverified_email:
                 continue
-            mapped = map_user(user, self.inp.rules)
+            mapped = self.mapped(user)
             if not isinstance(mapped, Unmappable):
                 out[login_key(str(mapped.profile["login"]))].append(key)
         return out
@@ -171,7 +179,7 @@ class _Context:
         if user.blocked:
             out.notice(key, None, "blocked in Auth0; not provisioned until unblocked", "skipped")
             return
-        mapped = map_user(user, self.inp.rules)
+        mapped = self.mapped(user)
         if isinstance(mapped, Unmappable):
             out.notice(key, None, mapped.reason, "skipped")
             return
@@ -193,11 +201,12 @@ class _Context:
         if existing is not None and pending is not None:
             self._adopt(key, user, existing, profile, groups, out, pending)
             return
-        if self.shared and rivals and not _same_source(key, rivals):
-            # One person in several tenants: the first identity creates (or links) the Okta
-            # user; the others link to it in the same unit of work, right after.
+        if self.shared and rivals and _one_per_source([key, *rivals]):
+            # One person in several tenants. With an Okta user already there, each identity
+            # correlates to it on its own; otherwise the first identity creates it and the
+            # others link to it in the same unit of work, right after.
             primary = min([key, *rivals])
-            if key != primary:
+            if existing is None and key != primary:
                 self._join_primary(key, user.source, primary, login, profile, groups, out)
                 return
             rivals = []
@@ -222,12 +231,13 @@ class _Context:
                 "disputed",
             )
             return
-        if existing.status == "DEPROVISIONED":
+        if existing.status in _INACTIVE:
+            state = "deactivated" if existing.status == "DEPROVISIONED" else "suspended"
             out.notice(
                 key,
                 Situation.UNLINKED,
-                f"Okta user {existing.id} ({existing.login}) is deactivated; spokesync does not "
-                "revive users it did not deactivate: reactivate or delete it in Okta",
+                f"Okta user {existing.id} ({existing.login}) is {state}; spokesync does not "
+                f"revive users it did not deprovision: reactivate or delete it in Okta",
                 "reported",
             )
             return
@@ -441,7 +451,7 @@ class _Context:
         # A shared Okta user's profile follows its first identity, or two would flip-flop.
         sharers = [k for k in self._co_owners(key, link) if self._in_scope(k)]
         if key == min([key, *sharers]):
-            mapped = map_user(user, self.inp.rules)
+            mapped = self.mapped(user)
             if isinstance(mapped, Unmappable):
                 out.notice(key, situation, f"profile not updated: {mapped.reason}", "skipped")
             elif not self._plan_profile(key, link, okta_user, dict(mapped.profile), out):
@@ -710,6 +720,12 @@ class _Context:
 
     def _roles_phrase(self, source: str, groups: Iterable[str]) -> str:
         return "; ".join(self._role_phrase(source, g) for g in sorted(groups))
+
+
+def _one_per_source(keys: list[IdentityKey]) -> bool:
+    """True when no two of ``keys`` come from the same source (else it is no shared person)."""
+    sources = [k.split(":", 1)[0] for k in keys]
+    return len(set(sources)) == len(sources)
 
 
 def _same_source(key: IdentityKey, others: Iterable[IdentityKey]) -> bool:

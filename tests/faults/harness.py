@@ -326,6 +326,13 @@ max_deprovision = "100%"
         self.expect(not unaccountable, "journal rows of unknown status", unaccountable)
         creates = [r for r in rows if r["action"] == "create_user" and r["status"] in ACCOUNTABLE]
         created_ids = {r["okta_id"] for r in creates if r["okta_id"]}
+        # A create whose answer was lost is repaired by a link to the user it made.
+        begun = {r["identity"] for r in creates}
+        created_ids |= {
+            r["okta_id"]
+            for r in rows
+            if r["action"] == "link" and r["identity"] in begun and r["status"] in ACCOUNTABLE
+        }
         created_logins = {login_key(r["login"]) for r in creates if r["login"]}
         for okta_id, user in sorted(by_id.items()):
             if okta_id in self.seed_okta_ids:

@@ -1,7 +1,7 @@
 """Randomized fault scenarios, each generated from its seed alone (so a failure is replayed
 from the seed printed with it).
 
-A scenario is a small world (20-40 Auth0 users, a few pre-existing Okta users, one foreign
+A scenario is a small world (20-32 Auth0 users, a few pre-existing Okta users, one foreign
 group member, one outsider), a fault profile within issue 5's numbers (up to 10 % 5xx, 5 % 429,
 dropped connections, slow answers and, in some scenarios, client timeouts), and 1-3 steps:
 Auth0 changes, then one sync under faults that may be SIGKILLed at a random point of apply.
@@ -99,15 +99,15 @@ def _profile(rng: random.Random) -> FaultProfile:
     with_timeouts = rng.random() < 0.5
     return FaultProfile(
         kinds={k: round(v, 4) for k, v in kinds.items()},
-        slow_ms=rng.choice((1500.0, 1800.0)) if with_timeouts else rng.uniform(100, 400),
-        timeout_seconds=1.0 if with_timeouts else 10.0,
+        slow_ms=rng.uniform(700, 900) if with_timeouts else rng.uniform(100, 300),
+        timeout_seconds=0.5 if with_timeouts else 10.0,
     )
 
 
 def generate(seed: int) -> Scenario:
     """The scenario of ``seed``: the same seed always gives the same scenario."""
     rng = random.Random(seed)
-    count = rng.randint(20, 40)
+    count = rng.randint(20, 32)
     in_role = {n for n in range(1, count + 1) if rng.random() < 0.8}
     users = []
     for n in range(1, count + 1):
@@ -127,7 +127,7 @@ def generate(seed: int) -> Scenario:
     blocked: set[int] = set()
     deleted: set[int] = set()
     steps = []
-    nsteps = rng.randint(1, 3)
+    nsteps = rng.choices((1, 2, 3), weights=(2, 2, 1))[0]
     for index in range(nsteps):
         changes: list[Change] = []
         if index > 0:
@@ -162,7 +162,8 @@ def generate(seed: int) -> Scenario:
                 changes=tuple(changes),
                 fault_seed=rng.randrange(1 << 30),
                 kill=kill,
-                kill_rows=rng.randint(1, 30),
+                # about as many rows as the step's changes make, so most kills land in apply
+                kill_rows=rng.randint(1, len(in_role) if index == 0 else max(1, len(changes))),
                 kill_seconds=round(rng.uniform(0.8, 3.0), 2),
                 clean_rerun=index == nsteps - 1 or rng.random() < 0.5,
             )
