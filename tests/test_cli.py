@@ -270,3 +270,45 @@ def test_emulate_serves_both_apis_until_interrupted(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
     assert process.returncode in (0, 130)
+
+
+def test_serve_runs_now_then_stops_cleanly_on_sigterm(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1), auth0_user(2)]))
+    world.write_config()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "spokesync",
+            "--config",
+            str(world.config_path),
+            "--log-format",
+            "json",
+            "serve",
+            "--now",
+            "--schedule",
+            "0 3 * * *",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(world.okta().members()) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert '"event": "next run"' in stderr and CLIENT_SECRET not in stderr
+
+
+def test_serve_rejects_a_bad_schedule(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    result = world.cli("serve", "--schedule", "every day at noon")
+    assert result.exit_code == 2
+    assert "--schedule" in result.stdout + result.stderr

@@ -252,7 +252,7 @@ def serve(
     from spokesync.service import serve_forever
 
     cfg = load_config()
-    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, console=out))
+    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, console=err))
 
 
 @app.command()
