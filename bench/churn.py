@@ -86,8 +86,13 @@ def figures(
         ("wall time", f"{report.wall_seconds:.1f} s"),
         ("API calls, total", f"{report.total_calls:,}"),
         (
-            "ideal: pages + 1 search + 1 write per change",
-            f"~{auth0_pages + okta_pages + 1 + edited + added + removed:,} + a handful",
+            "ideal: pages + searches + 1 write per edit or newcomer",
+            f"~{auth0_pages + okta_pages + 2 + edited + added:,} + a handful",
+        ),
+        (
+            "note",
+            "leavers stay in the group: their Okta twins were members before spokesync "
+            "linked them, and it removes only memberships it added",
         ),
         ("429 answers", f"{report.throttled:,}"),
         ("peak RSS of the run", f"{report.peak_rss_mb:.0f} MB"),

@@ -134,7 +134,7 @@ def test_okta_key_the_app_does_not_know_stops_the_run_with_one_line(
 
     result = world.cli("sync", "--json")
 
-    assert result.exit_code == 1  # the engine's contract for a run stopped by an API error
+    assert result.exit_code == 2  # refused credentials are a config problem
     line = one_line_error(result.stderr)
     assert "POST /oauth2/v1/token" in line.replace(world.okta_url, "")
     assert "invalid_client" in line and "signature is invalid" in line
@@ -175,7 +175,7 @@ def test_auth0_wrong_key_gives_a_clear_error(world_factory: WorldFactory, tmp_pa
 
     result = world.cli("sync", "--json")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # refused credentials are a config problem
     line = one_line_error(result.stderr)
     assert "auth0" in line and "invalid_client" in line and "assertion" in line
     check = world.cli("config", "check")

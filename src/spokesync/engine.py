@@ -23,7 +23,7 @@ from spokesync.apply import Applier, Outcome
 from spokesync.clients import TransportFor, open_clients
 from spokesync.config import Config
 from spokesync.domain import ActionKind, Notice, Plan
-from spokesync.http import ApiError
+from spokesync.http import ApiError, AuthError
 from spokesync.observe import Observer, Progress, ResolveError, resolve_bindings
 from spokesync.store.base import LockHeld, Store
 
@@ -126,6 +126,9 @@ class Engine:
                     calls = clients.call_counts()
         except ResolveError as exc:
             result.exit_code, result.error = EXIT_CONFIG, str(exc)
+        except AuthError as exc:
+            # Refused credentials are a config problem: no retry will fix them.
+            result.exit_code, result.error = EXIT_CONFIG, f"credentials refused: {exc}"
         except ApiError as exc:
             result.exit_code, result.error = EXIT_PARTIAL, f"the run stopped: {exc}"
         finally:

@@ -70,6 +70,44 @@ class ScenarioFailed(AssertionError):
     """An invariant did not hold; the message starts with the seed."""
 
 
+class KnownEngineBug(Exception):
+    """The only violations are those of an open engine bug (tests/faults/test_engine_bugs.py);
+    the test reports the scenario as xfailed, with its seed."""
+
+
+def _okta_ids_by_identity(
+    rows: list[dict[str, Any]], by_login: dict[str, dict[str, Any]]
+) -> dict[str, set[str]]:
+    """identity -> the Okta users the journal says were made or linked for it."""
+    out: dict[str, set[str]] = {}
+    for row in rows:
+        found = set()
+        if row["okta_id"]:
+            found.add(row["okta_id"])
+        if row["action"] == "create_user" and row["login"]:
+            made = by_login.get(login_key(row["login"]))
+            if made is not None:
+                found.add(made["id"])
+        out.setdefault(row["identity"], set()).update(found)
+    return out
+
+
+def _interrupted_grant(okta_id: str, login: str, rows: list[dict[str, Any]]) -> bool:
+    """Whether access to ``okta_id`` came through a grant its run was killed in (open bugs:
+    an interrupted create of an identity out of scope by the next run; an interrupted
+    add_to_group never adopted into the link's managed groups)."""
+    identities = {r["identity"] for r in rows if r["okta_id"] == okta_id}
+    for row in rows:
+        if row["status"] not in ("interrupted", "repaired"):
+            continue
+        if row["action"] == "add_to_group" and row["okta_id"] == okta_id:
+            return True
+        made_it = row["okta_id"] == okta_id or (row["login"] and login_key(row["login"]) == login)
+        if row["action"] == "create_user" and (made_it or row["identity"] in identities):
+            return True
+    return False
+
+
 class ScenarioRun:
     """One scenario against its own emulators, state file and config in ``tmp``."""
 
@@ -85,6 +123,8 @@ class ScenarioRun:
         self.okta = OktaAdmin(self.world.okta_url)
         self.foreign_before = self._foreign_state()
         self.seed_okta_ids = {u["id"] for u in scenario.okta_users}
+        #: set when the only violations are an open engine bug's (the scenario xfails)
+        self.known_bug = ""
 
     def close(self) -> None:
         self.auth0.http.close()
@@ -271,16 +311,16 @@ max_deprovision = "100%"
         role_members = {
             u["user_id"] for u in self.auth0.call("GET", f"/api/v2/roles/{ROLE}/users?per_page=100")
         }
+        rows = self.journal()
+        ours = _okta_ids_by_identity(rows, by_login)
         allowed = {FOREIGN_MEMBER}
+        leaks: list[tuple[str, str]] = []  # (okta id, why it should not have the group)
         for n in sorted(self.scenario.final_emails):
             email = self.scenario.final_emails[n]
             user = self._auth0_user(uid(n))
             okta = by_login.get(login_key(email))
-            if user is None:  # deleted in Auth0
-                self.expect(okta is None or okta["id"] not in members, "deleted user kept", n)
-                continue
-            in_scope = uid(n) in role_members and not user.get("blocked")
-            if in_scope:
+            in_scope = user is not None and uid(n) in role_members and not user.get("blocked")
+            if user is not None and in_scope:
                 self.expect(okta is not None, "in-scope user has no Okta user", email)
                 assert okta is not None
                 allowed.add(okta["id"])
@@ -295,21 +335,28 @@ max_deprovision = "100%"
                 )
                 got = (okta["profile"]["firstName"], okta["profile"]["lastName"])
                 self.expect(got == want, f"profile of {email} not the mapped one", (got, want))
-            elif okta is not None:
-                # No access: out of the group, or (blocked) suspended or deactivated.
-                self.expect(
-                    okta["id"] not in members or okta["status"] in ("SUSPENDED", "DEPROVISIONED"),
-                    "out of scope but still has the group",
-                    (n, user.get("blocked"), uid(n) in role_members, okta["status"]),
-                )
-                if okta["id"] in members:
-                    allowed.add(okta["id"])
-        strangers = sorted(members - allowed)
-        self.expect(not strangers, "group members that nobody in scope accounts for", strangers)
+                continue
+            # Out of scope: none of its Okta users (by login, or made or linked for it) has
+            # access: out of the group, or suspended or deactivated (blocked).
+            why = "deleted in Auth0" if user is None else "out of scope"
+            candidates = set(ours.get(f"partners:{uid(n)}", set()))
+            if okta is not None:
+                candidates.add(okta["id"])
+            for okta_id in sorted(candidates & members):
+                status = by_id[okta_id]["status"] if okta_id in by_id else "?"
+                allowed.add(okta_id)
+                if status not in ("SUSPENDED", "DEPROVISIONED"):
+                    leaks.append((okta_id, f"user {n} ({why}) still has the group"))
+            self.tally.checks += 1
+        leaks += [(s, "a group member nobody in scope accounts for") for s in members - allowed]
+        self.tally.checks += 1
+        self._judge_leaks(leaks, rows, by_id)
         self._check_audit(by_id, members)
         plan = self.world.cli("plan", "--json")
         self.expect(plan.exit_code == 0, "plan after convergence failed", plan.stderr[-2000:])
         self.expect(plan.json()["actions"] == [], "changes lost: plan not empty", plan.stdout)
+        if self.known_bug:
+            raise KnownEngineBug(self.known_bug)
 
     def _auth0_user(self, user_id: str) -> dict[str, Any] | None:
         response = self.auth0.http.get(f"/api/v2/users/{user_id.replace('|', '%7C')}")
@@ -317,6 +364,27 @@ max_deprovision = "100%"
             return None
         assert response.status_code == 200, response.text
         return dict(response.json())
+
+    def _judge_leaks(
+        self, leaks: list[tuple[str, str]], rows: list[dict[str, Any]], by_id: dict[str, Any]
+    ) -> None:
+        """Fail on access nobody should have, unless an open engine bug explains all of it."""
+        if not leaks:
+            return
+
+        def login(okta_id: str) -> str:
+            user = by_id.get(okta_id)
+            return login_key(user["profile"]["login"]) if user else ""
+
+        unexplained = [
+            leak for leak in leaks if not _interrupted_grant(leak[0], login(leak[0]), rows)
+        ]
+        if unexplained:
+            self.fail(f"access that should not exist: {sorted(unexplained)}")
+        self.known_bug = (
+            f"[fault scenario {self.scenario.describe()}] access kept through a grant whose "
+            f"run was killed (see tests/faults/test_engine_bugs.py): {sorted(leaks)}"
+        )
 
     def _check_audit(self, by_id: dict[str, dict[str, Any]], members: set[str]) -> None:
         rows = self.journal()
