@@ -393,6 +393,8 @@ class RunReport:
     apply_seconds: float
     applied: int
     peak_rss_mb: float
+    #: progress phase -> (first, last) report, in seconds since the run started
+    phases: dict[str, tuple[float, float]] = field(default_factory=dict)
     auth0_stats: dict[str, Any] = field(default_factory=dict)
     okta_stats: dict[str, Any] = field(default_factory=dict)
 
@@ -431,12 +433,16 @@ def _child_run(config_path: str, env: Mapping[str, str]) -> RunReport:
     cfg = config_module.load(Path(config_path))
     store = open_store(cfg.state.url)
     marks: list[float] = []
+    phases: dict[str, list[float]] = {}
     applied = 0
 
     def progress(phase: str, n: int) -> None:
         nonlocal applied
+        now = time.perf_counter()
+        span = phases.setdefault(phase, [now, now])
+        span[1] = now
         if phase == "apply":
-            marks.append(time.perf_counter())
+            marks.append(now)
             applied += n
 
     try:
@@ -447,6 +453,7 @@ def _child_run(config_path: str, env: Mapping[str, str]) -> RunReport:
     finally:
         store.close()
     apply_seconds = (marks[-1] - marks[0]) if len(marks) > 1 else 0.0
+    timeline = {name: (a - t0, b - t0) for name, (a, b) in phases.items()}
     summary = dict(result.summary)
     summary.pop("failures", None)
     summary.pop("skipped_reasons", None)
@@ -457,6 +464,7 @@ def _child_run(config_path: str, env: Mapping[str, str]) -> RunReport:
         apply_seconds=apply_seconds,
         applied=applied,
         peak_rss_mb=peak_rss_mb(),
+        phases=timeline,
     )
 
 
@@ -481,6 +489,14 @@ def calls_table(title: str, report: RunReport) -> Table:
         statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(report.statuses(service).items()))
         table.add_row(service, f"[dim]statuses {statuses}[/dim]", "")
     return table
+
+
+def phase_rows(report: RunReport) -> list[tuple[str, str]]:
+    """One row per progress phase: when it was first and last reported, from the run's start."""
+    return [
+        (f"phase {name!r} (first .. last report)", f"{a:.1f} s .. {b:.1f} s")
+        for name, (a, b) in sorted(report.phases.items(), key=lambda item: item[1][0])
+    ]
 
 
 def figures_table(title: str, rows: list[tuple[str, str]]) -> Table:

@@ -20,7 +20,7 @@ from spokesync import logs, report
 from spokesync.engine import EXIT_CONFIG, EXIT_LOCKED, Engine, RunResult
 from spokesync.progress import progress_for
 from spokesync.redact import redact
-from spokesync.store import StoreError, open_store
+from spokesync.store import Store, StoreError, open_store
 
 app = typer.Typer(
     add_completion=False,
@@ -83,14 +83,19 @@ def main_options(
     )
 
 
+def _open_store(cfg: config_module.Config) -> Store:
+    """The state store, or a one-line error and exit 2."""
+    try:
+        return open_store(cfg.state.url)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+
+
 def _run(
     apply: bool, force: bool, user: str | None, as_json: bool, retry: bool = False
 ) -> RunResult:
     cfg = load_config()
-    try:
-        store = open_store(cfg.state.url)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
+    store = _open_store(cfg)
     try:
         with progress_for(out, enabled=not as_json) as progress:
             engine = Engine(cfg, store, progress=progress)
@@ -146,10 +151,7 @@ def sync(
 def status(as_json: JsonOpt = False) -> None:
     """Last runs, and the identities by situation with their last error."""
     cfg = load_config()
-    try:
-        store = open_store(cfg.state.url)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
+    store = _open_store(cfg)
     try:
         runs = store.recent_runs(10)
         situations = _situations(store)
@@ -163,7 +165,7 @@ def status(as_json: JsonOpt = False) -> None:
         report.print_status(out, runs, situations)
 
 
-def _situations(store: Any) -> dict[str, list[dict[str, Any]]]:
+def _situations(store: Store) -> dict[str, list[dict[str, Any]]]:
     failures = store.failures()
     grouped: dict[str, list[dict[str, Any]]] = {}
     for key, link in sorted(store.load_links().items()):
@@ -217,8 +219,7 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """The audit log: every applied action with before and after."""
-    cfg = load_config()
-    store = open_store(cfg.state.url)
+    store = _open_store(load_config())
     try:
         rows = store.audit(since=since)
     finally:

@@ -288,3 +288,5 @@ class PendingAction:
     okta_id: str | None
     login: str | None
     started_at: str
+    #: for membership actions: the group (from the journal row's "before")
+    group_id: str | None = None

@@ -50,6 +50,10 @@ def check(
     for key, link in links.items():
         for group in link.managed_groups:
             managed[group].add(key)
+    for action in plan.actions:
+        if action.kind is ActionKind.LINK:  # memberships this plan adopts as ours
+            for group in action.group_ids:
+                managed[group].add(action.identity)
     losing: dict[str, set[IdentityKey]] = defaultdict(set)
     for action in plan.actions:
         if action.kind is ActionKind.REMOVE_FROM_GROUP and action.group_id:

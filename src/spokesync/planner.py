@@ -38,6 +38,7 @@ from spokesync.mapping import MappedProfile, Unmappable, map_user
 #: Okta caps ``groupIds`` in a create body at 20; the rest are added one call each.
 MAX_CREATE_GROUPS = 20
 _INACTIVE = frozenset({"DEPROVISIONED", "SUSPENDED"})
+_MEMBERSHIP = frozenset({ActionKind.ADD_TO_GROUP, ActionKind.REMOVE_FROM_GROUP})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,12 @@ class _Builder:
     def act(
         self, kind: ActionKind, key: IdentityKey, situation: Situation, reason: str, **kw: object
     ) -> None:
+        group = kw.get("group_id")
+        if kind in _MEMBERSHIP and group is not None:
+            # The audit row's "before" of a membership change; it also lets the next run
+            # recognise a membership that an interrupted run added.
+            member = kind is ActionKind.REMOVE_FROM_GROUP
+            kw.setdefault("before", {"group_id": group, "member": member})
         self.actions.append(Action(kind, key, situation, reason, **kw))  # type: ignore[arg-type]
 
     def notice(self, key: IdentityKey, situation: Situation | None, reason: str, kind: str) -> None:
@@ -79,7 +86,8 @@ def plan(inp: PlanInput) -> Plan:
     """Compute the plan. Deterministic: identities are visited in sorted order."""
     desired = _desired_groups(inp.bindings, inp.source)
     role_of = _group_roles(inp.bindings)
-    keys = sorted(set(desired) | set(inp.links))
+    interrupted = {p.identity for p in inp.pending if p.action is ActionKind.CREATE_USER}
+    keys = sorted(set(desired) | set(inp.links) | interrupted)
     if inp.only is not None:
         keys = [k for k in keys if k in inp.only]
     ctx = _Context(inp, desired, role_of)
@@ -132,6 +140,11 @@ class _Context:
         self.owners: dict[str, list[IdentityKey]] = defaultdict(list)
         for k in sorted(inp.links):
             self.owners[inp.links[k].okta_id].append(k)
+        #: identity -> groups an interrupted run may have added it to
+        self.pending_groups: dict[IdentityKey, set[str]] = defaultdict(set)
+        for entry in inp.pending:
+            if entry.action is ActionKind.ADD_TO_GROUP and entry.group_id:
+                self.pending_groups[entry.identity].add(entry.group_id)
         self.pending_logins = {
             (p.identity, login_key(p.login)): p
             for p in inp.pending
@@ -169,6 +182,7 @@ class _Context:
     def plan_unlinked_identity(self, key: IdentityKey, out: _Builder) -> None:
         groups = self.desired.get(key)
         if not groups:
+            self._orphaned_creates(key, out)
             return
         user = self.inp.source.profiles.get(key)
         if key in self.inp.source.deleted or user is None:
@@ -251,6 +265,48 @@ class _Context:
             )
             return
         self._adopt(key, user, existing, profile, groups, out, None)
+
+    def _orphaned_creates(self, key: IdentityKey, out: _Builder) -> None:
+        """An interrupted run created an Okta user for an identity now out of scope: it is
+        ours, so link it and take back the memberships its create body gave."""
+        for (identity, lkey), entry in sorted(self.pending_logins.items()):
+            existing = self.by_login.get(lkey)
+            if identity != key or existing is None or existing.id in self.owners:
+                continue
+            granted = sorted(self.members_of_bound(existing.id))
+            out.act(
+                ActionKind.LINK,
+                key,
+                Situation.GONE,
+                f"Okta user {existing.id} was created by run {entry.run_id}, which stopped "
+                "before storing the link; the identity has left scope since",
+                okta_id=existing.id,
+                profile=dict(existing.profile),
+                group_ids=tuple(granted),
+                detail={"login": existing.login, "origin": "created"},
+            )
+            for group in (g for g in granted if self._leave_allowed(key, g)):
+                out.act(
+                    ActionKind.REMOVE_FROM_GROUP,
+                    key,
+                    Situation.GONE,
+                    "no longer in scope; removing the membership the interrupted create gave",
+                    okta_id=existing.id,
+                    group_id=group,
+                )
+            return
+
+    def members_of_bound(self, okta_id: str) -> list[str]:
+        """The bound groups this Okta user is a member of."""
+        return [g for g, ids in self.members.items() if okta_id in ids]
+
+    def _leave_allowed(self, key: IdentityKey, group: str) -> bool:
+        binding = self.role_of.get((key.split(":", 1)[0], group))
+        return binding is None or binding.on_leave != "none"
+
+    def _ours(self, key: IdentityKey, link: Link) -> frozenset[str]:
+        """Groups spokesync added: recorded ones, and any an interrupted run was adding."""
+        return link.managed_groups | self.pending_groups.get(key, set())
 
     def _join_primary(
         self,
@@ -398,7 +454,7 @@ class _Context:
         deleted = key in self.inp.source.deleted
         if _decided_elsewhere(link, okta_user):
             self._hub_decided(key, link, okta_user, out, write_back=not deleted)
-            for group in sorted(link.managed_groups - groups):
+            for group in sorted(self._ours(key, link) - groups):
                 self._leave_group(key, link, link.source, group, Situation.GONE, out)
             return
         if deleted or not groups:
@@ -456,21 +512,25 @@ class _Context:
                 out.notice(key, situation, f"profile not updated: {mapped.reason}", "skipped")
             elif not self._plan_profile(key, link, okta_user, dict(mapped.profile), out):
                 return
+        interrupted = self.pending_groups.get(key, set())
         for group in sorted(groups):
-            if link.okta_id not in self.members.get(group, frozenset()):
-                restoring = group in link.managed_groups
-                reason = self._role_phrase(user.source, group)
-                if restoring:
-                    reason += "; the membership was removed in Okta, restoring it"
-                out.act(
-                    ActionKind.ADD_TO_GROUP,
-                    key,
-                    situation,
-                    reason,
-                    okta_id=link.okta_id,
-                    group_id=group,
-                )
-        for group in sorted(link.managed_groups - groups):
+            reason = self._role_phrase(user.source, group)
+            if link.okta_id in self.members.get(group, frozenset()):
+                if group in link.managed_groups or group not in interrupted:
+                    continue
+                # Okta has it, but the run that added it stopped before recording it.
+                reason += "; added by a run that stopped midway, recording it as managed"
+            elif group in link.managed_groups:
+                reason += "; the membership was removed in Okta, restoring it"
+            out.act(
+                ActionKind.ADD_TO_GROUP,
+                key,
+                situation,
+                reason,
+                okta_id=link.okta_id,
+                group_id=group,
+            )
+        for group in sorted(self._ours(key, link) - groups):
             self._leave_group(key, link, user.source, group, situation, out)
         self._idp_link(key, user.source, link.okta_id, link.idp_linked, situation, out)
 
@@ -563,7 +623,7 @@ class _Context:
     ) -> None:
         why = "deleted in Auth0" if deleted else "holds no bound role any more"
         source = link.source
-        for group in sorted(link.managed_groups):
+        for group in sorted(self._ours(key, link)):
             self._leave_group(key, link, source, group, Situation.GONE, out, why=why)
         policy = self.policy.on_gone
         status = okta_user.status

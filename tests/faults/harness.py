@@ -70,11 +70,6 @@ class ScenarioFailed(AssertionError):
     """An invariant did not hold; the message starts with the seed."""
 
 
-class KnownEngineBug(Exception):
-    """The only violations are those of an open engine bug (tests/faults/test_engine_bugs.py);
-    the test reports the scenario as xfailed, with its seed."""
-
-
 def _okta_ids_by_identity(
     rows: list[dict[str, Any]], by_login: dict[str, dict[str, Any]]
 ) -> dict[str, set[str]]:
@@ -92,22 +87,6 @@ def _okta_ids_by_identity(
     return out
 
 
-def _interrupted_grant(okta_id: str, login: str, rows: list[dict[str, Any]]) -> bool:
-    """Whether access to ``okta_id`` came through a grant its run was killed in (open bugs:
-    an interrupted create of an identity out of scope by the next run; an interrupted
-    add_to_group never adopted into the link's managed groups)."""
-    identities = {r["identity"] for r in rows if r["okta_id"] == okta_id}
-    for row in rows:
-        if row["status"] not in ("interrupted", "repaired"):
-            continue
-        if row["action"] == "add_to_group" and row["okta_id"] == okta_id:
-            return True
-        made_it = row["okta_id"] == okta_id or (row["login"] and login_key(row["login"]) == login)
-        if row["action"] == "create_user" and (made_it or row["identity"] in identities):
-            return True
-    return False
-
-
 class ScenarioRun:
     """One scenario against its own emulators, state file and config in ``tmp``."""
 
@@ -123,8 +102,6 @@ class ScenarioRun:
         self.okta = OktaAdmin(self.world.okta_url)
         self.foreign_before = self._foreign_state()
         self.seed_okta_ids = {u["id"] for u in scenario.okta_users}
-        #: set when the only violations are an open engine bug's (the scenario xfails)
-        self.known_bug = ""
 
     def close(self) -> None:
         self.auth0.http.close()
@@ -355,8 +332,6 @@ max_deprovision = "100%"
         plan = self.world.cli("plan", "--json")
         self.expect(plan.exit_code == 0, "plan after convergence failed", plan.stderr[-2000:])
         self.expect(plan.json()["actions"] == [], "changes lost: plan not empty", plan.stdout)
-        if self.known_bug:
-            raise KnownEngineBug(self.known_bug)
 
     def _auth0_user(self, user_id: str) -> dict[str, Any] | None:
         response = self.auth0.http.get(f"/api/v2/users/{user_id.replace('|', '%7C')}")
@@ -368,23 +343,10 @@ max_deprovision = "100%"
     def _judge_leaks(
         self, leaks: list[tuple[str, str]], rows: list[dict[str, Any]], by_id: dict[str, Any]
     ) -> None:
-        """Fail on access nobody should have, unless an open engine bug explains all of it."""
-        if not leaks:
-            return
-
-        def login(okta_id: str) -> str:
-            user = by_id.get(okta_id)
-            return login_key(user["profile"]["login"]) if user else ""
-
-        unexplained = [
-            leak for leak in leaks if not _interrupted_grant(leak[0], login(leak[0]), rows)
-        ]
-        if unexplained:
-            self.fail(f"access that should not exist: {sorted(unexplained)}")
-        self.known_bug = (
-            f"[fault scenario {self.scenario.describe()}] access kept through a grant whose "
-            f"run was killed (see tests/faults/test_engine_bugs.py): {sorted(leaks)}"
-        )
+        """Fail on access nobody should have."""
+        del rows, by_id  # the leak list says it all
+        if leaks:
+            self.fail(f"access that should not exist: {sorted(leaks)}")
 
     def _check_audit(self, by_id: dict[str, dict[str, Any]], members: set[str]) -> None:
         rows = self.journal()

@@ -1,7 +1,6 @@
 """Engine bugs the fault-injection suite found, each as the smallest test that shows it.
 
-They are marked ``xfail(strict=True)``: the suite stays green while the bug is open, and turns
-red the moment the bug is fixed, so the marker is removed then (the test stays as a guard).
+Each was fixed after it was found; the tests stay as guards against the bug coming back.
 """
 
 from __future__ import annotations
@@ -31,12 +30,6 @@ def _okta_headers(limit: int, remaining: int, reset: float) -> dict[str, str]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="budget.py RateBudget.update keeps the later reset_at of the window it knew but "
-    "takes remaining=0 from a 429 that announced an earlier reset: acquire() then waits for "
-    "the later reset (up to 60 s) instead of the one the 429 announced",
-)
 @pytest.mark.anyio
 async def test_429_announcing_an_earlier_reset_is_waited_for_not_the_older_window() -> None:
     time = FakeTime()
@@ -52,12 +45,6 @@ class _Crash(BaseException):
     """Stands for SIGKILL: nothing after it runs, not even except blocks or the journal."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="planner.py _plan_in_scope: a membership spokesync added but could not record "
-    "(killed after the PUT, journal row left 'started') is never adopted into "
-    "link.managed_groups, so when the identity leaves the role it keeps the group",
-)
 def test_membership_added_by_an_interrupted_run_is_removed_when_the_member_leaves(
     world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,12 +78,6 @@ def test_membership_added_by_an_interrupted_run_is_removed_when_the_member_leave
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.py/planner.py: a create interrupted by a crash whose identity is out of scope "
-    "by the next run (deleted, blocked or left the role) is only marked 'interrupted'; the Okta "
-    "user it made stays, with the group its create body granted",
-)
 def test_interrupted_create_of_a_user_deleted_meanwhile_does_not_keep_the_group(
     world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -107,12 +107,12 @@ class RateBudget:
             # Okta's concurrency limit reports 0/0 and an estimated reset: it says nothing
             # about the per-minute bucket, and the retry policy handles the 429 itself.
             return
-        if self.reset_at is None or reset > self.reset_at:
-            if self.reset_at is not None:
-                self.used = 0  # the service opened a new window
-            self.reset_at = float(reset)
-            self.remaining = remaining
-        elif remaining is not None and (self.remaining is None or remaining < self.remaining):
+        if self.reset_at is not None and reset > self.reset_at:
+            self.used = 0  # the service opened a new window
+        # Remaining and reset describe one window together: take them as a pair from the
+        # latest answer, never a remainder of one window with the reset of another.
+        self.reset_at = float(reset)
+        if remaining is not None:
             self.remaining = remaining
         if limit is not None:
             self.limit = limit

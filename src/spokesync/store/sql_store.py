@@ -290,6 +290,7 @@ class SqlStore:
                 okta_id=row.okta_id,
                 login=row.login,
                 started_at=row.started_at,
+                group_id=_group_of(codec.load_json_or_none(row.before)),
             )
             for row in rows
         ]
@@ -401,3 +402,10 @@ def _check_finished_status(status: str) -> None:
         raise ValueError(
             f"journal status must be one of {sorted(FINISHED_STATUSES)}, not {status!r}"
         )
+
+
+def _group_of(before: object) -> str | None:
+    """The group a membership action's journal row names in its "before" state."""
+    if isinstance(before, dict) and isinstance(before.get("group_id"), str):
+        return str(before["group_id"])
+    return None
