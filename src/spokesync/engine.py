@@ -196,7 +196,12 @@ class Engine:
             failing=frozenset(failing),
         )
         result.outcomes = await applier.apply(plan)
+        # An interrupted row stays open while its identity's repair did not fully succeed, so
+        # the next run still knows that the change may have reached Okta.
+        unsettled = {o.action.identity for o in result.outcomes if o.status != "succeeded"}
         for entry in obs.input.pending:
+            if entry.identity in unsettled:
+                continue
             repaired = entry.identity in applier.links
             self.store.resolve_pending(
                 entry.id, "repaired" if repaired else "interrupted", _iso(self.clock())
