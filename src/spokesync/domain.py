@@ -29,6 +29,8 @@ def split_identity_key(key: IdentityKey) -> tuple[str, str]:
 
 def login_key(login: str) -> str:
     """Okta's notion of login equality: ignoring case and diacritical marks."""
+    if login.isascii():  # no diacritics to drop: the common case, without a per-character pass
+        return login.lower()
     decomposed = unicodedata.normalize("NFKD", login)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
