@@ -25,7 +25,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2
+	# Six workers on two cores: the fault-injection scenarios mostly wait (retry backoff,
+	# latency), so more workers than cores halves the wall time.
+	$(BIN)/pytest -n 6
 
 test: lint typecheck unit
 
