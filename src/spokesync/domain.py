@@ -100,8 +100,8 @@ class SourceUser:
             "given_name": self.given_name,
             "family_name": self.family_name,
             "nickname": self.nickname,
-            "user_metadata": dict(self.user_metadata),
-            "app_metadata": dict(self.app_metadata),
+            "user_metadata": self.user_metadata,
+            "app_metadata": self.app_metadata,
             "blocked": self.blocked,
             "updated_at": self.updated_at,
         }

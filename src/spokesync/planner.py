@@ -223,7 +223,10 @@ class _Context:
             if existing is None and key != primary:
                 self._join_primary(key, user.source, primary, login, profile, groups, out)
                 return
+            shares_with = primary if key != primary else None
             rivals = []
+        else:
+            shares_with = None
         if rivals:
             out.notice(
                 key,
@@ -264,7 +267,7 @@ class _Context:
                 "reported",
             )
             return
-        self._adopt(key, user, existing, profile, groups, out, None)
+        self._adopt(key, user, existing, profile, groups, out, None, shares_with=shares_with)
 
     def _orphaned_creates(self, key: IdentityKey, out: _Builder) -> None:
         """An interrupted run created an Okta user for an identity now out of scope: it is
@@ -377,8 +380,13 @@ class _Context:
         groups: set[str],
         out: _Builder,
         pending: PendingAction | None,
+        *,
+        shares_with: IdentityKey | None = None,
     ) -> None:
-        """Link to an existing Okta user (correlation, or repair of an interrupted create)."""
+        """Link to an existing Okta user (correlation, or repair of an interrupted create).
+
+        ``shares_with`` names the identity whose profile a shared Okta user follows.
+        """
         if pending is not None:
             reason = (
                 f"Okta user {existing.id} was created by run {pending.run_id}, which stopped "
@@ -408,7 +416,7 @@ class _Context:
             detail={"login": existing.login, "origin": origin},
         )
         changed = _profile_changes(profile, existing.profile, keep_login_case=True)
-        if changed:
+        if changed and shares_with is None:
             out.act(
                 ActionKind.UPDATE_PROFILE,
                 key,

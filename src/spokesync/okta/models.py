@@ -47,8 +47,10 @@ def parse_target_user(value: Any) -> TargetUser:
     """A ``User`` object: ``id``, ``status`` and ``profile`` are required."""
     data = _object(value, "user")
     profile = _object(data.get("profile"), "user.profile")
+    # Null attributes carry nothing to compare and cost memory on large groups.
+    kept = {k: v for k, v in profile.items() if v is not None}
     return TargetUser(
-        id=_str(data, "id", "user"), status=_str(data, "status", "user"), profile=profile
+        id=_str(data, "id", "user"), status=_str(data, "status", "user"), profile=kept
     )
 
 

@@ -66,13 +66,24 @@ def link_from_row(row: Any) -> Link:
         login=row.login,
         origin=row.origin,
         profile=json.loads(row.profile),
-        managed_groups=frozenset(json.loads(row.managed_groups)),
+        managed_groups=_group_set(row.managed_groups),
         created_at=row.created_at,
         deprovisioned=row.deprovisioned,
         idp_linked=bool(row.idp_linked),
         hub_status=row.hub_status,
         source_blocked_by_us=bool(row.source_blocked_by_us),
     )
+
+
+_GROUP_SETS: dict[str, frozenset[str]] = {}
+
+
+def _group_set(text: str) -> frozenset[str]:
+    """One shared frozenset per distinct stored group list (most links share a handful)."""
+    found = _GROUP_SETS.get(text)
+    if found is None:
+        found = _GROUP_SETS[text] = frozenset(json.loads(text))
+    return found
 
 
 def source_user_to_json(user: SourceUser) -> str:

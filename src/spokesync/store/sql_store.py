@@ -125,8 +125,9 @@ class SqlStore:
     def load_links(self) -> dict[IdentityKey, Link]:
         """Every stored link by identity."""
         with self._transaction("load links") as connection:
-            rows = connection.execute(sa.select(links)).all()
-        return {row.identity: codec.link_from_row(row) for row in rows}
+            # Decode row by row: never hold every raw row beside every decoded link.
+            result = connection.execute(sa.select(links))
+            return {row.identity: codec.link_from_row(row) for row in result}
 
     def save_link(self, link: Link) -> None:
         """Insert or replace the link of ``link.identity``."""
@@ -144,9 +145,9 @@ class SqlStore:
     def load_profiles(self) -> dict[IdentityKey, SourceUser]:
         """Every cached source profile by identity."""
         with self._transaction("load source profiles") as connection:
-            rows = connection.execute(sa.select(source_profiles.c.data)).scalars().all()
-        users = (codec.source_user_from_json(data) for data in rows)
-        return {user.key: user for user in users}
+            result = connection.execute(sa.select(source_profiles.c.data)).scalars()
+            users = (codec.source_user_from_json(data) for data in result)
+            return {user.key: user for user in users}
 
     def save_profiles(self, profiles: Iterable[SourceUser]) -> None:
         """Insert or replace profiles in one transaction (the last one wins for a repeated key)."""
