@@ -138,13 +138,20 @@ class Observer:
     async def observe(self, bindings: tuple[Binding, ...]) -> Observation:
         links = self.store.load_links()
         pending = tuple(self.store.pending_actions())
-        members = await self._role_members(bindings)
-        only = self._only()
-        wanted = self._wanted(members, links, only)
-        obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
-        profiles, deleted = await self._profiles(wanted, obs)
+        # Okta's group pages do not depend on Auth0: read both sides at the same time.
+        groups = asyncio.create_task(self._group_members(bindings))
+        try:
+            members = await self._role_members(bindings)
+            only = self._only()
+            wanted = self._wanted(members, links, only)
+            obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
+            profiles, deleted = await self._profiles(wanted, obs)
+        except BaseException:
+            groups.cancel()
+            raise
         source = SourceView(members=members, profiles=profiles, deleted=frozenset(deleted))
-        target = await self._target(bindings, source, links, pending, only)
+        users, group_members = await groups
+        target = await self._target(source, links, pending, only, users, group_members)
         obs.input = PlanInput(
             bindings=bindings,
             source=source,
@@ -294,14 +301,10 @@ class Observer:
 
     # -- target -------------------------------------------------------------------------------
 
-    async def _target(
-        self,
-        bindings: tuple[Binding, ...],
-        source: SourceView,
-        links: Mapping[IdentityKey, Link],
-        pending: tuple[PendingAction, ...],
-        only: frozenset[IdentityKey] | None,
-    ) -> TargetView:
+    async def _group_members(
+        self, bindings: tuple[Binding, ...]
+    ) -> tuple[dict[str, TargetUser], dict[str, frozenset[str]]]:
+        """The bound groups' members: the users seen, and each group's member ids."""
         users: dict[str, TargetUser] = {}
         group_members: dict[str, frozenset[str]] = {}
         for group_id in dict.fromkeys(b.group_id for b in bindings):
@@ -312,6 +315,18 @@ class Observer:
                     ids.add(user.id)
                 self.progress("group members", len(page))
             group_members[group_id] = frozenset(ids)
+        return users, group_members
+
+    async def _target(
+        self,
+        source: SourceView,
+        links: Mapping[IdentityKey, Link],
+        pending: tuple[PendingAction, ...],
+        only: frozenset[IdentityKey] | None,
+        users: dict[str, TargetUser],
+        group_members: dict[str, frozenset[str]],
+    ) -> TargetView:
+        """Complete the target view: linked users outside the groups, and login matches."""
         missing: set[str] = set()
         relevant = links if only is None else {k: v for k, v in links.items() if k in only}
         unseen = sorted({link.okta_id for link in relevant.values()} - users.keys())

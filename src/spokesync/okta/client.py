@@ -198,7 +198,8 @@ class OktaClient:
         of at most ~3,500 characters allow. ``search`` is eventually consistent (about 1 s)."""
         overhead = len(f"{self.org_url}/api/v1/users?limit={USERS_PAGE}&search=")
         found: dict[str, TargetUser] = {}
-        for expression in login_search_batches(logins, MAX_SEARCH_URL - overhead):
+
+        async def search(expression: str) -> None:
             request = _call(
                 "GET", "/api/v1/users", params={"search": expression, "limit": USERS_PAGE}
             )
@@ -206,6 +207,10 @@ class OktaClient:
                 for item in page:
                     user = self._parsed(request, parse_target_user, item)
                     found[user.id] = user
+
+        # The batches are independent: send them side by side (the session bounds concurrency).
+        batches = login_search_batches(logins, MAX_SEARCH_URL - overhead)
+        await asyncio.gather(*(search(expression) for expression in batches))
         return list(found.values())
 
     async def create_user(
