@@ -155,11 +155,10 @@ class _Context:
         self.candidates = self._candidate_logins()
 
     def mapped(self, user: SourceUser) -> MappedProfile | Unmappable:
-        """The user's mapped profile, computed once per plan."""
-        found = self._mapping.get(user.key)
-        if found is None:
-            found = self._mapping[user.key] = map_user(user, self.inp.rules)
-        return found
+        """The user's mapped profile; the login-clash pass maps new identities first and
+        keeps the result for their own turn (then lets it go, to keep memory flat)."""
+        found = self._mapping.pop(user.key, None)
+        return found if found is not None else map_user(user, self.inp.rules)
 
     # -- identities without a link ------------------------------------------------------------
 
@@ -174,7 +173,7 @@ class _Context:
                 continue
             if not user.email_verified and not self.policy.allow_unverified_email:
                 continue
-            mapped = self.mapped(user)
+            mapped = self._mapping[key] = map_user(user, self.inp.rules)
             if not isinstance(mapped, Unmappable):
                 out[login_key(str(mapped.profile["login"]))].append(key)
         return out
