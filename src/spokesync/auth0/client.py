@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,6 +26,7 @@ from spokesync.auth0.models import (
 from spokesync.auth0.paginate import OFFSET_CAP, CheckpointPaginator, OffsetPaginator
 from spokesync.auth0.token import ClientCredentials
 from spokesync.domain import SourceUser
+from spokesync.http.api_client import ApiClient
 from spokesync.http.budget import RateBudget
 from spokesync.http.errors import (
     AmbiguousName,
@@ -63,7 +62,7 @@ def _parse_iso(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class Auth0Client:
+class Auth0Client(ApiClient):
     """One Auth0 tenant's Management API, for source ``source`` (the config's name for it)."""
 
     def __init__(
@@ -112,26 +111,6 @@ class Auth0Client:
     def _budget_for(self, request: Call) -> RateBudget | None:
         # /oauth/token belongs to the Authentication API, whose limits are separate.
         return None if request.token_endpoint else self.budget
-
-    @property
-    def calls(self) -> Counter[str]:
-        """Requests sent, by ``"METHOD /path/template"``; ``calls.total()`` for all."""
-        return self.session.calls
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
 
     # -- roles --------------------------------------------------------------------------------
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
 from spokesync.domain import TargetUser
+from spokesync.http.api_client import ApiClient
 from spokesync.http.budget import BudgetBook, RateBudget
 from spokesync.http.errors import AmbiguousName, BadRequest, NotFound, StateConflict, public_url
 from spokesync.http.factory import make_client
@@ -68,7 +67,7 @@ def login_search_batches(logins: Sequence[str], budget: int) -> list[str]:
     return batches
 
 
-class OktaClient:
+class OktaClient(ApiClient):
     """The hub org's Management API.
 
     ``token`` is an SSWS API token string, or an :class:`~spokesync.http.session.Authorization`
@@ -114,26 +113,6 @@ class OktaClient:
 
     def _budget_for(self, request: Call) -> RateBudget:
         return self.budgets.for_bucket(request.bucket)
-
-    @property
-    def calls(self) -> Counter[str]:
-        """Requests sent, by ``"METHOD /path/template"``; ``calls.total()`` for all."""
-        return self.session.calls
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
 
     # -- groups -------------------------------------------------------------------------------
 
