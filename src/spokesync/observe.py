@@ -143,7 +143,7 @@ class Observer:
         try:
             members = await self._role_members(bindings)
             only = self._only()
-            wanted = self._wanted(members, links, only)
+            wanted = self._wanted(members, only)
             obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
             profiles, deleted = await self._profiles(wanted, obs)
         except BaseException:
@@ -192,10 +192,10 @@ class Observer:
     @staticmethod
     def _wanted(
         members: Mapping[tuple[str, str], frozenset[str]],
-        links: Mapping[IdentityKey, Link],
         only: frozenset[IdentityKey] | None,
     ) -> set[IdentityKey]:
-        """Identities whose profile the plan needs: members, and linked ones that may be blocked."""
+        """Identities whose profile the plan needs: the role members (an identity that holds
+        no bound role is gone whatever its profile says)."""
         wanted = {identity_key(src, uid) for (src, _), ids in members.items() for uid in ids}
         if only is not None:
             wanted &= only
