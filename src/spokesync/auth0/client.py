@@ -38,8 +38,7 @@ from spokesync.http.errors import (
     public_url,
 )
 from spokesync.http.factory import make_client
-from spokesync.http.retry import RetryPolicy
-from spokesync.http.session import ApiSession, Call, call
+from spokesync.http.session import Call, call
 
 SERVICE = "auth0"
 ROLE_ID_PREFIX = "rol_"
@@ -89,20 +88,17 @@ class Auth0Client(ApiClient):
         self._sleep = sleep
         self._clock = clock
         self.budget = budget or RateBudget(name=SERVICE, share=1.0, sleep=sleep, clock=clock)
-        self._http = make_client(
+        self._connect(
+            SERVICE,
             self._base_url,
+            credentials,
+            self._budget_for,
             timeout=timeout,
             verify=verify,
             transport=transport,
-            max_connections=max_concurrency,
-        )
-        self.session = ApiSession(
-            SERVICE,
-            self._http,
-            authorization=credentials,
-            retry=RetryPolicy(attempts=retry_attempts, clock=clock),
-            budget_for=self._budget_for,
+            retry_attempts=retry_attempts,
             max_concurrency=max_concurrency,
+            clock=clock,
         )
 
     def __repr__(self) -> str:

@@ -3,22 +3,54 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 import httpx
 
-from spokesync.http.session import ApiSession
+from spokesync.http.budget import RateBudget
+from spokesync.http.factory import make_client
+from spokesync.http.retry import RetryPolicy
+from spokesync.http.session import ApiSession, Authorization, Call
 
 
 class ApiClient:
-    """Base of the Auth0 and Okta clients: an async context manager over one session.
-
-    Subclasses set ``self._http`` (the pool) and ``self.session`` in their constructor.
-    """
+    """Base of the Auth0 and Okta clients: an async context manager over one session."""
 
     _http: httpx.AsyncClient
     session: ApiSession
+
+    def _connect(
+        self,
+        service: str,
+        base_url: str,
+        authorization: Authorization,
+        budget_for: Callable[[Call], RateBudget | None],
+        *,
+        timeout: float,
+        verify: bool | str,
+        transport: httpx.AsyncBaseTransport | None,
+        retry_attempts: int,
+        max_concurrency: int,
+        clock: Callable[[], float],
+    ) -> None:
+        """Open the connection pool and the session every call goes through."""
+        self._http = make_client(
+            base_url,
+            timeout=timeout,
+            verify=verify,
+            transport=transport,
+            max_connections=max_concurrency,
+        )
+        self.session = ApiSession(
+            service,
+            self._http,
+            authorization=authorization,
+            retry=RetryPolicy(attempts=retry_attempts, clock=clock),
+            budget_for=budget_for,
+            max_concurrency=max_concurrency,
+        )
 
     @property
     def calls(self) -> Counter[str]:

@@ -20,9 +20,7 @@ from spokesync.domain import TargetUser
 from spokesync.http.api_client import ApiClient
 from spokesync.http.budget import BudgetBook, RateBudget
 from spokesync.http.errors import AmbiguousName, BadRequest, NotFound, StateConflict, public_url
-from spokesync.http.factory import make_client
-from spokesync.http.retry import RetryPolicy
-from spokesync.http.session import ApiSession, Authorization, Call, StaticAuthorization, call
+from spokesync.http.session import Authorization, Call, StaticAuthorization, call
 from spokesync.okta.buckets import bucket_for
 from spokesync.okta.models import (
     Group,
@@ -92,20 +90,17 @@ class OktaClient(ApiClient):
         self.org_url = org_url.rstrip("/")
         self.budgets = budgets or BudgetBook(share=rate_limit_share, sleep=sleep, clock=clock)
         authorization = StaticAuthorization(f"SSWS {token}") if isinstance(token, str) else token
-        self._http = make_client(
+        self._connect(
+            SERVICE,
             self.org_url,
+            authorization,
+            self._budget_for,
             timeout=timeout,
             verify=verify,
             transport=transport,
-            max_connections=max_concurrency,
-        )
-        self.session = ApiSession(
-            SERVICE,
-            self._http,
-            authorization=authorization,
-            retry=RetryPolicy(attempts=retry_attempts, clock=clock),
-            budget_for=self._budget_for,
+            retry_attempts=retry_attempts,
             max_concurrency=max_concurrency,
+            clock=clock,
         )
 
     def __repr__(self) -> str:
