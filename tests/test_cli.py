@@ -129,6 +129,9 @@ def test_status_and_audit_after_a_sync(world_factory: WorldFactory) -> None:
     rows = audit.json()
     assert [r["action"] for r in rows] == ["create_user"]
     assert rows[0]["after"]["login"] == "user1@partner.example"
+    assert rows[0]["status"] == "succeeded" and rows[0]["run_id"] and rows[0]["started_at"]
+    assert len(world.cli("audit", "--json", "--since", "2000-01-01T00:00:00Z").json()) == 2
+    assert world.cli("audit", "--json", "--since", "2999-01-01T00:00:00Z").json() == []
     text = world.cli("status")
     assert text.exit_code == 0 and "linked" in text.stdout
 

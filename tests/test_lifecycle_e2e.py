@@ -242,3 +242,44 @@ def test_provisioned_users_are_linked_to_the_sources_okta_idp(world_factory: Wor
         members["user2@partner.example"]["id"]: "auth0|u00002",
     }
     assert world.plan()["actions"] == []
+
+
+def test_on_leave_none_keeps_the_membership(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1), auth0_user(2)]))
+    world.write_config(
+        extra=LENIENT,
+        bindings=(
+            '[[bindings]]\nsource = "partners"\nrole = "Salesforce"\n'
+            'group = "Salesforce Users"\non_leave = "none"\n'
+        ),
+    )
+    world.sync()
+    world.auth0().unassign("auth0|u00001")
+    assert world.sync()["actions"] == []
+    assert "user1@partner.example" in world.okta().members()
+
+
+def test_on_gone_suspend_and_rejoin_unsuspends(world_factory: WorldFactory) -> None:
+    active = okta_user("00uActive00000000001", "user1@partner.example")
+    world = world_factory(seed([auth0_user(1), auth0_user(2)], [active]))
+    world.write_config(extra='[policy]\non_gone = "suspend"\nmax_deprovision = "100%"\n')
+    world.sync()
+    world.auth0().unassign("auth0|u00001")
+    out = world.sync()
+    assert [a["action"] for a in out["actions"]] == ["remove_from_group", "suspend"]
+    assert world.okta().user("00uActive00000000001")["status"] == "SUSPENDED"
+    world.auth0().assign("auth0|u00001")
+    out = world.sync()
+    assert [a["action"] for a in out["actions"]] == ["unsuspend", "add_to_group"]
+    assert world.okta().user("00uActive00000000001")["status"] == "ACTIVE"
+    assert world.plan()["actions"] == []
+
+
+def test_config_check_warns_when_login_comes_from_user_metadata(
+    world_factory: WorldFactory,
+) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    world.write_config(extra='[mapping]\nlogin = ["user_metadata.login", "email"]\n')
+    result = world.cli("config", "check")
+    assert result.exit_code == 0, result.stdout
+    assert "mapping.login reads user_metadata" in result.stdout
