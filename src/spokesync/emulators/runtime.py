@@ -28,6 +28,9 @@ class Emulators:
     okta_control: Control
 
     def stop(self) -> None:
+        # Ask both to exit first, then wait: the two shutdowns overlap.
+        for server in (self.auth0, self.okta):
+            server.server.should_exit = True
         self.auth0.stop()
         self.okta.stop()
 
