@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from spokesync.domain import TargetUser
+from spokesync.domain import TargetUser, shared_strings
 
 
 class ShapeError(ValueError):
@@ -48,7 +48,7 @@ def parse_target_user(value: Any) -> TargetUser:
     data = _object(value, "user")
     profile = _object(data.get("profile"), "user.profile")
     # Null attributes carry nothing to compare and cost memory on large groups.
-    kept = {k: v for k, v in profile.items() if v is not None}
+    kept = shared_strings({k: v for k, v in profile.items() if v is not None})
     return TargetUser(
         id=_str(data, "id", "user"), status=_str(data, "status", "user"), profile=kept
     )

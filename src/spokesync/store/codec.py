@@ -8,7 +8,7 @@ import operator
 from collections.abc import Mapping, Set
 from typing import Any
 
-from spokesync.domain import Link, SourceUser
+from spokesync.domain import Link, SourceUser, shared_strings
 
 _SOURCE_USER_FIELDS = tuple(f.name for f in dataclasses.fields(SourceUser))
 _source_user_values = operator.attrgetter(*_SOURCE_USER_FIELDS)
@@ -65,7 +65,7 @@ def link_from_row(row: Any) -> Link:
         okta_id=row.okta_id,
         login=row.login,
         origin=row.origin,
-        profile=json.loads(row.profile),
+        profile=shared_strings(json.loads(row.profile)),
         managed_groups=_group_set(row.managed_groups),
         created_at=row.created_at,
         deprovisioned=row.deprovisioned,
@@ -93,7 +93,7 @@ def source_user_to_json(user: SourceUser) -> str:
 
 def source_user_from_json(text: str) -> SourceUser:
     """Inverse of :func:`source_user_to_json`; keys of fields that no longer exist are ignored."""
-    data = json.loads(text)
+    data = shared_strings(json.loads(text))
     try:
         return SourceUser(**data)
     except TypeError:  # rare: written by a version of spokesync with other fields
