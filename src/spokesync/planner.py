@@ -110,11 +110,19 @@ def plan(inp: PlanInput) -> Plan:
     return Plan(tuple(out.actions), tuple(out.notices))
 
 
-def _desired_groups(bindings: Iterable[Binding], source: SourceView) -> dict[IdentityKey, set[str]]:
-    desired: dict[IdentityKey, set[str]] = defaultdict(set)
+def _desired_groups(
+    bindings: Iterable[Binding], source: SourceView
+) -> dict[IdentityKey, frozenset[str]]:
+    """identity -> the groups its roles put it in. Identities with the same groups share one
+    frozenset: there are few distinct combinations and up to 100,000s of identities."""
+    desired: dict[IdentityKey, frozenset[str]] = {}
+    shared: dict[frozenset[str], frozenset[str]] = {}
+    empty: frozenset[str] = frozenset()
     for binding in bindings:
-        for user_id in source.members.get(binding.member_key, frozenset()):
-            desired[identity_key(binding.source, user_id)].add(binding.group_id)
+        for user_id in source.members.get(binding.member_key, empty):
+            key = identity_key(binding.source, user_id)
+            groups = desired.get(key, empty) | {binding.group_id}
+            desired[key] = shared.setdefault(groups, groups)
     return desired
 
 
@@ -127,7 +135,7 @@ class _Context:
     def __init__(
         self,
         inp: PlanInput,
-        desired: Mapping[IdentityKey, set[str]],
+        desired: Mapping[IdentityKey, frozenset[str]],
         role_of: Mapping[tuple[str, str], Binding],
     ) -> None:
         self.inp = inp
@@ -317,7 +325,7 @@ class _Context:
         primary: IdentityKey,
         login: str,
         profile: Mapping[str, object],
-        groups: set[str],
+        groups: frozenset[str],
         out: _Builder,
     ) -> None:
         """Link a shared identity to the Okta user its primary creates in this run."""
@@ -331,7 +339,7 @@ class _Context:
             detail={"login": login, "origin": "shared", "same_as": primary},
             unit=primary,
         )
-        for group in sorted(groups - self.desired.get(primary, set())):
+        for group in sorted(groups - self.desired.get(primary, frozenset())):
             out.act(
                 ActionKind.ADD_TO_GROUP,
                 key,
@@ -346,7 +354,7 @@ class _Context:
         key: IdentityKey,
         user: SourceUser,
         profile: Mapping[str, object],
-        groups: set[str],
+        groups: frozenset[str],
         out: _Builder,
     ) -> None:
         ordered = sorted(groups)
@@ -376,7 +384,7 @@ class _Context:
         user: SourceUser,
         existing: TargetUser,
         profile: Mapping[str, object],
-        groups: set[str],
+        groups: frozenset[str],
         out: _Builder,
         pending: PendingAction | None,
         *,
@@ -457,7 +465,7 @@ class _Context:
             )
             return
         user = self.inp.source.profiles.get(key)
-        groups = self.desired.get(key, set())
+        groups = self.desired.get(key, frozenset())
         deleted = key in self.inp.source.deleted
         if _decided_elsewhere(link, okta_user):
             self._hub_decided(key, link, okta_user, out, write_back=not deleted)
@@ -486,7 +494,7 @@ class _Context:
         link: Link,
         okta_user: TargetUser,
         user: SourceUser,
-        groups: set[str],
+        groups: frozenset[str],
         out: _Builder,
     ) -> None:
         situation = Situation.LINKED

@@ -6,6 +6,7 @@ field, so a bad answer fails loudly at the edge instead of deep inside the plann
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +83,8 @@ def parse_role_member(value: Any) -> RoleMember:
     """A role-member item ``{user_id, email?, name?, picture?}``."""
     data = _object(value, "role member")
     return RoleMember(
-        user_id=required_str(data, "user_id", "role member"),
+        # Interned: the same id is kept by the role's member set and the cached profile.
+        user_id=sys.intern(required_str(data, "user_id", "role member")),
         email=optional_str(data, "email", "role member"),
         name=optional_str(data, "name", "role member"),
     )
