@@ -18,8 +18,11 @@ IdentityKey = str
 
 
 def identity_key(source: str, user_id: str) -> IdentityKey:
-    """The stable key of an identity: its source name and Auth0 ``user_id``."""
-    return f"{source}:{user_id}"
+    """The stable key of an identity: its source name and Auth0 ``user_id``.
+
+    Interned: the views, the links and the plan each index every identity by it.
+    """
+    return sys.intern(f"{source}:{user_id}")
 
 
 def split_identity_key(key: IdentityKey) -> tuple[str, str]:

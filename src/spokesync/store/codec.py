@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+import sys
 from collections.abc import Mapping, Set
+from types import MappingProxyType
 from typing import Any
 
 from spokesync.domain import Link, SourceUser, shared_strings
@@ -61,7 +63,7 @@ def link_to_row(link: Link, updated_at: str) -> dict[str, Any]:
 def link_from_row(row: Any) -> Link:
     """The Link stored in a ``links`` row (attribute access by column name)."""
     return Link(
-        identity=row.identity,
+        identity=sys.intern(row.identity),
         okta_id=row.okta_id,
         login=row.login,
         origin=row.origin,
@@ -91,9 +93,15 @@ def source_user_to_json(user: SourceUser) -> str:
     return _encoder.encode(dict(zip(_SOURCE_USER_FIELDS, _source_user_values(user), strict=True)))
 
 
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
+
+
 def source_user_from_json(text: str) -> SourceUser:
     """Inverse of :func:`source_user_to_json`; keys of fields that no longer exist are ignored."""
     data = shared_strings(json.loads(text))
+    for name in ("user_metadata", "app_metadata"):
+        if not data.get(name):
+            data[name] = _NO_METADATA  # most users have none: share one empty mapping
     try:
         return SourceUser(**data)
     except TypeError:  # rare: written by a version of spokesync with other fields
