@@ -243,6 +243,9 @@ def test_emulate_serves_both_apis_until_interrupted(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ},
+        # Start it with SIGINT ignored, as some supervisors (and pytest-xdist) do: Ctrl+C must
+        # still stop it, because emulate installs its own handlers.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
     )
     try:
         deadline = time.monotonic() + 30

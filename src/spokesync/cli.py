@@ -7,8 +7,9 @@ Exit codes: 0 success, 1 some identities failed (the rest applied), 2 usage or c
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
-import time
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -294,11 +295,14 @@ def emulate(
     out.print(f"Auth0 emulator: {emulators.auth0.url}")
     out.print(f"Okta emulator:  {emulators.okta.url}")
     out.print("Press Ctrl+C to stop.")
+    stop = threading.Event()
+    # Handlers of our own: an inherited "ignore SIGINT" (as under some supervisors) must not
+    # make the emulators unstoppable, and SIGTERM is how containers are stopped.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        while not stop.wait(1.0):
+            pass
     finally:
         emulators.stop()
 
