@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -15,8 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from spokesync import config as config_module
-from spokesync.engine import Engine
 from spokesync.store import open_store
 from tests.world_kit import (
     ADMIN_SECRET,
@@ -158,25 +155,20 @@ class _Corrupting(httpx.AsyncBaseTransport):
     "body", [b"<html>oops</html>", b'{"email": 5}', b'{"user_id": "auth0|u00002"']
 )
 def test_malformed_profile_fails_that_identity_only_and_rerun_converges(
-    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch, body: bytes
+    world_factory: WorldFactory, body: bytes
 ) -> None:
     world = world_factory(seed([auth0_user(1), auth0_user(2), auth0_user(3)]))
     world.write_config()
-    monkeypatch.setenv("TEST_OKTA_TOKEN", OKTA_TOKEN)
-    monkeypatch.setenv("TEST_AUTH0_SECRET", CLIENT_SECRET)
-    cfg = config_module.load(world.config_path)
-    store = open_store(cfg.state.url)
     corrupting = _Corrupting("auth0%7Cu00002", body)
+    result = world.run_engine(
+        transport_for=lambda url: corrupting if url == world.auth0_url else None, apply=True
+    )
+    assert result.exit_code == 1
+    failures = result.summary["failures"]
+    assert [f["identity"] for f in failures] == ["partners:auth0|u00002"]
+    assert "auth0" in failures[0]["reason"].lower()
+    store = open_store(f"sqlite:///{world.db_path}")
     try:
-        result = asyncio.run(
-            Engine(
-                cfg, store, transport_for=lambda url: corrupting if url == world.auth0_url else None
-            ).run(apply=True)
-        )
-        assert result.exit_code == 1
-        failures = result.summary["failures"]
-        assert [f["identity"] for f in failures] == ["partners:auth0|u00002"]
-        assert "auth0" in failures[0]["reason"].lower()
         assert set(store.load_links()) == {"partners:auth0|u00001", "partners:auth0|u00003"}
     finally:
         store.close()

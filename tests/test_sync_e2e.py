@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from spokesync import config as config_module
-from spokesync.engine import Engine
 from spokesync.okta.client import OktaClient
 from spokesync.store import open_store
-from tests.world_kit import CLIENT_SECRET, GROUP, OKTA_TOKEN, World, auth0_user, okta_user, seed
+from tests.world_kit import GROUP, World, auth0_user, okta_user, seed
 
 WorldFactory = Callable[..., World]
 
@@ -130,16 +127,9 @@ def test_crash_between_create_and_link_converges_without_duplicate(
             raise Crash  # Okta created the user; the link is never stored
         return user
 
-    monkeypatch.setenv("TEST_OKTA_TOKEN", OKTA_TOKEN)
-    monkeypatch.setenv("TEST_AUTH0_SECRET", CLIENT_SECRET)
-    cfg = config_module.load(world.config_path)
     monkeypatch.setattr(OktaClient, "create_user", create_then_die)
-    store = open_store(cfg.state.url)
-    try:
-        with pytest.raises(Crash):
-            asyncio.run(Engine(cfg, store).run(apply=True))
-    finally:
-        store.close()
+    with pytest.raises(Crash):
+        world.run_engine(apply=True)
     monkeypatch.setattr(OktaClient, "create_user", original)
     created_before = len(world.okta().users())
     assert created_before >= 3

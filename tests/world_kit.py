@@ -7,18 +7,25 @@ admin would look at it, never through the store.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import quote
 
 import httpx
 from typer.testing import CliRunner
 
+from spokesync import config as config_module
 from spokesync.cli import app
+from spokesync.clients import TransportFor
 from spokesync.emulators.runtime import Emulators, start
+from spokesync.engine import Engine, RunResult
+from spokesync.store import open_store
 
 CLIENT_SECRET = "test-client-secret-5f1e9a"
 ADMIN_SECRET = "test-admin-secret-77c2d0"
@@ -263,6 +270,18 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
             catch_exceptions=False,
         )
         return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    def run_engine(self, transport_for: TransportFor | None = None, **run: Any) -> RunResult:
+        """A sync in this process, through the engine, so a test can patch the clients or
+        the network; ``run`` goes to :meth:`Engine.run`."""
+        env = {"TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET}
+        with mock.patch.dict(os.environ, env):
+            cfg = config_module.load(self.config_path)
+        store = open_store(cfg.state.url)
+        try:
+            return asyncio.run(Engine(cfg, store, transport_for=transport_for).run(**run))
+        finally:
+            store.close()
 
     def sync(self, *args: str, expect: int = 0) -> Any:
         result = self.cli("sync", "--json", *args)

@@ -5,19 +5,15 @@ Each was fixed after it was found; the tests stay as guards against the bug comi
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from spokesync import config as config_module
-from spokesync.engine import Engine
 from spokesync.http.budget import RateBudget
 from spokesync.okta.client import OktaClient
-from spokesync.store import open_store
 from tests.http.scripted import FakeTime
-from tests.world_kit import CLIENT_SECRET, GROUP, OKTA_TOKEN, World, auth0_user, okta_user, seed
+from tests.world_kit import GROUP, World, auth0_user, okta_user, seed
 
 WorldFactory = Callable[..., World]
 
@@ -58,16 +54,9 @@ def test_membership_added_by_an_interrupted_run_is_removed_when_the_member_leave
         await original(self, *args, **kwargs)
         raise _Crash  # Okta added the member; the process dies before journaling it
 
-    monkeypatch.setenv("TEST_OKTA_TOKEN", OKTA_TOKEN)
-    monkeypatch.setenv("TEST_AUTH0_SECRET", CLIENT_SECRET)
-    cfg = config_module.load(world.config_path)
     monkeypatch.setattr(OktaClient, "add_to_group", add_then_die)
-    store = open_store(cfg.state.url)
-    try:
-        with pytest.raises(_Crash):
-            asyncio.run(Engine(cfg, store).run(apply=True))
-    finally:
-        store.close()
+    with pytest.raises(_Crash):
+        world.run_engine(apply=True)
     monkeypatch.setattr(OktaClient, "add_to_group", original)
     world.sync()  # the clean rerun after the crash
     assert "user1@partner.example" in world.okta().members()
@@ -89,16 +78,9 @@ def test_interrupted_create_of_a_user_deleted_meanwhile_does_not_keep_the_group(
         await original(self, *args, **kwargs)
         raise _Crash  # Okta created the user (in the group); the link is never stored
 
-    monkeypatch.setenv("TEST_OKTA_TOKEN", OKTA_TOKEN)
-    monkeypatch.setenv("TEST_AUTH0_SECRET", CLIENT_SECRET)
-    cfg = config_module.load(world.config_path)
     monkeypatch.setattr(OktaClient, "create_user", create_then_die)
-    store = open_store(cfg.state.url)
-    try:
-        with pytest.raises(_Crash):
-            asyncio.run(Engine(cfg, store).run(apply=True, only_user="auth0|u00001"))
-    finally:
-        store.close()
+    with pytest.raises(_Crash):
+        world.run_engine(apply=True, only_user="auth0|u00001")
     monkeypatch.setattr(OktaClient, "create_user", original)
     assert "user1@partner.example" in world.okta().members()  # what the crashed run did
     world.auth0().delete("auth0|u00001")  # before the next run
