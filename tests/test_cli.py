@@ -273,6 +273,8 @@ def test_emulate_serves_both_apis_until_interrupted(tmp_path: Path) -> None:
 def test_serve_runs_now_then_stops_cleanly_on_sigterm(world_factory: WorldFactory) -> None:
     world = world_factory(seed([auth0_user(1), auth0_user(2)]))
     world.write_config()
+    log = world.tmp / "serve.log"
+    log_file = log.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -287,21 +289,26 @@ def test_serve_runs_now_then_stops_cleanly_on_sigterm(world_factory: WorldFactor
             "--schedule",
             "0 3 * * *",
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=log_file,
         text=True,
         env={**os.environ, "TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET},
     )
     try:
+        # Wait until the service has finished its first run and says when the next one is,
+        # so the SIGTERM lands while it waits (not mid-run).
         deadline = time.monotonic() + 60
-        while len(world.okta().members()) < 2:
-            assert process.poll() is None, process.communicate()
+        while '"event": "next run"' not in log.read_text():
+            assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline
             time.sleep(0.2)
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
+        process.wait(timeout=30)
+        log_file.close()
+    stderr = log.read_text()
     assert process.returncode == 0, stderr
+    assert len(world.okta().members()) == 2
     assert '"event": "next run"' in stderr and CLIENT_SECRET not in stderr
 
 
