@@ -74,14 +74,18 @@ class Applier:
         self.progress = progress or (lambda _phase, _n: None)
 
     async def apply(self, plan: Plan) -> list[Outcome]:
-        semaphore = asyncio.Semaphore(self.concurrency)
-        grouped = plan.by_unit()
+        """Apply every unit of work, ``concurrency`` at a time; outcomes in plan order."""
+        units = list(plan.by_unit().values())
+        results: list[list[Outcome]] = [[] for _ in units]
+        queue = iter(enumerate(units))
 
-        async def one(unit: str, actions: list[Action]) -> list[Outcome]:
-            async with semaphore:
-                return await self._apply_unit(actions)
+        # A fixed pool of workers pulling units, not one task per unit: a first run over
+        # 100,000 identities would otherwise hold 100,000 suspended tasks at once.
+        async def worker() -> None:
+            for index, actions in queue:
+                results[index] = await self._apply_unit(actions)
 
-        results = await asyncio.gather(*(one(k, a) for k, a in grouped.items()))
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(units)))))
         return [outcome for group in results for outcome in group]
 
     def _now(self) -> str:

@@ -206,7 +206,7 @@ class Engine:
             self.store.resolve_pending(
                 entry.id, "repaired" if repaired else "interrupted", _iso(self.clock())
             )
-        self.store.save_profiles(obs.fresh_profiles)
+        self.store.save_profiles(obs.fresh_profiles, obs.input.mapped, observer.rules_digest)
         self.store.delete_profiles(obs.dropped_profiles)
         for notice in unreadable:
             self.store.record_failure(notice.identity, result.run_id, notice.reason)

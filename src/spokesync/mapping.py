@@ -15,12 +15,15 @@ data, and it never truncates: a value Okta would refuse is reported, not shorten
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from spokesync.config import FixedValue, MappingRule
@@ -316,6 +319,35 @@ def _fields_named(rule: list[str]) -> str:
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _own_code() -> bytes:
+    try:
+        return Path(__file__).read_bytes()
+    except OSError:  # not installed as files (a zip import): the version has to do
+        from spokesync import __version__
+
+        return __version__.encode()
+
+
+_CODE_DIGEST = hashlib.sha256(_own_code()).digest()
+
+
+def rules_digest(rules: Mapping[str, MappingRule]) -> str:
+    """A fingerprint of ``rules`` and of this module's code.
+
+    :func:`map_user` is a pure function of the user and the rules, so a mapped result stored
+    with this digest stays right for as long as the digest matches: the profile cache keeps
+    results under it and unchanged users are not mapped again (see ``observe``). Editing the
+    rules, or upgrading spokesync to a different mapping, changes it.
+    """
+    # In order: the first attribute that cannot be mapped gives the reason.
+    canonical = [
+        [attr, {"fixed": rule.value} if isinstance(rule, FixedValue) else list(rule)]
+        for attr, rule in rules.items()
+    ]
+    text = json.dumps(canonical, separators=(",", ":"))
+    return hashlib.sha256(_CODE_DIGEST + text.encode()).hexdigest()[:32]
 
 
 def map_user(user: SourceUser, rules: Mapping[str, MappingRule]) -> MappedProfile | Unmappable:

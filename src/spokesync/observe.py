@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from spokesync.auth0.models import ShapeError, parse_source_user
 from spokesync.clients import Clients
@@ -31,11 +31,12 @@ from spokesync.domain import (
     login_key,
 )
 from spokesync.http import ApiError, NotFound
-from spokesync.mapping import Unmappable, map_user
+from spokesync.mapping import MappedProfile, Unmappable, map_user, rules_digest
 from spokesync.planner import PlanInput
 from spokesync.store.base import Store
 
 T = TypeVar("T")
+Mapped = MappedProfile | Unmappable
 #: Auth0 user search is eventually consistent: look back this far behind the watermark.
 SEARCH_LAG = timedelta(minutes=5)
 FULL_REFRESH_INTERVAL = timedelta(days=7)
@@ -66,6 +67,7 @@ class Observation:
     """The planner's input, plus what the run must write back to the store if it succeeds."""
 
     input: PlanInput
+    #: profiles to write to the cache (read this run, or mapped again under new rules)
     fresh_profiles: list[SourceUser] = field(default_factory=list)
     dropped_profiles: list[IdentityKey] = field(default_factory=list)
     cursors: dict[str, str] = field(default_factory=dict)
@@ -134,30 +136,35 @@ class Observer:
         self.progress = progress or (lambda _phase, _n: None)
         self.only_user = only_user
         self.concurrency = config.okta.max_concurrency
+        self.rules = config.mapping_rules()
+        self.rules_digest = rules_digest(self.rules)
+        #: the Okta attributes the rules write: the only ones worth keeping of Okta profiles
+        self.attributes = frozenset(self.rules) | {"login"}
 
     async def observe(self, bindings: tuple[Binding, ...]) -> Observation:
         links = self.store.load_links()
         pending = tuple(self.store.pending_actions())
         # Okta's group pages do not depend on Auth0: read both sides at the same time.
-        groups = asyncio.create_task(self._group_members(bindings))
+        groups = asyncio.create_task(self._group_members(bindings, links))
         try:
             members = await self._role_members(bindings)
             only = self._only()
             wanted = self._wanted(members, only)
             obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
-            profiles, deleted = await self._profiles(wanted, obs)
+            profiles, mapped, deleted = await self._profiles(wanted, links, obs)
         except BaseException:
             groups.cancel()
             raise
         source = SourceView(members=members, profiles=profiles, deleted=frozenset(deleted))
         users, group_members = await groups
-        target = await self._target(source, links, pending, only, users, group_members)
+        target = await self._target(source, mapped, links, pending, only, users, group_members)
         obs.input = PlanInput(
             bindings=bindings,
             source=source,
             target=target,
             links=links,
-            rules=self.config.mapping_rules(),
+            rules=self.rules,
+            mapped=mapped,
             policy=self.config.policy,
             idp_ids={n: s.okta_idp_id for n, s in self.config.sources.items() if s.okta_idp_id},
             pending=pending,
@@ -202,13 +209,26 @@ class Observer:
         return wanted
 
     async def _profiles(
-        self, wanted: set[IdentityKey], obs: Observation
-    ) -> tuple[dict[IdentityKey, SourceUser], set[IdentityKey]]:
-        cached = self.store.load_profiles()
-        profiles = {k: cached[k] for k in wanted if k in cached}
-        obs.dropped_profiles = (
-            [k for k in cached if k not in wanted] if self.only_user is None else []
-        )
+        self, wanted: set[IdentityKey], links: Mapping[IdentityKey, Link], obs: Observation
+    ) -> tuple[dict[IdentityKey, SourceUser], dict[IdentityKey, Mapped], set[IdentityKey]]:
+        """The wanted identities' profiles, their mapped results, and the ones Auth0 deleted.
+
+        A cached profile mapped under the current rules is not mapped again; a profile read
+        this run (or cached under other rules) is mapped here, once, for the whole run.
+        """
+        profiles: dict[IdentityKey, SourceUser] = {}
+        mapped: dict[IdentityKey, Mapped] = {}
+        for cached in self.store.iter_profiles(self.rules_digest):
+            key = cached.user.key
+            if key not in wanted:
+                if self.only_user is None:
+                    obs.dropped_profiles.append(key)
+                continue
+            profiles[key] = cached.user
+            if cached.mapped is not None:
+                mapped[key] = _sharing(cached.mapped, links.get(key))
+            else:
+                obs.fresh_profiles.append(cached.user)  # stored again with its new result
         refresh: set[IdentityKey] = {k for k in wanted if k not in profiles}
         if self.only_user is not None:
             refresh = set(wanted)
@@ -222,6 +242,7 @@ class Observer:
             else:
                 for user in changed:
                     profiles[user.key] = user
+                    mapped.pop(user.key, None)
                     refresh.discard(user.key)
                     obs.fresh_profiles.append(user)
         for name, source_config in self.config.sources.items():
@@ -229,11 +250,13 @@ class Observer:
             if len(mine) >= source_config.export_threshold:
                 for user in await self._export(name, mine):
                     profiles[user.key] = user
+                    mapped.pop(user.key, None)
                     refresh.discard(user.key)
                     obs.fresh_profiles.append(user)
         deleted: set[IdentityKey] = set()
         fetched = await _bounded(self.concurrency, [self._reader(k) for k in sorted(refresh)])
         for key, result in zip(sorted(refresh), fetched, strict=True):
+            mapped.pop(key, None)
             if isinstance(result, SourceUser):
                 profiles[key] = result
                 obs.fresh_profiles.append(result)
@@ -243,7 +266,10 @@ class Observer:
             else:
                 obs.unreadable[key] = result
                 profiles.pop(key, None)
-        return profiles, deleted
+        for key, user in profiles.items():
+            if key not in mapped:
+                mapped[key] = _sharing(map_user(user, self.rules), links.get(key))
+        return profiles, mapped, deleted
 
     async def _export(self, source: str, wanted: set[IdentityKey]) -> list[SourceUser]:
         """Read many profiles with one users-export job instead of one GET each.
@@ -302,24 +328,34 @@ class Observer:
     # -- target -------------------------------------------------------------------------------
 
     async def _group_members(
-        self, bindings: tuple[Binding, ...]
+        self, bindings: tuple[Binding, ...], links: Mapping[IdentityKey, Link]
     ) -> tuple[dict[str, TargetUser], dict[str, frozenset[str]]]:
         """The bound groups' members: the users seen, and each group's member ids."""
         users: dict[str, TargetUser] = {}
         group_members: dict[str, frozenset[str]] = {}
+        applied = {link.okta_id: link.profile for link in links.values()}
         for group_id in dict.fromkeys(b.group_id for b in bindings):
             ids: set[str] = set()
             async for page in self.clients.okta.group_members(group_id):
                 for user in page:
-                    users[user.id] = user
+                    users[user.id] = self._compact(user, applied.get(user.id))
                     ids.add(user.id)
                 self.progress("group members", len(page))
             group_members[group_id] = frozenset(ids)
         return users, group_members
 
+    def _compact(self, user: TargetUser, applied: Mapping[str, Any] | None) -> TargetUser:
+        """``user`` with only the attributes the rules write (the planner compares no others),
+        sharing the link's profile object when they are equal (the usual, in-sync case)."""
+        kept = {k: v for k, v in user.profile.items() if k in self.attributes}
+        if applied is not None and kept == applied:
+            return TargetUser(user.id, user.status, applied)
+        return TargetUser(user.id, user.status, kept)
+
     async def _target(
         self,
         source: SourceView,
+        mapped: Mapping[IdentityKey, Mapped],
         links: Mapping[IdentityKey, Link],
         pending: tuple[PendingAction, ...],
         only: frozenset[IdentityKey] | None,
@@ -338,7 +374,7 @@ class Observer:
                 missing.add(okta_id)
             else:
                 users[okta_id] = found
-        for user in await self._login_candidates(source, links, pending, users, only):
+        for user in await self._login_candidates(source, mapped, links, pending, users, only):
             users.setdefault(user.id, user)
         return TargetView(users=users, group_members=group_members, missing=frozenset(missing))
 
@@ -351,6 +387,7 @@ class Observer:
     async def _login_candidates(
         self,
         source: SourceView,
+        mapped: Mapping[IdentityKey, Mapped],
         links: Mapping[IdentityKey, Link],
         pending: tuple[PendingAction, ...],
         known: Mapping[str, TargetUser],
@@ -359,14 +396,13 @@ class Observer:
         """Okta users holding the logins that unlinked identities would get (one batched search)."""
         seen = {login_key(u.login) for u in known.values()}
         logins: dict[str, str] = {}
-        rules = self.config.mapping_rules()
-        for key, user in source.profiles.items():
+        for key in source.profiles:
             if only is not None and key not in only:
                 continue
-            mapped = map_user(user, rules)
-            if isinstance(mapped, Unmappable):
+            result = mapped.get(key)
+            if not isinstance(result, MappedProfile):
                 continue
-            login = str(mapped.profile["login"])
+            login = str(result.profile["login"])
             link = links.get(key)
             # New identities need their login checked; linked ones only when it would change.
             if link is None or login_key(link.login) != login_key(login):
@@ -378,6 +414,14 @@ class Observer:
         if not wanted:
             return []
         return await self.clients.okta.find_users_by_login(wanted)
+
+
+def _sharing(result: Mapped, link: Link | None) -> Mapped:
+    """``result``, holding the link's profile object when equal: in-sync identities then keep
+    one profile dict between the link, the mapped result and the Okta user."""
+    if isinstance(result, MappedProfile) and link is not None and result.profile == link.profile:
+        return MappedProfile(link.profile, result.warnings)
+    return result
 
 
 def _iso(moment: datetime) -> str:

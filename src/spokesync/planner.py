@@ -60,6 +60,9 @@ class PlanInput:
     quarantined: Mapping[IdentityKey, str] = field(default_factory=dict)
     #: ``[identity] shared_across_sources``: one person in several tenants is one Okta user
     shared_across_sources: bool = False
+    #: identity -> its profile mapped by ``rules``, where observe knows it already (from the
+    #: profile cache); the planner maps the others itself
+    mapped: Mapping[IdentityKey, MappedProfile | Unmappable] = field(default_factory=dict)
 
 
 @dataclass
@@ -163,9 +166,10 @@ class _Context:
         self.candidates = self._candidate_logins()
 
     def mapped(self, user: SourceUser) -> MappedProfile | Unmappable:
-        """The user's mapped profile; the login-clash pass maps new identities first and
-        keeps the result for their own turn (then lets it go, to keep memory flat)."""
-        found = self._mapping.pop(user.key, None)
+        """The user's mapped profile: as observe handed it over, or mapped here. The
+        login-clash pass maps new identities first and keeps the result for their own turn
+        (then lets it go, to keep memory flat)."""
+        found = self.inp.mapped.get(user.key) or self._mapping.pop(user.key, None)
         return found if found is not None else map_user(user, self.inp.rules)
 
     # -- identities without a link ------------------------------------------------------------
@@ -181,7 +185,9 @@ class _Context:
                 continue
             if not user.email_verified and not self.policy.allow_unverified_email:
                 continue
-            mapped = self._mapping[key] = map_user(user, self.inp.rules)
+            mapped = self.inp.mapped.get(key)
+            if mapped is None:
+                mapped = self._mapping[key] = map_user(user, self.inp.rules)
             if not isinstance(mapped, Unmappable):
                 out[login_key(str(mapped.profile["login"]))].append(key)
         return out
@@ -213,7 +219,7 @@ class _Context:
                 "skipped",
             )
             return
-        profile = dict(mapped.profile)
+        profile = mapped.profile
         login = str(profile["login"])
         lkey = login_key(login)
         rivals = [k for k in self.candidates.get(lkey, []) if k != key]
@@ -525,7 +531,7 @@ class _Context:
             mapped = self.mapped(user)
             if isinstance(mapped, Unmappable):
                 out.notice(key, situation, f"profile not updated: {mapped.reason}", "skipped")
-            elif not self._plan_profile(key, link, okta_user, dict(mapped.profile), out):
+            elif not self._plan_profile(key, link, okta_user, mapped.profile, out):
                 return
         interrupted = self.pending_groups.get(key, set())
         for group in sorted(groups):

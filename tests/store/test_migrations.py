@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from spokesync.domain import Link
+from spokesync.domain import Link, SourceUser
 from spokesync.store import StoreError, open_store
 from spokesync.store.migrate import SCHEMA_HEAD, VERSION_TABLE, alembic_config, current_revision
 from spokesync.store.schema import metadata
@@ -90,3 +90,25 @@ def test_downgrade_to_base_removes_the_schema(store_url: str) -> None:
     finally:
         engine.dispose()
     assert table_names(store_url) <= {VERSION_TABLE}
+
+
+def test_profiles_cached_before_0002_are_kept_and_read_whole(store_url: str) -> None:
+    """0002 adds the mapped result beside each cached profile; older rows have none, so the
+    next sync maps them again (and stores the result) instead of reading Auth0 again."""
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.begin() as connection:
+            alembic.command.upgrade(alembic_config(connection), "0001")
+            connection.execute(
+                sa.text(
+                    "INSERT INTO source_profiles (identity, data, updated_at) VALUES "
+                    "('apac:auth0|1', :data, '2026-11-01T00:00:00.000Z')"
+                ),
+                {"data": '{"source":"apac","user_id":"auth0|1","email":"ann@p.example"}'},
+            )
+    finally:
+        engine.dispose()
+    with open_store(store_url) as store:
+        assert [c.mapped for c in store.iter_profiles("any digest")] == [None]
+        (user,) = [c.user for c in store.iter_profiles("any digest")]
+        assert user == SourceUser(source="apac", user_id="auth0|1", email="ann@p.example")

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from spokesync.domain import Link, SourceUser
 from spokesync.store import SqlStore
+from tests.store.test_links_profiles import cached_users
 
 # Printable text without NUL (PostgreSQL TEXT cannot hold NUL; identities never contain one).
 text = st.text(
@@ -94,7 +95,7 @@ operations = st.lists(
 def test_link_and_profile_writes_round_trip(store: SqlStore, ops: list[tuple[str, Any]]) -> None:
     for identity in store.load_links():
         store.delete_link(identity)
-    store.delete_profiles(list(store.load_profiles()))
+    store.delete_profiles(list(cached_users(store)))
 
     model_links: dict[str, Link] = {}
     model_profiles: dict[str, SourceUser] = {}
@@ -114,4 +115,4 @@ def test_link_and_profile_writes_round_trip(store: SqlStore, ops: list[tuple[str
                 model_profiles.pop(key, None)
 
     assert store.load_links() == model_links
-    assert store.load_profiles() == model_profiles
+    assert cached_users(store) == model_profiles

@@ -6,11 +6,14 @@ depends only on this protocol.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
+from spokesync.mapping import MappedProfile, Unmappable
+
+Mapped = MappedProfile | Unmappable
 
 
 class StoreError(Exception):
@@ -24,6 +27,19 @@ class LockHeld(StoreError):
         super().__init__(f"another run holds the lock ({owner}, since {since})")
         self.owner = owner
         self.since = since
+
+
+@dataclass(frozen=True, slots=True)
+class CachedProfile:
+    """A cached source profile.
+
+    With ``mapped`` (stored under the rules digest asked for), ``user`` holds only what the
+    planner reads beside it: the identity, ``blocked`` and ``email_verified``. Without it,
+    ``user`` is the whole profile, to be mapped again.
+    """
+
+    user: SourceUser
+    mapped: Mapped | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +88,17 @@ class Store(Protocol):
     def delete_link(self, identity: IdentityKey) -> None: ...
 
     # source profile cache (so unchanged members cost no per-user read)
-    def load_profiles(self) -> dict[IdentityKey, SourceUser]: ...
-    def save_profiles(self, profiles: Iterable[SourceUser]) -> None: ...
+    def iter_profiles(self, rules_digest: str = "") -> Iterator[CachedProfile]:
+        """Every cached profile, one at a time (consume it to the end)."""
+
+    def save_profiles(
+        self,
+        profiles: Iterable[SourceUser],
+        mapped: Mapping[IdentityKey, Mapped] | None = None,
+        rules_digest: str = "",
+    ) -> None:
+        """Insert or replace profiles, each with its mapped result under ``rules_digest``."""
+
     def delete_profiles(self, identities: Iterable[IdentityKey]) -> None: ...
 
     # runs

@@ -10,7 +10,8 @@ from collections.abc import Mapping, Set
 from types import MappingProxyType
 from typing import Any
 
-from spokesync.domain import Link, SourceUser, shared_strings
+from spokesync.domain import Link, SourceUser, shared_strings, split_identity_key
+from spokesync.mapping import MappedProfile, Unmappable
 
 _SOURCE_USER_FIELDS = tuple(f.name for f in dataclasses.fields(SourceUser))
 _source_user_values = operator.attrgetter(*_SOURCE_USER_FIELDS)
@@ -62,11 +63,12 @@ def link_to_row(link: Link, updated_at: str) -> dict[str, Any]:
 
 def link_from_row(row: Any) -> Link:
     """The Link stored in a ``links`` row (attribute access by column name)."""
+    # Interned: the same ids and logins come again from Okta's pages and the profile cache.
     return Link(
         identity=sys.intern(row.identity),
-        okta_id=row.okta_id,
-        login=row.login,
-        origin=row.origin,
+        okta_id=sys.intern(row.okta_id),
+        login=sys.intern(row.login),
+        origin=sys.intern(row.origin),
         profile=shared_strings(json.loads(row.profile)),
         managed_groups=_group_set(row.managed_groups),
         created_at=row.created_at,
@@ -106,3 +108,34 @@ def source_user_from_json(text: str) -> SourceUser:
         return SourceUser(**data)
     except TypeError:  # rare: written by a version of spokesync with other fields
         return SourceUser(**{k: v for k, v in data.items() if k in _SOURCE_USER_FIELDS})
+
+
+def mapped_to_json(user: SourceUser, mapped: MappedProfile | Unmappable) -> str:
+    """What planning needs of a cached profile: its lifecycle flags and its mapped result."""
+    facts: dict[str, Any] = {"blocked": user.blocked, "email_verified": user.email_verified}
+    if isinstance(mapped, Unmappable):
+        facts["unmappable"] = mapped.reason
+        facts["attribute"] = mapped.attribute
+    else:
+        facts["profile"] = mapped.profile
+        facts["warnings"] = mapped.warnings
+    return _encoder.encode(facts)
+
+
+def mapped_from_json(identity: str, text: str) -> tuple[SourceUser, MappedProfile | Unmappable]:
+    """Inverse of :func:`mapped_to_json`: a profile holding only the flags, and the result.
+
+    The planner reads nothing else of a profile whose mapped result it is given.
+    """
+    facts = json.loads(text)
+    source, user_id = split_identity_key(identity)
+    user = SourceUser(
+        source=sys.intern(source),
+        user_id=sys.intern(user_id),
+        email_verified=bool(facts["email_verified"]),
+        blocked=bool(facts["blocked"]),
+    )
+    if "unmappable" in facts:
+        return user, Unmappable(str(facts["unmappable"]), str(facts.get("attribute", "")))
+    warnings = tuple(str(w) for w in facts.get("warnings", ()))
+    return user, MappedProfile(shared_strings(facts["profile"]), warnings)

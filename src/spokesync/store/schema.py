@@ -40,6 +40,10 @@ source_profiles = sa.Table(
     sa.Column("identity", sa.String(), primary_key=True),
     sa.Column("data", sa.Text(), nullable=False),  # JSON of the SourceUser fields
     sa.Column("updated_at", sa.String(), nullable=False),  # when the store saved it
+    # The mapping rules' digest under which ``mapped`` was computed (NULL: never mapped).
+    sa.Column("rules_digest", sa.String(), nullable=True),
+    # JSON: the lifecycle flags and the mapped result (profile or unmappable reason).
+    sa.Column("mapped", sa.Text(), nullable=True),
 )
 
 runs = sa.Table(

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.store import codec, run_lock
-from spokesync.store.base import AuditRecord, RunRecord, StoreError
+from spokesync.store.base import AuditRecord, CachedProfile, Mapped, RunRecord, StoreError
 from spokesync.store.database import Database
 from spokesync.store.migrate import migrate
 from spokesync.store.schema import cursors, failures, journal, links, runs, source_profiles
@@ -142,31 +142,61 @@ class SqlStore:
 
     # -- source profile cache ---------------------------------------------------------------
 
-    def load_profiles(self) -> dict[IdentityKey, SourceUser]:
-        """Every cached source profile by identity."""
+    def iter_profiles(self, rules_digest: str = "") -> Iterator[CachedProfile]:
+        """Every cached profile. Where its mapped result was stored under ``rules_digest``,
+        only the flags and that result are read: the whole profile stays in the database."""
+        table = source_profiles
+        current = table.c.rules_digest == rules_digest
+        query = sa.select(
+            table.c.identity,
+            sa.case((current, table.c.mapped), else_=sa.null()).label("mapped"),
+            sa.case((current, sa.null()), else_=table.c.data).label("data"),
+        )
         with self._transaction("load source profiles") as connection:
-            result = connection.execute(sa.select(source_profiles.c.data)).scalars()
-            users = (codec.source_user_from_json(data) for data in result)
-            return {user.key: user for user in users}
+            for row in connection.execute(query):
+                if row.mapped is not None:
+                    user, mapped = codec.mapped_from_json(row.identity, row.mapped)
+                    yield CachedProfile(user, mapped)
+                else:
+                    yield CachedProfile(codec.source_user_from_json(row.data))
 
-    def save_profiles(self, profiles: Iterable[SourceUser]) -> None:
-        """Insert or replace profiles in one transaction (the last one wins for a repeated key)."""
+    def save_profiles(
+        self,
+        profiles: Iterable[SourceUser],
+        mapped: Mapping[IdentityKey, Mapped] | None = None,
+        rules_digest: str = "",
+    ) -> None:
+        """Insert or replace profiles in one transaction (the last one wins for a repeated key).
+
+        A profile with a result in ``mapped`` is stored with it under ``rules_digest``.
+        """
         latest = {user.key: user for user in profiles}
         if not latest:
             return
+        results = mapped or {}
         now = utc_now()
-        rows = [
-            {"identity": key, "data": codec.source_user_to_json(user), "updated_at": now}
-            for key, user in latest.items()
-        ]
         keys = list(latest)
-        with self._transaction(f"save {len(rows)} source profiles", write=True) as connection:
+        with self._transaction(f"save {len(keys)} source profiles", write=True) as connection:
             for chunk in _chunks(keys):
                 connection.execute(
                     sa.delete(source_profiles).where(source_profiles.c.identity.in_(chunk))
                 )
-            for chunk in _chunks(rows):
-                connection.execute(sa.insert(source_profiles), chunk)
+                # Rows are built a chunk at a time: a first run writes 100,000s of them.
+                rows = []
+                for key in chunk:
+                    user, result = latest[key], results.get(key)
+                    rows.append(
+                        {
+                            "identity": key,
+                            "data": codec.source_user_to_json(user),
+                            "updated_at": now,
+                            "rules_digest": rules_digest if result is not None else None,
+                            "mapped": (
+                                codec.mapped_to_json(user, result) if result is not None else None
+                            ),
+                        }
+                    )
+                connection.execute(sa.insert(source_profiles), rows)
 
     def delete_profiles(self, identities: Iterable[IdentityKey]) -> None:
         """Forget the cached profiles of ``identities`` (unknown ones are ignored)."""
