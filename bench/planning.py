@@ -1,9 +1,17 @@
-"""Benchmark (d): planning time and peak memory for 100,000 identities (pure planner, no I/O).
+"""Benchmark (d): planning time and peak memory for 100,000 identities (pure core, no I/O).
 
-Two inputs are built directly, as observe would hand them over: everyone already in sync
-(the daily case: zero actions), and a first run (everyone new: one create each). Each
-scenario runs in a fresh process so that its peak RSS is its own. The whole unchanged run at
-100,000 over HTTP is ``bench.unchanged_rerun --users 100000``.
+Inputs are built directly, as observe hands them over, and each scenario runs in a fresh
+process so that its peak RSS is its own:
+
+- unchanged: everyone linked and in sync, their mapped profiles known from the profile cache
+  (the daily case: observe maps nobody, the planner finds zero actions);
+- rules changed: the same world, but every profile must be mapped again (after an edit of the
+  ``[mapping]`` rules, or a first run over users already in Okta);
+- first run: everyone new, every profile mapped, one create each.
+
+The timed part is what the run spends in the pure core: mapping the profiles observe does
+not know mapped (``map_user``) plus ``planner.plan()``. The whole unchanged run at 100,000
+over HTTP is ``bench.unchanged_rerun --users 100000``.
 
     .venv/bin/python -m bench.planning --users 100000
 """
@@ -27,9 +35,15 @@ from bench.common import (
     user_id,
 )
 
+SCENARIOS = {
+    "unchanged (all linked, mapped results cached)": "unchanged",
+    "rules changed (all linked, all mapped again)": "remap",
+    "first run (all new)": "new",
+}
 
-def _scenario(users: int, in_sync: bool) -> tuple[float, float, float, int]:
-    """(build seconds, plan seconds, peak RSS MB, actions) for one scenario, in this process."""
+
+def _scenario(users: int, kind: str) -> tuple[float, float, float, float, int]:
+    """(build s, mapping s, plan s, peak RSS MB, actions) for one scenario, in this process."""
     from spokesync import planner
     from spokesync.config import DEFAULT_MAPPING
     from spokesync.domain import (
@@ -41,25 +55,33 @@ def _scenario(users: int, in_sync: bool) -> tuple[float, float, float, int]:
         TargetView,
         identity_key,
     )
+    from spokesync.mapping import MappedProfile, Unmappable, map_user
 
     t0 = time.perf_counter()
+    rules = {k: list(v) for k, v in DEFAULT_MAPPING.items()}
     binding = Binding(SOURCE, ROLE_ID, GROUP_ID, "Salesforce", "Salesforce Users")
+    linked = kind != "new"
     profiles: dict[str, SourceUser] = {}
+    known: dict[str, MappedProfile | Unmappable] = {}
     target: dict[str, TargetUser] = {}
     links: dict[str, Link] = {}
     for i in range(users):
         key = identity_key(SOURCE, user_id(i))
-        profiles[key] = SourceUser(
-            source=SOURCE,
-            user_id=user_id(i),
-            email=email(i),
-            email_verified=True,
-            name=f"Member{i} Partner",
-            given_name=f"Member{i}",
-            family_name="Partner",
-            updated_at="2026-11-26T05:00:00.000Z",
-        )
-        if in_sync:
+        if kind == "unchanged":
+            # What the profile cache hands over: the flags, and the mapped result.
+            profiles[key] = SourceUser(SOURCE, user_id(i), email_verified=True)
+        else:
+            profiles[key] = SourceUser(
+                source=SOURCE,
+                user_id=user_id(i),
+                email=email(i),
+                email_verified=True,
+                name=f"Member{i} Partner",
+                given_name=f"Member{i}",
+                family_name="Partner",
+                updated_at="2026-11-26T05:00:00.000Z",
+            )
+        if linked:
             okta_id = f"00uBench{i:012d}"
             profile = {
                 "login": email(i),
@@ -67,30 +89,39 @@ def _scenario(users: int, in_sync: bool) -> tuple[float, float, float, int]:
                 "firstName": f"Member{i}",
                 "lastName": "Partner",
             }
+            # One profile object shared by link, Okta user and mapped result, as observe does.
             target[okta_id] = TargetUser(okta_id, "ACTIVE", profile)
             links[key] = Link(
                 identity=key,
                 okta_id=okta_id,
                 login=email(i),
-                profile=dict(profile),
+                profile=profile,
                 managed_groups=frozenset({GROUP_ID}),
             )
+            if kind == "unchanged":
+                known[key] = MappedProfile(profile)
     members = frozenset(u.user_id for u in profiles.values())
+    built = time.perf_counter() - t0
+    gc.collect()
+    t1 = time.perf_counter()
+    mapped = dict(known)
+    for key, user in profiles.items():
+        if key not in mapped:
+            mapped[key] = map_user(user, rules)
+    t2 = time.perf_counter()
     inp = planner.PlanInput(
         bindings=(binding,),
         source=SourceView(members={binding.member_key: members}, profiles=profiles),
         target=TargetView(
-            users=target, group_members={GROUP_ID: frozenset(target) if in_sync else frozenset()}
+            users=target, group_members={GROUP_ID: frozenset(target) if linked else frozenset()}
         ),
         links=links,
-        rules={k: list(v) for k, v in DEFAULT_MAPPING.items()},
+        rules=rules,
+        mapped=mapped,
     )
-    built = time.perf_counter() - t0
-    gc.collect()
-    t1 = time.perf_counter()
     plan = planner.plan(inp)
-    planned = time.perf_counter() - t1
-    return built, planned, peak_rss_mb(), len(plan.actions)
+    t3 = time.perf_counter()
+    return built, t2 - t1, t3 - t2, peak_rss_mb(), len(plan.actions)
 
 
 def main() -> None:
@@ -98,12 +129,16 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100_000)
     args = parser.parse_args()
     rows: list[tuple[str, str]] = [("identities (N)", f"{args.users:,}")]
-    for name, in_sync in (("unchanged (all linked)", True), ("first run (all new)", False)):
+    for name, kind in SCENARIOS.items():
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            built, planned, rss, actions = pool.submit(_scenario, args.users, in_sync).result()
+            built, mapping, planned, rss, actions = pool.submit(
+                _scenario, args.users, kind
+            ).result()
         rows += [
-            (f"{name}: build PlanInput", f"{built:.2f} s"),
+            (f"{name}: build the input", f"{built:.2f} s"),
+            (f"{name}: map_user (profiles not known mapped)", f"{mapping:.2f} s"),
             (f"{name}: planner.plan()", f"{planned:.2f} s, {actions:,} actions"),
+            (f"{name}: mapping + planning", f"{mapping + planned:.2f} s"),
             (f"{name}: peak RSS (input + plan)", f"{rss:.0f} MB"),
         ]
     console.print(figures_table(f"planning, N = {args.users:,}", rows))

@@ -11,10 +11,13 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 #: ``"<source name>:<auth0 user_id>"``, e.g. ``"apac:auth0|64107988d3"``.
 IdentityKey = str
+#: The empty metadata mapping that users without metadata share (read-only: it is shared).
+NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
 
 def identity_key(source: str, user_id: str) -> IdentityKey:

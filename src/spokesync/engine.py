@@ -60,9 +60,12 @@ class RunResult:
     run_id: str
     mode: str
     exit_code: int
-    plan: Plan = field(default_factory=Plan)
-    outcomes: list[Outcome] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
+    # Left out of repr: Python 3.11's asyncio.run formats the main task's result with repr
+    # (when it checks its SIGINT handler), which for a 100,000-action plan built hundreds
+    # of MB of text just to cut it to a few dozen characters.
+    plan: Plan = field(default_factory=Plan, repr=False)
+    outcomes: list[Outcome] = field(default_factory=list, repr=False)
+    summary: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
 
 

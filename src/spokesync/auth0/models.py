@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from spokesync.domain import SourceUser
+from spokesync.domain import NO_METADATA, SourceUser
 
 
 class ShapeError(ValueError):
@@ -69,8 +69,14 @@ def _bool(data: Mapping[str, Any], key: str, what: str) -> bool:
 def _metadata(data: Mapping[str, Any], key: str, what: str) -> Mapping[str, Any]:
     value = data.get(key)
     if value is None:
-        return {}
-    return _object(value, f"{what}.{key}")
+        return NO_METADATA
+    # Most users have none: one shared empty mapping instead of one each.
+    return _object(value, f"{what}.{key}") or NO_METADATA
+
+
+def _shared(value: str | None) -> str | None:
+    # The same email, names and ids are kept by the links and the Okta profiles too.
+    return value if value is None or len(value) > 200 else sys.intern(value)
 
 
 def parse_role(value: Any) -> Role:
@@ -95,13 +101,13 @@ def parse_source_user(source: str, value: Any) -> SourceUser:
     what = "user"
     data = _object(value, what)
     return SourceUser(
-        source=source,
-        user_id=required_str(data, "user_id", what),
-        email=optional_str(data, "email", what),
+        source=sys.intern(source),
+        user_id=sys.intern(required_str(data, "user_id", what)),
+        email=_shared(optional_str(data, "email", what)),
         email_verified=_bool(data, "email_verified", what),
         name=optional_str(data, "name", what),
-        given_name=optional_str(data, "given_name", what),
-        family_name=optional_str(data, "family_name", what),
+        given_name=_shared(optional_str(data, "given_name", what)),
+        family_name=_shared(optional_str(data, "family_name", what)),
         nickname=optional_str(data, "nickname", what),
         user_metadata=_metadata(data, "user_metadata", what),
         app_metadata=_metadata(data, "app_metadata", what),

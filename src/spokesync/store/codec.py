@@ -7,10 +7,9 @@ import json
 import operator
 import sys
 from collections.abc import Mapping, Set
-from types import MappingProxyType
 from typing import Any
 
-from spokesync.domain import Link, SourceUser, shared_strings, split_identity_key
+from spokesync.domain import NO_METADATA, Link, SourceUser, shared_strings, split_identity_key
 from spokesync.mapping import MappedProfile, Unmappable
 
 _SOURCE_USER_FIELDS = tuple(f.name for f in dataclasses.fields(SourceUser))
@@ -95,15 +94,12 @@ def source_user_to_json(user: SourceUser) -> str:
     return _encoder.encode(dict(zip(_SOURCE_USER_FIELDS, _source_user_values(user), strict=True)))
 
 
-_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
-
-
 def source_user_from_json(text: str) -> SourceUser:
     """Inverse of :func:`source_user_to_json`; keys of fields that no longer exist are ignored."""
     data = shared_strings(json.loads(text))
     for name in ("user_metadata", "app_metadata"):
         if not data.get(name):
-            data[name] = _NO_METADATA  # most users have none: share one empty mapping
+            data[name] = NO_METADATA  # most users have none: share one empty mapping
     try:
         return SourceUser(**data)
     except TypeError:  # rare: written by a version of spokesync with other fields
