@@ -141,3 +141,36 @@ def test_rerun_after_k_profile_edits_makes_k_updates_found_by_one_search(
         "POST /api/v1/users/{id}": k,
     }
     assert world.okta().members()["user1@partner.example"]["profile"]["lastName"] == "Edited1"
+
+
+def cached_digests(world: World) -> dict[str | None, int]:
+    """How many cached profiles carry a mapped result under each rules digest."""
+    import sqlite3
+
+    with sqlite3.connect(world.db_path) as db:
+        rows = db.execute("SELECT rules_digest, COUNT(*) FROM source_profiles GROUP BY 1")
+        return {digest: count for digest, count in rows}
+
+
+def test_editing_the_mapping_maps_cached_profiles_again_without_reading_auth0(
+    world_factory: WorldFactory,
+) -> None:
+    """Unchanged members are planned from the mapped results cached under the rules' digest;
+    a new rule maps the cached profiles again (no per-user Auth0 read) and updates Okta."""
+    n = 30
+    world = in_sync_world(world_factory, n)
+    (first_digest,) = cached_digests(world)
+    assert first_digest is not None and cached_digests(world) == {first_digest: n}
+
+    world.write_config('[mapping]\nfirstName = ["given_name|upper"]\n')
+    out = world.sync()
+    assert {a["action"] for a in out["actions"]} == {"update_profile"}
+    assert len(out["actions"]) == n
+    assert "GET /api/v2/users/{id}" not in requests(world, "auth0")
+    assert world.okta().user("user7@partner.example")["profile"]["firstName"] == "USER7"
+    (new_digest,) = cached_digests(world)
+    assert new_digest != first_digest and cached_digests(world) == {new_digest: n}
+
+    world.reset_stats()
+    assert world.sync()["actions"] == []
+    assert "GET /api/v2/users/{id}" not in requests(world, "auth0")

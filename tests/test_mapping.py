@@ -24,6 +24,7 @@ from spokesync.mapping import (
     login_sources_from_user_metadata,
     map_user,
     parse_path,
+    rules_digest,
     validate_rules,
 )
 from tests.shared_material import shared_path
@@ -575,3 +576,14 @@ def test_fixed_values_are_always_applied(value: str) -> None:
     rules: dict[str, MappingRule] = {**DEFAULTS, "department": FixedValue(value=value)}
     result = mapped(map_user(user(given_name="Ann", family_name="Lee"), rules))
     assert result.profile["department"] == value
+
+
+def test_rules_digest_follows_the_rules_and_their_order() -> None:
+    base = {"login": ["email"], "firstName": ["given_name"], "lastName": ["family_name"]}
+    same = {k: list(v) for k, v in base.items()}
+    reordered = dict(reversed(list(base.items())))
+    assert rules_digest(base) == rules_digest(same)
+    # The first attribute that cannot be mapped names the reason: order is part of the rules.
+    assert rules_digest(base) != rules_digest(reordered)
+    assert rules_digest(base) != rules_digest({**base, "firstName": ["given_name|upper"]})
+    assert rules_digest(base) != rules_digest({**base, "firstName": FixedValue(value="given_name")})

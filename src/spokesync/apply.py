@@ -152,7 +152,8 @@ class Applier:
                 okta_id=okta_id,
                 login=str(action.detail["login"]),
                 origin=str(action.detail.get("origin", "linked")),
-                profile=dict(action.profile or {}),
+                # The plan's profile object itself (nobody mutates it): no copy per identity.
+                profile=action.profile or {},
                 managed_groups=frozenset(action.group_ids),
                 created_at=self._now(),
             )
@@ -212,10 +213,10 @@ class Applier:
 
     async def _create(self, action: Action) -> Link:
         okta = self.clients.okta
-        profile = dict(action.profile or {})
+        profile = action.profile or {}
         login = str(profile["login"])
         try:
-            user = await okta.create_user(profile, list(action.group_ids))
+            user = await okta.create_user(dict(profile), list(action.group_ids))
             origin = "created"
         except LoginTaken:
             # Okta already has this login (our search missed it: the index is eventually

@@ -50,7 +50,9 @@ def shared_strings(values: Mapping[str, Any]) -> dict[str, Any]:
 def login_key(login: str) -> str:
     """Okta's notion of login equality: ignoring case and diacritical marks."""
     if login.isascii():  # no diacritics to drop: the common case, without a per-character pass
-        return login.lower()
+        lowered = login.lower()
+        # An already lower-case login is its own key: no second copy of every login is kept.
+        return login if lowered == login else lowered
     decomposed = unicodedata.normalize("NFKD", login)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 

@@ -186,6 +186,11 @@ class Engine:
         if not apply:
             result.exit_code = EXIT_PARTIAL if unreadable else EXIT_OK
             return
+        # The cache holds what Auth0 says, not what Okta got: it may be written before apply
+        # (a run that stops midway leaves the next one comparing these profiles with Okta).
+        self.store.save_profiles(obs.fresh_profiles, obs.input.mapped, observer.rules_digest)
+        self.store.delete_profiles(obs.dropped_profiles)
+        pending, cursors = obs.input.pending, obs.cursors
         applier = Applier(
             clients,
             self.store,
@@ -195,27 +200,26 @@ class Engine:
             clock=self.clock,
             concurrency=self.config.okta.max_concurrency,
             progress=self.progress,
-            pending=obs.input.pending,
+            pending=pending,
             failing=frozenset(failing),
         )
+        del obs  # apply needs none of the views: a large first run's memory goes back now
         result.outcomes = await applier.apply(plan)
         # An interrupted row stays open while its identity's repair did not fully succeed, so
         # the next run still knows that the change may have reached Okta.
         unsettled = {o.action.identity for o in result.outcomes if o.status != "succeeded"}
-        for entry in obs.input.pending:
+        for entry in pending:
             if entry.identity in unsettled:
                 continue
             repaired = entry.identity in applier.links
             self.store.resolve_pending(
                 entry.id, "repaired" if repaired else "interrupted", _iso(self.clock())
             )
-        self.store.save_profiles(obs.fresh_profiles, obs.input.mapped, observer.rules_digest)
-        self.store.delete_profiles(obs.dropped_profiles)
         for notice in unreadable:
             self.store.record_failure(notice.identity, result.run_id, notice.reason)
         failed = any(o.status == "failed" for o in result.outcomes) or bool(unreadable)
         if not failed:
-            for name, value in obs.cursors.items():
+            for name, value in cursors.items():
                 self.store.set_cursor(name, value)
         result.exit_code = EXIT_PARTIAL if failed else EXIT_OK
 
