@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from spokesync.config import FixedValue, MappingRule
-from spokesync.domain import SourceUser
+from spokesync.domain import SourceUser, shared_strings
 
 #: Attributes that must hold an email address (Okta's default ``login`` format is an email).
 EMAIL_ATTRIBUTES: tuple[str, ...] = ("login", "email")
@@ -376,7 +376,8 @@ def map_user(user: SourceUser, rules: Mapping[str, MappingRule]) -> MappedProfil
             return outcome
         if outcome is not None:
             profile[attribute] = outcome
-    return MappedProfile(profile=profile, warnings=tuple(warnings))
+    # Shared strings: the same values sit in the Okta profile and the link of every identity.
+    return MappedProfile(profile=shared_strings(profile), warnings=tuple(warnings))
 
 
 def _accept(

@@ -163,7 +163,7 @@ class _Context:
         }
         self.members = inp.target.group_members
         self._mapping: dict[IdentityKey, MappedProfile | Unmappable] = {}
-        self.candidates = self._candidate_logins()
+        self.clashes = self._login_clashes()
 
     def mapped(self, user: SourceUser) -> MappedProfile | Unmappable:
         """The user's mapped profile: as observe handed it over, or mapped here. The
@@ -174,9 +174,11 @@ class _Context:
 
     # -- identities without a link ------------------------------------------------------------
 
-    def _candidate_logins(self) -> dict[str, list[IdentityKey]]:
-        """login key -> unlinked in-scope identities that would use it (to detect clashes)."""
-        out: dict[str, list[IdentityKey]] = defaultdict(list)
+    def _login_clashes(self) -> dict[str, list[IdentityKey]]:
+        """login key -> the unlinked in-scope identities that would use it, for the logins
+        that several would (a first run holds 100,000s of logins: only clashes are kept)."""
+        first: dict[str, IdentityKey] = {}
+        out: dict[str, list[IdentityKey]] = {}
         for key in self.desired:
             if key in self.inp.links:
                 continue
@@ -188,8 +190,12 @@ class _Context:
             mapped = self.inp.mapped.get(key)
             if mapped is None:
                 mapped = self._mapping[key] = map_user(user, self.inp.rules)
-            if not isinstance(mapped, Unmappable):
-                out[login_key(str(mapped.profile["login"]))].append(key)
+            if isinstance(mapped, Unmappable):
+                continue
+            lkey = login_key(str(mapped.profile["login"]))
+            other = first.setdefault(lkey, key)
+            if other != key:
+                out.setdefault(lkey, [other]).append(key)
         return out
 
     def plan_unlinked_identity(self, key: IdentityKey, out: _Builder) -> None:
@@ -222,7 +228,7 @@ class _Context:
         profile = mapped.profile
         login = str(profile["login"])
         lkey = login_key(login)
-        rivals = [k for k in self.candidates.get(lkey, []) if k != key]
+        rivals = [k for k in self.clashes.get(lkey, ()) if k != key]
         existing = self.by_login.get(lkey)
         pending = self.pending_logins.get((key, lkey))
         if existing is not None and pending is not None:
