@@ -233,12 +233,12 @@ class Observer:
         if self.only_user is not None:
             refresh = set(wanted)
         for name in self.config.sources:
-            mine = {k for k in wanted if k.startswith(f"{name}:")}
-            if not mine:
+            prefix = f"{name}:"
+            if not any(k.startswith(prefix) for k in wanted):
                 continue
-            changed = await self._changed_since_watermark(name, mine, obs)
+            changed = await self._changed_since_watermark(name, wanted, obs)
             if changed is None:  # a full refresh is due
-                refresh |= mine
+                refresh |= {k for k in wanted if k.startswith(prefix)}
             else:
                 for user in changed:
                     profiles[user.key] = user
@@ -303,7 +303,7 @@ class Observer:
         return read
 
     async def _changed_since_watermark(
-        self, source: str, mine: set[IdentityKey], obs: Observation
+        self, source: str, wanted: set[IdentityKey], obs: Observation
     ) -> list[SourceUser] | None:
         """Profiles changed since the last run, or None when a full refresh is due."""
         now_iso = _iso(self.now)
@@ -322,7 +322,7 @@ class Observer:
         since = _iso(_parse(mark) - SEARCH_LAG)
         changed: list[SourceUser] = []
         async for page in self.clients.auth0[source].search_updated_since(since):
-            changed.extend(u for u in page if u.key in mine)
+            changed.extend(u for u in page if u.key in wanted)
         return changed
 
     # -- target -------------------------------------------------------------------------------

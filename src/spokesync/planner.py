@@ -147,10 +147,15 @@ class _Context:
         self.role_of = role_of
         self.by_login = inp.target.by_login()
         self.shared = inp.shared_across_sources
-        #: Okta id -> the identities linked to it (several only when sources share people)
-        self.owners: dict[str, list[IdentityKey]] = defaultdict(list)
+        #: Okta id -> the identity linked to it; and, for the Okta users that several are
+        #: linked to (only when sources share people), all of them, sorted
+        self.owner: dict[str, IdentityKey] = {}
+        self.shared_owners: dict[str, list[IdentityKey]] = {}
         for k in sorted(inp.links):
-            self.owners[inp.links[k].okta_id].append(k)
+            okta_id = inp.links[k].okta_id
+            first = self.owner.setdefault(okta_id, k)
+            if first != k:
+                self.shared_owners.setdefault(okta_id, [first]).append(k)
         #: identity -> groups an interrupted run may have added it to
         self.pending_groups: dict[IdentityKey, set[str]] = defaultdict(set)
         for entry in inp.pending:
@@ -257,7 +262,7 @@ class _Context:
         if existing is None:
             self._create(key, user, profile, groups, out)
             return
-        owners = self.owners.get(existing.id, [])
+        owners = self.owners(existing.id)
         if owners and not (self.shared and not _same_source(key, owners)):
             out.notice(
                 key,
@@ -293,7 +298,7 @@ class _Context:
         ours, so link it and take back the memberships its create body gave."""
         for (identity, lkey), entry in sorted(self.pending_logins.items()):
             existing = self.by_login.get(lkey)
-            if identity != key or existing is None or existing.id in self.owners:
+            if identity != key or existing is None or existing.id in self.owner:
                 continue
             granted = sorted(self.members_of_bound(existing.id))
             out.act(
@@ -781,9 +786,17 @@ class _Context:
 
     # -- shared identities ------------------------------------------------------------------
 
+    def owners(self, okta_id: str) -> list[IdentityKey]:
+        """The identities linked to an Okta user."""
+        if okta_id in self.shared_owners:
+            return self.shared_owners[okta_id]
+        first = self.owner.get(okta_id)
+        return [] if first is None else [first]
+
     def _co_owners(self, key: IdentityKey, link: Link) -> list[IdentityKey]:
         """Other identities linked to the same Okta user (only with shared_across_sources)."""
-        return [k for k in self.owners.get(link.okta_id, ()) if k != key]
+        shared = self.shared_owners.get(link.okta_id)
+        return [] if shared is None else [k for k in shared if k != key]
 
     def _in_scope(self, key: IdentityKey) -> bool:
         user = self.inp.source.profiles.get(key)
