@@ -376,6 +376,7 @@ class Observer:
                 users[okta_id] = found
         for user in await self._login_candidates(source, mapped, links, pending, users, only):
             users.setdefault(user.id, user)
+        _share_with_mapped(users, mapped, links)
         return TargetView(users=users, group_members=group_members, missing=frozenset(missing))
 
     def _okta_reader(self, okta_id: str) -> Callable[[], Awaitable[TargetUser | None]]:
@@ -422,6 +423,27 @@ def _sharing(result: Mapped, link: Link | None) -> Mapped:
     if isinstance(result, MappedProfile) and link is not None and result.profile == link.profile:
         return MappedProfile(link.profile, result.warnings)
     return result
+
+
+def _share_with_mapped(
+    users: dict[str, TargetUser],
+    mapped: Mapping[IdentityKey, Mapped],
+    links: Mapping[IdentityKey, Link],
+) -> None:
+    """Okta users that an unlinked identity will link to, holding its mapped profile object
+    when equal: a first run over an org that already has everyone (migrating from another
+    provisioning flow) keeps one profile per person instead of two."""
+    by_login = {login_key(u.login): u for u in users.values() if u.login}
+    for key, result in mapped.items():
+        if key in links or not isinstance(result, MappedProfile):
+            continue
+        user = by_login.get(login_key(str(result.profile["login"])))
+        if (
+            user is not None
+            and user.profile is not result.profile
+            and user.profile == result.profile
+        ):
+            users[user.id] = TargetUser(user.id, user.status, result.profile)
 
 
 def _iso(moment: datetime) -> str:
