@@ -112,6 +112,13 @@ class SourceUser:
     def key(self) -> IdentityKey:
         return identity_key(self.source, self.user_id)
 
+    def flags_only(self) -> SourceUser:
+        """The user with only what the planner reads beside a mapped result: the identity,
+        ``blocked`` and ``email_verified`` (the rest is in the profile cache)."""
+        return SourceUser(
+            self.source, self.user_id, email_verified=self.email_verified, blocked=self.blocked
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """The user as the JSON-like mapping that mapping paths address (``user_metadata.x``)."""
         return {

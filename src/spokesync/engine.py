@@ -163,6 +163,7 @@ class Engine:
             now=self.clock(),
             progress=self.progress,
             only_user=only_user,
+            record_profiles=apply,
         )
         obs = await observer.observe(bindings)
         limit = self.config.policy.quarantine_after
@@ -188,7 +189,6 @@ class Engine:
             return
         # The cache holds what Auth0 says, not what Okta got: it may be written before apply
         # (a run that stops midway leaves the next one comparing these profiles with Okta).
-        self.store.save_profiles(obs.fresh_profiles, obs.input.mapped, observer.rules_digest)
         self.store.delete_profiles(obs.dropped_profiles)
         pending, cursors = obs.input.pending, obs.cursors
         applier = Applier(

@@ -31,8 +31,9 @@ from spokesync.domain import (
     login_key,
 )
 from spokesync.http import ApiError, NotFound
-from spokesync.mapping import MappedProfile, Unmappable, map_user, rules_digest
+from spokesync.mapping import MappedProfile, Unmappable, rules_digest
 from spokesync.planner import PlanInput
+from spokesync.source_profiles import SourceProfiles
 from spokesync.store.base import Store
 
 T = TypeVar("T")
@@ -67,8 +68,6 @@ class Observation:
     """The planner's input, plus what the run must write back to the store if it succeeds."""
 
     input: PlanInput
-    #: profiles to write to the cache (read this run, or mapped again under new rules)
-    fresh_profiles: list[SourceUser] = field(default_factory=list)
     dropped_profiles: list[IdentityKey] = field(default_factory=list)
     cursors: dict[str, str] = field(default_factory=dict)
     #: identities whose profile could not be read this run, with the reason
@@ -128,6 +127,7 @@ class Observer:
         now: datetime,
         progress: Progress | None = None,
         only_user: str | None = None,
+        record_profiles: bool = False,
     ) -> None:
         self.config = config
         self.clients = clients
@@ -135,6 +135,8 @@ class Observer:
         self.now = now
         self.progress = progress or (lambda _phase, _n: None)
         self.only_user = only_user
+        #: a sync writes the profiles it reads to the cache; ``plan`` writes nothing
+        self.record_profiles = record_profiles
         self.concurrency = config.okta.max_concurrency
         self.rules = config.mapping_rules()
         self.rules_digest = rules_digest(self.rules)
@@ -214,22 +216,21 @@ class Observer:
         """The wanted identities' profiles, their mapped results, and the ones Auth0 deleted.
 
         A cached profile mapped under the current rules is not mapped again; a profile read
-        this run (or cached under other rules) is mapped here, once, for the whole run.
+        this run (or cached under other rules) is mapped on arrival, once for the whole run.
         """
-        profiles: dict[IdentityKey, SourceUser] = {}
-        mapped: dict[IdentityKey, Mapped] = {}
+        book = SourceProfiles(
+            self.store, self.rules, self.rules_digest, links, record=self.record_profiles
+        )
         for cached in self.store.iter_profiles(self.rules_digest):
             key = cached.user.key
             if key not in wanted:
                 if self.only_user is None:
                     obs.dropped_profiles.append(key)
-                continue
-            profiles[key] = cached.user
-            if cached.mapped is not None:
-                mapped[key] = _sharing(cached.mapped, links.get(key))
+            elif cached.mapped is not None:
+                book.known(cached.user, cached.mapped)
             else:
-                obs.fresh_profiles.append(cached.user)  # stored again with its new result
-        refresh: set[IdentityKey] = {k for k in wanted if k not in profiles}
+                book.fresh(cached.user)  # cached under other rules: mapped (and stored) again
+        refresh: set[IdentityKey] = {k for k in wanted if k not in book}
         if self.only_user is not None:
             refresh = set(wanted)
         for name in self.config.sources:
@@ -241,53 +242,42 @@ class Observer:
                 refresh |= {k for k in wanted if k.startswith(prefix)}
             else:
                 for user in changed:
-                    profiles[user.key] = user
-                    mapped.pop(user.key, None)
+                    book.fresh(user)
                     refresh.discard(user.key)
-                    obs.fresh_profiles.append(user)
         for name, source_config in self.config.sources.items():
             mine = {k for k in refresh if k.startswith(f"{name}:")}
             if len(mine) >= source_config.export_threshold:
-                for user in await self._export(name, mine):
-                    profiles[user.key] = user
-                    mapped.pop(user.key, None)
-                    refresh.discard(user.key)
-                    obs.fresh_profiles.append(user)
+                await self._export(name, mine, book)
+                refresh -= mine & book.users.keys()
         deleted: set[IdentityKey] = set()
         fetched = await _bounded(self.concurrency, [self._reader(k) for k in sorted(refresh)])
         for key, result in zip(sorted(refresh), fetched, strict=True):
-            mapped.pop(key, None)
             if isinstance(result, SourceUser):
-                profiles[key] = result
-                obs.fresh_profiles.append(result)
-            elif result is None:
+                book.fresh(result)
+                continue
+            book.forget(key)
+            if result is None:
                 deleted.add(key)
-                profiles.pop(key, None)
             else:
                 obs.unreadable[key] = result
-                profiles.pop(key, None)
-        for key, user in profiles.items():
-            if key not in mapped:
-                mapped[key] = _sharing(map_user(user, self.rules), links.get(key))
-        return profiles, mapped, deleted
+        book.flush()
+        return book.users, book.mapped, deleted
 
-    async def _export(self, source: str, wanted: set[IdentityKey]) -> list[SourceUser]:
+    async def _export(self, source: str, wanted: set[IdentityKey], book: SourceProfiles) -> None:
         """Read many profiles with one users-export job instead of one GET each.
 
         Members the export does not hold (created after its snapshot) are read one by one.
         """
-        found: list[SourceUser] = []
         client = self.clients.auth0[source]
         async for record in client.export_users(list(EXPORT_FIELDS), poll_interval=1.0):
             user_id = record.get("user_id")
             if not isinstance(user_id, str) or identity_key(source, user_id) not in wanted:
                 continue
             try:
-                found.append(parse_source_user(source, record))
+                book.fresh(parse_source_user(source, record))
             except ShapeError:
                 continue  # read again one by one, where a bad record fails with its reason
             self.progress("profiles (export)", 1)
-        return found
 
     def _reader(self, key: IdentityKey) -> Callable[[], Awaitable[SourceUser | str | None]]:
         source, user_id = key.split(":", 1)
@@ -415,14 +405,6 @@ class Observer:
         if not wanted:
             return []
         return await self.clients.okta.find_users_by_login(wanted)
-
-
-def _sharing(result: Mapped, link: Link | None) -> Mapped:
-    """``result``, holding the link's profile object when equal: in-sync identities then keep
-    one profile dict between the link, the mapped result and the Okta user."""
-    if isinstance(result, MappedProfile) and link is not None and result.profile == link.profile:
-        return MappedProfile(link.profile, result.warnings)
-    return result
 
 
 def _share_with_mapped(
