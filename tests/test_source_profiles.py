@@ -70,3 +70,20 @@ def test_an_equal_mapped_profile_holds_the_links_object(store: SqlStore) -> None
     book.fresh(member(1))
     result = book.mapped[link.identity]
     assert isinstance(result, MappedProfile) and result.profile is applied
+
+
+def test_profiles_mapped_again_while_the_cache_is_read_are_written_as_they_go(
+    store: SqlStore,
+) -> None:
+    """After a rule change every cached profile is mapped again and written back while the
+    cache is still being read: reading must not hold the store's only connection."""
+    n = 2 * BATCH + 7
+    store.save_profiles(member(i) for i in range(n))  # cached under no rules digest
+    book = SourceProfiles(store, RULES, DIGEST, {}, record=True)
+    for cached in store.iter_profiles(DIGEST):
+        assert cached.mapped is None or cached.user.key in book
+        if cached.mapped is None:
+            book.fresh(cached.user)
+    book.flush()
+    assert len(book.users) == n
+    assert all(c.mapped is not None for c in store.iter_profiles(DIGEST))

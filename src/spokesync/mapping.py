@@ -110,6 +110,10 @@ class Unmappable:
     attribute: str = ""
 
 
+#: What :func:`map_user` gives for one user.
+Mapped = MappedProfile | Unmappable
+
+
 class RuleError(ValueError):
     """A mapping rule that cannot work; ``attribute`` is the Okta attribute it is for."""
 

@@ -31,13 +31,12 @@ from spokesync.domain import (
     login_key,
 )
 from spokesync.http import ApiError, NotFound
-from spokesync.mapping import MappedProfile, Unmappable, rules_digest
+from spokesync.mapping import Mapped, MappedProfile, rules_digest
 from spokesync.planner import PlanInput
 from spokesync.source_profiles import SourceProfiles
 from spokesync.store.base import Store
 
 T = TypeVar("T")
-Mapped = MappedProfile | Unmappable
 #: Auth0 user search is eventually consistent: look back this far behind the watermark.
 SEARCH_LAG = timedelta(minutes=5)
 FULL_REFRESH_INTERVAL = timedelta(days=7)

@@ -33,7 +33,7 @@ from spokesync.domain import (
     identity_key,
     login_key,
 )
-from spokesync.mapping import MappedProfile, Unmappable, map_user
+from spokesync.mapping import Mapped, Unmappable, map_user
 
 #: Okta caps ``groupIds`` in a create body at 20; the rest are added one call each.
 MAX_CREATE_GROUPS = 20
@@ -62,7 +62,7 @@ class PlanInput:
     shared_across_sources: bool = False
     #: identity -> its profile mapped by ``rules``, where observe knows it already (from the
     #: profile cache); the planner maps the others itself
-    mapped: Mapping[IdentityKey, MappedProfile | Unmappable] = field(default_factory=dict)
+    mapped: Mapping[IdentityKey, Mapped] = field(default_factory=dict)
 
 
 @dataclass
@@ -167,10 +167,10 @@ class _Context:
             if p.action is ActionKind.CREATE_USER and p.login
         }
         self.members = inp.target.group_members
-        self._mapping: dict[IdentityKey, MappedProfile | Unmappable] = {}
+        self._mapping: dict[IdentityKey, Mapped] = {}
         self.clashes = self._login_clashes()
 
-    def mapped(self, user: SourceUser) -> MappedProfile | Unmappable:
+    def mapped(self, user: SourceUser) -> Mapped:
         """The user's mapped profile: as observe handed it over, or mapped here. The
         login-clash pass maps new identities first and keeps the result for their own turn
         (then lets it go, to keep memory flat)."""

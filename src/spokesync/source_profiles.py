@@ -13,10 +13,9 @@ from collections.abc import Mapping
 
 from spokesync.config import MappingRule
 from spokesync.domain import IdentityKey, Link, SourceUser
-from spokesync.mapping import MappedProfile, Unmappable, map_user
+from spokesync.mapping import Mapped, MappedProfile, map_user
 from spokesync.store.base import Store
 
-Mapped = MappedProfile | Unmappable
 #: whole profiles written to the cache per transaction
 BATCH = 500
 

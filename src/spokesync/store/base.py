@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
-from spokesync.mapping import MappedProfile, Unmappable
-
-Mapped = MappedProfile | Unmappable
+from spokesync.mapping import Mapped
 
 
 class StoreError(Exception):

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Set
 from typing import Any
 
 from spokesync.domain import NO_METADATA, Link, SourceUser, shared_strings, split_identity_key
-from spokesync.mapping import MappedProfile, Unmappable
+from spokesync.mapping import Mapped, MappedProfile, Unmappable
 
 _SOURCE_USER_FIELDS = tuple(f.name for f in dataclasses.fields(SourceUser))
 _source_user_values = operator.attrgetter(*_SOURCE_USER_FIELDS)
@@ -106,7 +106,7 @@ def source_user_from_json(text: str) -> SourceUser:
         return SourceUser(**{k: v for k, v in data.items() if k in _SOURCE_USER_FIELDS})
 
 
-def mapped_to_json(user: SourceUser, mapped: MappedProfile | Unmappable) -> str:
+def mapped_to_json(user: SourceUser, mapped: Mapped) -> str:
     """What planning needs of a cached profile: its lifecycle flags and its mapped result."""
     facts: dict[str, Any] = {"blocked": user.blocked, "email_verified": user.email_verified}
     if isinstance(mapped, Unmappable):
@@ -118,7 +118,7 @@ def mapped_to_json(user: SourceUser, mapped: MappedProfile | Unmappable) -> str:
     return _encoder.encode(facts)
 
 
-def mapped_from_json(identity: str, text: str) -> tuple[SourceUser, MappedProfile | Unmappable]:
+def mapped_from_json(identity: str, text: str) -> tuple[SourceUser, Mapped]:
     """Inverse of :func:`mapped_to_json`: a profile holding only the flags, and the result.
 
     The planner reads nothing else of a profile whose mapped result it is given.

@@ -19,8 +19,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
+from spokesync.mapping import Mapped
 from spokesync.store import codec, run_lock
-from spokesync.store.base import AuditRecord, CachedProfile, Mapped, RunRecord, StoreError
+from spokesync.store.base import AuditRecord, CachedProfile, RunRecord, StoreError
 from spokesync.store.database import Database
 from spokesync.store.migrate import migrate
 from spokesync.store.schema import cursors, failures, journal, links, runs, source_profiles
@@ -147,18 +148,30 @@ class SqlStore:
         only the flags and that result are read: the whole profile stays in the database."""
         table = source_profiles
         current = table.c.rules_digest == rules_digest
-        query = sa.select(
-            table.c.identity,
-            sa.case((current, table.c.mapped), else_=sa.null()).label("mapped"),
-            sa.case((current, sa.null()), else_=table.c.data).label("data"),
+        query = (
+            sa.select(
+                table.c.identity,
+                sa.case((current, table.c.mapped), else_=sa.null()).label("mapped"),
+                sa.case((current, sa.null()), else_=table.c.data).label("data"),
+            )
+            .order_by(table.c.identity)
+            .limit(CHUNK)
         )
-        with self._transaction("load source profiles") as connection:
-            for row in connection.execute(query):
+        after = ""
+        while True:
+            # A chunk per short transaction, by key: the caller may write (the profiles it
+            # maps again) between two chunks, and the store has a single connection.
+            with self._transaction("load source profiles") as connection:
+                rows = connection.execute(query.where(table.c.identity > after)).all()
+            for row in rows:
                 if row.mapped is not None:
                     user, mapped = codec.mapped_from_json(row.identity, row.mapped)
                     yield CachedProfile(user, mapped)
                 else:
                     yield CachedProfile(codec.source_user_from_json(row.data))
+            if len(rows) < CHUNK:
+                return
+            after = rows[-1].identity
 
     def save_profiles(
         self,
