@@ -244,10 +244,10 @@ class Observer:
                     book.fresh(user)
                     refresh.discard(user.key)
         for name, source_config in self.config.sources.items():
-            mine = {k for k in refresh if k.startswith(f"{name}:")}
-            if len(mine) >= source_config.export_threshold:
-                await self._export(name, mine, book)
-                refresh -= mine & book.users.keys()
+            prefix = f"{name}:"
+            if sum(1 for k in refresh if k.startswith(prefix)) >= source_config.export_threshold:
+                # ``refresh`` itself is the filter: no second set of 100,000s of keys.
+                refresh.difference_update(await self._export(name, refresh, book))
         deleted: set[IdentityKey] = set()
         fetched = await _bounded(self.concurrency, [self._reader(k) for k in sorted(refresh)])
         for key, result in zip(sorted(refresh), fetched, strict=True):
@@ -262,21 +262,27 @@ class Observer:
         book.flush()
         return book.users, book.mapped, deleted
 
-    async def _export(self, source: str, wanted: set[IdentityKey], book: SourceProfiles) -> None:
-        """Read many profiles with one users-export job instead of one GET each.
-
-        Members the export does not hold (created after its snapshot) are read one by one.
+    async def _export(
+        self, source: str, wanted: set[IdentityKey], book: SourceProfiles
+    ) -> list[IdentityKey]:
+        """Read many profiles with one users-export job instead of one GET each; the
+        identities it found. Members the export does not hold (created after its snapshot)
+        are read one by one.
         """
+        found: list[IdentityKey] = []
         client = self.clients.auth0[source]
         async for record in client.export_users(list(EXPORT_FIELDS), poll_interval=1.0):
             user_id = record.get("user_id")
             if not isinstance(user_id, str) or identity_key(source, user_id) not in wanted:
                 continue
             try:
-                book.fresh(parse_source_user(source, record))
+                user = parse_source_user(source, record)
             except ShapeError:
                 continue  # read again one by one, where a bad record fails with its reason
+            book.fresh(user)
+            found.append(user.key)
             self.progress("profiles (export)", 1)
+        return found
 
     def _reader(self, key: IdentityKey) -> Callable[[], Awaitable[SourceUser | str | None]]:
         source, user_id = key.split(":", 1)
