@@ -26,6 +26,7 @@ from spokesync.domain import (
     TargetView,
     identity_key,
 )
+from spokesync.mapping import map_user
 from spokesync.planner import PlanInput, plan
 
 BINDINGS = (
@@ -181,6 +182,21 @@ def model_apply(inp: PlanInput, result: Plan) -> PlanInput:
 @given(worlds())
 def test_plan_is_deterministic(inp: PlanInput) -> None:
     assert plan(inp) == plan(inp)
+
+
+@settings(max_examples=200, deadline=None)
+@given(worlds())
+def test_planning_from_mapped_results_and_only_the_flags_is_planning_from_whole_profiles(
+    inp: PlanInput,
+) -> None:
+    """What observe hands over for cached profiles (the flags, and the result mapped under
+    the same rules) plans exactly as the whole profiles do."""
+    mapped = {k: map_user(u, inp.rules) for k, u in inp.source.profiles.items()}
+    flags = {k: u.flags_only() for k, u in inp.source.profiles.items()}
+    compact = dataclasses.replace(
+        inp, source=dataclasses.replace(inp.source, profiles=flags), mapped=mapped
+    )
+    assert plan(compact) == plan(inp)
 
 
 @settings(max_examples=400, deadline=None)
