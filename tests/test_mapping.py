@@ -587,3 +587,25 @@ def test_rules_digest_follows_the_rules_and_their_order() -> None:
     assert rules_digest(base) != rules_digest(reordered)
     assert rules_digest(base) != rules_digest({**base, "firstName": ["given_name|upper"]})
     assert rules_digest(base) != rules_digest({**base, "firstName": FixedValue(value="given_name")})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30),
+)
+def test_plain_ascii_maps_alike_with_and_without_a_transform(given_name: str, local: str) -> None:
+    """Plain ASCII without a transform takes a shortcut; a no-op ``trim`` takes the general
+    path. Both must give the same profile or the same reason."""
+    user = SourceUser(
+        source="apac",
+        user_id="auth0|1",
+        email=f"{local}@partner.example",
+        email_verified=True,
+        given_name=given_name,
+        family_name="Lee",
+    )
+    plain = {"login": ["email"], "email": ["email"], "firstName": ["given_name"]}
+    trimmed = {"login": ["email|trim"], "email": ["email|trim"], "firstName": ["given_name|trim"]}
+    rules = {**DEFAULT_MAPPING}
+    assert map_user(user, {**rules, **plain}) == map_user(user, {**rules, **trimmed})

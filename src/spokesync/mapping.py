@@ -281,6 +281,13 @@ def _pick(
             continue
         if path.field == "name" and email is not None and clean_text(raw).casefold() == email:
             continue
+        if not path.transforms and raw.isascii() and raw.isprintable():
+            # The common case, equal to the general one below: plain ASCII needs no NFC and
+            # has nothing hidden to remove, so cleaning is only collapsing the whitespace.
+            collapsed = " ".join(raw.split())
+            if collapsed:
+                return _Candidate(path, raw.strip() if strict else collapsed, False)
+            continue
         value = unicodedata.normalize("NFC", raw).strip() if strict else clean_text(raw)
         for name in path.transforms:
             value = TRANSFORMS[name](value)
