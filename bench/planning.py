@@ -66,27 +66,29 @@ def _scenario(users: int, kind: str) -> tuple[float, float, float, float, int]:
     target: dict[str, TargetUser] = {}
     links: dict[str, Link] = {}
     for i in range(users):
-        key = identity_key(SOURCE, user_id(i))
+        # One string per value, as observe holds them (its parsers intern what repeats).
+        uid, address, first = user_id(i), email(i), f"Member{i}"
+        key = identity_key(SOURCE, uid)
         if kind == "unchanged":
             # What the profile cache hands over: the flags, and the mapped result.
-            profiles[key] = SourceUser(SOURCE, user_id(i), email_verified=True)
+            profiles[key] = SourceUser(SOURCE, uid, email_verified=True)
         else:
             profiles[key] = SourceUser(
                 source=SOURCE,
-                user_id=user_id(i),
-                email=email(i),
+                user_id=uid,
+                email=address,
                 email_verified=True,
-                name=f"Member{i} Partner",
-                given_name=f"Member{i}",
+                name=f"{first} Partner",
+                given_name=first,
                 family_name="Partner",
                 updated_at="2026-11-26T05:00:00.000Z",
             )
         if linked:
             okta_id = f"00uBench{i:012d}"
             profile = {
-                "login": email(i),
-                "email": email(i),
-                "firstName": f"Member{i}",
+                "login": address,
+                "email": address,
+                "firstName": first,
                 "lastName": "Partner",
             }
             # One profile object shared by link, Okta user and mapped result, as observe does.
@@ -94,7 +96,7 @@ def _scenario(users: int, kind: str) -> tuple[float, float, float, float, int]:
             links[key] = Link(
                 identity=key,
                 okta_id=okta_id,
-                login=email(i),
+                login=address,
                 profile=profile,
                 managed_groups=frozenset({GROUP_ID}),
             )
