@@ -361,7 +361,7 @@ def rules_digest(rules: Mapping[str, MappingRule]) -> str:
     return hashlib.sha256(_CODE_DIGEST + text.encode()).hexdigest()[:32]
 
 
-def map_user(user: SourceUser, rules: Mapping[str, MappingRule]) -> MappedProfile | Unmappable:
+def map_user(user: SourceUser, rules: Mapping[str, MappingRule]) -> Mapped:
     """Map one Auth0 user to an Okta profile by ``rules`` (``Config.mapping_rules()``).
 
     Never raises on user data; raises :class:`RuleError` only for rules that

@@ -87,7 +87,7 @@ class Store(Protocol):
 
     # source profile cache (so unchanged members cost no per-user read)
     def iter_profiles(self, rules_digest: str = "") -> Iterator[CachedProfile]:
-        """Every cached profile, one at a time (consume it to the end)."""
+        """Every cached profile, read a chunk per transaction (the caller may write between)."""
 
     def save_profiles(
         self,
