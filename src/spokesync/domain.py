@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -34,17 +34,23 @@ def split_identity_key(key: IdentityKey) -> tuple[str, str]:
     return source, user_id
 
 
-def shared_strings(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy whose string keys and values are interned.
+#: longer strings are unlikely to repeat and are left alone by :func:`shared_string`
+_SHARED_MAX = 200
+
+
+def shared_string(value: str) -> str:
+    """``value`` as the one string object that every equal (short) value shares.
 
     The same login, email and names appear in the cached Auth0 profile, the link and the
     Okta profile of every identity; sharing one string object each keeps a 100,000-identity
     run's memory down.
     """
-    return {
-        sys.intern(k): sys.intern(v) if isinstance(v, str) and len(v) <= 200 else v
-        for k, v in values.items()
-    }
+    return sys.intern(value) if len(value) <= _SHARED_MAX else value
+
+
+def shared_strings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy whose string keys and values are shared (see :func:`shared_string`)."""
+    return {sys.intern(k): shared_string(v) if isinstance(v, str) else v for k, v in values.items()}
 
 
 def login_key(login: str) -> str:
@@ -221,7 +227,12 @@ class TargetView:
 
     def by_login(self) -> dict[str, TargetUser]:
         """Users indexed by :func:`login_key` (Okta logins are unique without regard to case)."""
-        return {login_key(u.login): u for u in self.users.values() if u.login}
+        return index_by_login(self.users.values())
+
+
+def index_by_login(users: Iterable[TargetUser]) -> dict[str, TargetUser]:
+    """``users`` indexed by :func:`login_key`; users without a login are left out."""
+    return {login_key(u.login): u for u in users if u.login}
 
 
 @dataclass(frozen=True, slots=True)

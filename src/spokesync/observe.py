@@ -28,6 +28,7 @@ from spokesync.domain import (
     TargetUser,
     TargetView,
     identity_key,
+    index_by_login,
     login_key,
 )
 from spokesync.http import ApiError, NotFound
@@ -420,7 +421,7 @@ def _share_with_mapped(
     """Okta users that an unlinked identity will link to, holding its mapped profile object
     when equal: a first run over an org that already has everyone (migrating from another
     provisioning flow) keeps one profile per person instead of two."""
-    by_login = {login_key(u.login): u for u in users.values() if u.login}
+    by_login = index_by_login(users.values())
     for key, result in mapped.items():
         if key in links or not isinstance(result, MappedProfile):
             continue

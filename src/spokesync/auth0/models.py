@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from spokesync.domain import NO_METADATA, SourceUser
+from spokesync.domain import NO_METADATA, SourceUser, shared_string
 
 
 class ShapeError(ValueError):
@@ -75,8 +75,8 @@ def _metadata(data: Mapping[str, Any], key: str, what: str) -> Mapping[str, Any]
 
 
 def _shared(value: str | None) -> str | None:
-    # The same email, names and ids are kept by the links and the Okta profiles too.
-    return value if value is None or len(value) > 200 else sys.intern(value)
+    # The same email and names are kept by the links and the Okta profiles too.
+    return None if value is None else shared_string(value)
 
 
 def parse_role(value: Any) -> Role:
