@@ -45,7 +45,6 @@ SCENARIOS = {
 def _scenario(users: int, kind: str) -> tuple[float, float, float, float, int]:
     """(build s, mapping s, plan s, peak RSS MB, actions) for one scenario, in this process."""
     from spokesync import planner
-    from spokesync.config import DEFAULT_MAPPING
     from spokesync.domain import (
         Binding,
         Link,
@@ -55,7 +54,7 @@ def _scenario(users: int, kind: str) -> tuple[float, float, float, float, int]:
         TargetView,
         identity_key,
     )
-    from spokesync.mapping import MappedProfile, Unmappable, map_user
+    from spokesync.mapping import DEFAULT_MAPPING, MappedProfile, Unmappable, map_user
 
     t0 = time.perf_counter()
     rules = {k: list(v) for k, v in DEFAULT_MAPPING.items()}

@@ -12,12 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spokesync.config import DEFAULT_MAPPING, FixedValue, MappingRule
 from spokesync.domain import SourceUser
 from spokesync.mapping import (
+    DEFAULT_MAPPING,
     OKTA_MAX_LENGTH,
     TRANSFORMS,
+    FixedValue,
     MappedProfile,
+    MappingRule,
     RuleError,
     Unmappable,
     clean_text,

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from spokesync.config import DEFAULT_MAPPING, MappingRule
 from spokesync.domain import Link, SourceUser
-from spokesync.mapping import MappedProfile, map_user, rules_digest
+from spokesync.mapping import DEFAULT_MAPPING, MappedProfile, MappingRule, map_user, rules_digest
 from spokesync.source_profiles import BATCH, SourceProfiles
 from spokesync.store import SqlStore, open_store
 

@@ -1,7 +1,7 @@
 """Auth0 user -> Okta profile, by the configured mapping rules (pure: no I/O, no clock).
 
 A rule per Okta attribute is either an ordered list of source paths (the first *usable* value
-wins) or a :class:`~spokesync.config.FixedValue`. A path is dotted (``email``,
+wins) or a :class:`FixedValue`. A path is dotted (``email``,
 ``user_metadata.firstName``, ``app_metadata.dept.code``) with optional transforms after ``|``
 (``name|first_word``). A value is usable when it is a string, number or boolean that is not
 blank once cleaned; a ``name`` equal to the email (Auth0 fills ``name`` with the email when no
@@ -26,8 +26,29 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from spokesync.config import FixedValue, MappingRule
+from pydantic import BaseModel, ConfigDict
+
 from spokesync.domain import SourceUser, shared_strings
+
+#: Default mapping: attribute -> ordered source paths (first usable value wins).
+DEFAULT_MAPPING: dict[str, list[str]] = {
+    "login": ["email"],
+    "email": ["email"],
+    "firstName": ["user_metadata.firstName", "given_name", "name|first_word"],
+    "lastName": ["user_metadata.lastName", "family_name", "name|after_first_word"],
+}
+
+
+class FixedValue(BaseModel):
+    """A rule that sets the attribute to one value (``{ value = "Partners" }`` in the file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: str
+
+
+#: one attribute's rule: source paths in order of preference, or a fixed value
+MappingRule = list[str] | FixedValue
 
 #: Attributes that must hold an email address (Okta's default ``login`` format is an email).
 EMAIL_ATTRIBUTES: tuple[str, ...] = ("login", "email")

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from spokesync.config import MappingRule, PolicyConfig
+from spokesync.config import PolicyConfig
 from spokesync.domain import (
     Action,
     ActionKind,
@@ -33,7 +33,7 @@ from spokesync.domain import (
     identity_key,
     login_key,
 )
-from spokesync.mapping import Mapped, Unmappable, map_user
+from spokesync.mapping import Mapped, MappingRule, Unmappable, map_user
 
 #: Okta caps ``groupIds`` in a create body at 20; the rest are added one call each.
 MAX_CREATE_GROUPS = 20

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from spokesync.config import MappingRule
 from spokesync.domain import IdentityKey, Link, SourceUser
-from spokesync.mapping import Mapped, MappedProfile, map_user
+from spokesync.mapping import Mapped, MappedProfile, MappingRule, map_user
 from spokesync.store.base import Store
 
 #: whole profiles written to the cache per transaction

@@ -1,0 +1,170 @@
+"""The whole config: its tables, and the checks that span them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from spokesync.config.sections import (
+    OKTA_BASE_SCOPES,
+    OKTA_IDP_SCOPE,
+    BindingConfig,
+    IdentityConfig,
+    OktaConfig,
+    PolicyConfig,
+    PrivateKeyHolder,
+    Section,
+    SourceConfig,
+    StateConfig,
+)
+from spokesync.config.values import KeyedValueError
+from spokesync.mapping import DEFAULT_MAPPING, MappingRule, RuleError, validate_rules
+
+
+class Config(Section):
+    state: StateConfig = StateConfig()
+    okta: OktaConfig
+    sources: Annotated[dict[str, SourceConfig], Field(min_length=1)]
+    bindings: Annotated[list[BindingConfig], Field(min_length=1)]
+    mapping: dict[str, MappingRule] = Field(default_factory=dict)
+    policy: PolicyConfig = PolicyConfig()
+    identity: IdentityConfig = IdentityConfig()
+
+    @field_validator("sources")
+    @classmethod
+    def _source_names(cls, v: dict[str, SourceConfig]) -> dict[str, SourceConfig]:
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+                raise KeyedValueError(
+                    f"sources.{name}", "is not a usable source name: use letters, digits, _ . -"
+                )
+        return v
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _mapping_shapes(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        shaped: dict[str, Any] = {}
+        for attribute, value in v.items():
+            key = f"mapping.{attribute}"
+            # firstName = "given_name" is one path
+            rule = [value] if isinstance(value, str) else value
+            if isinstance(rule, dict):
+                if set(rule) != {"value"}:
+                    raise KeyedValueError(
+                        key, 'must be a list of paths or a fixed value written { value = "..." }'
+                    )
+            elif not (isinstance(rule, list) and all(isinstance(p, str) for p in rule)):
+                raise KeyedValueError(
+                    key, 'must be a list of paths such as ["given_name"] or { value = "..." }'
+                )
+            shaped[attribute] = rule
+        return shaped
+
+    @field_validator("mapping")
+    @classmethod
+    def _mapping_rules(cls, v: dict[str, MappingRule]) -> dict[str, MappingRule]:
+        try:
+            validate_rules(v)
+        except RuleError as exc:
+            raise KeyedValueError(f"mapping.{exc.attribute}", exc.problem) from None
+        return v
+
+    @model_validator(mode="after")
+    def _one_credential_per_source(self) -> Self:
+        for name, source in self.sources.items():
+            has_key = source.private_key_file is not None or source.private_key is not None
+            if source.private_key_file is not None and source.private_key is not None:
+                raise KeyedValueError(
+                    f"sources.{name}.private_key",
+                    "and private_key_file are both set; keep one of them",
+                )
+            if source.client_secret is None and not has_key:
+                raise KeyedValueError(
+                    f"sources.{name}.client_secret",
+                    "is required but missing (or give private_key_file for private_key_jwt)",
+                )
+            if source.client_secret is not None and has_key:
+                raise KeyedValueError(
+                    f"sources.{name}.client_secret",
+                    "and a private key are both set; keep one of them",
+                )
+        oauth = self.okta.oauth
+        if oauth is not None:
+            if oauth.private_key_file is not None and oauth.private_key is not None:
+                raise KeyedValueError(
+                    "okta.oauth.private_key", "and private_key_file are both set; keep one of them"
+                )
+            if oauth.private_key_file is None and oauth.private_key is None:
+                raise KeyedValueError(
+                    "okta.oauth.private_key_file",
+                    'is required but missing (or private_key, e.g. "${OKTA_PRIVATE_KEY}")',
+                )
+        return self
+
+    _origin: Path | None = PrivateAttr(default=None)
+
+    def set_origin(self, path: Path) -> None:
+        """Remember the file this config was read from (``config check`` looks at its mode)."""
+        self._origin = path
+
+    @property
+    def origin(self) -> Path | None:
+        """The file this config was read from; None when it was parsed from a document."""
+        return self._origin
+
+    def required_okta_scopes(self) -> tuple[str, ...]:
+        """The Okta scopes a sync needs: users and groups, and IdPs when a source links them."""
+        needs_idp = any(s.okta_idp_id for s in self.sources.values())
+        return OKTA_BASE_SCOPES + ((OKTA_IDP_SCOPE,) if needs_idp else ())
+
+    def okta_scopes(self) -> tuple[str, ...]:
+        """The scopes to request: ``okta.oauth.scopes`` as written, or the required ones."""
+        oauth = self.okta.oauth
+        if oauth is not None and oauth.scopes is not None:
+            return tuple(oauth.scopes)
+        return self.required_okta_scopes()
+
+    def private_keys(self) -> list[str]:
+        """Every private key PEM in this config (to register for redaction)."""
+        holders: list[PrivateKeyHolder] = [*self.sources.values()]
+        if self.okta.oauth is not None:
+            holders.append(self.okta.oauth)
+        return [pem.get_secret_value() for h in holders if (pem := h.private_key_pem())]
+
+    def secrets(self) -> list[str]:
+        """Every secret value in this config: tokens, client secrets and private keys."""
+        values = [
+            s.client_secret.get_secret_value() for s in self.sources.values() if s.client_secret
+        ]
+        if self.okta.token is not None:
+            values.append(self.okta.token.get_secret_value())
+        return values + self.private_keys()
+
+    @model_validator(mode="after")
+    def _bindings_name_sources(self) -> Config:
+        seen: dict[tuple[str, str, str], int] = {}
+        for i, binding in enumerate(self.bindings):
+            if binding.source not in self.sources:
+                known = ", ".join(sorted(self.sources))
+                raise KeyedValueError(
+                    f"bindings[{i}].source",
+                    f"names {binding.source!r}, which is not a [sources.*] table (known: {known})",
+                )
+            triple = (binding.source, binding.role, binding.group)
+            if triple in seen:
+                raise KeyedValueError(
+                    f"bindings[{i}]", f"repeats bindings[{seen[triple]}] (same source, role, group)"
+                )
+            seen[triple] = i
+        return self
+
+    def mapping_rules(self) -> dict[str, MappingRule]:
+        """The effective mapping: the defaults, overridden attribute by attribute."""
+        rules: dict[str, MappingRule] = {k: list(v) for k, v in DEFAULT_MAPPING.items()}
+        rules.update(self.mapping)
+        return rules

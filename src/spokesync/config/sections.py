@@ -1,0 +1,259 @@
+"""The config file's tables below the top level: ``[state]``, ``[okta]``, ``[sources.*]``,
+``[[bindings]]``, ``[policy]``, ``[identity]``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from spokesync.config.values import (
+    KeyedValueError,
+    SigningAlgorithm,
+    check_base_url,
+    check_ca_bundle,
+    check_private_key,
+    check_secret,
+    readable_file,
+    unescape_pem,
+)
+
+#: Okta scopes every OAuth service app needs: read and change users, read and change members.
+#: A ``.manage`` scope includes the matching ``.read`` (Okta's scope descriptions).
+OKTA_BASE_SCOPES = ("okta.users.manage", "okta.groups.manage")
+#: Needed besides when a source links users to an Okta identity provider (``okta_idp_id``).
+OKTA_IDP_SCOPE = "okta.idps.manage"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PrivateKeyHolder(Section):
+    """A ``private_key_jwt`` signing key given inline (``private_key``, usually ``${VAR}``) or
+    as a file (``private_key_file``); the PEM is read once, at load time."""
+
+    algorithm: SigningAlgorithm = "RS256"
+    private_key_file: str | None = None
+    private_key: SecretStr | None = None
+    key_id: str | None = Field(default=None, min_length=1)
+    _pem: SecretStr | None = PrivateAttr(default=None)
+
+    @field_validator("private_key_file")
+    @classmethod
+    def _key_file(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return None
+        path = readable_file(v, info)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+            raise ValueError(f"names {str(path)!r}, which cannot be read ({reason})") from None
+        try:
+            check_private_key(text, str(info.data.get("algorithm", "RS256")))
+        except ValueError as exc:
+            raise ValueError(f"names {str(path)!r}, which {exc}") from None
+        return str(path)
+
+    @field_validator("private_key")
+    @classmethod
+    def _key_text(cls, v: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if v is None:
+            return None
+        check_secret(v)
+        algorithm = str(info.data.get("algorithm", "RS256"))
+        return SecretStr(check_private_key(v.get_secret_value(), algorithm))
+
+    @model_validator(mode="after")
+    def _load_key(self) -> Self:
+        if self.private_key_file is not None:
+            # Checked by _key_file already; read again because a field validator cannot keep it.
+            text = Path(self.private_key_file).read_text(encoding="utf-8")
+            self._pem = SecretStr(unescape_pem(text).strip() + "\n")
+        elif self.private_key is not None:
+            self._pem = self.private_key
+        return self
+
+    def private_key_pem(self) -> SecretStr | None:
+        """The signing key's PEM text, whichever way it was given; None when there is none."""
+        return self._pem
+
+
+class StateConfig(Section):
+    url: str = "sqlite:///spokesync.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, v: str) -> str:
+        if not (v.startswith("sqlite:") or v.startswith("postgresql")):
+            raise ValueError(f"must start with sqlite:/// or postgresql+psycopg://, not {v!r}")
+        return v
+
+
+class OktaOAuthConfig(PrivateKeyHolder):
+    """``[okta.oauth]``: an OAuth 2.0 service app, client credentials with private_key_jwt."""
+
+    client_id: str = Field(min_length=1)
+    #: None: the scopes this config needs (see :meth:`Config.required_okta_scopes`)
+    scopes: list[str] | None = None
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        if not v:
+            raise ValueError(
+                "must not be empty; leave it out to request the scopes spokesync needs"
+            )
+        for scope in v:
+            if not re.fullmatch(r"okta\.[a-zA-Z]+\.[a-zA-Z]+", scope):
+                raise ValueError(
+                    f"holds {scope!r}, which is not an Okta scope such as okta.users.manage"
+                )
+        return list(dict.fromkeys(v))
+
+
+class OktaConfig(Section):
+    org_url: str
+    #: SSWS API token; exactly one of ``token`` and ``[okta.oauth]`` is given
+    token: SecretStr | None = None
+    oauth: OktaOAuthConfig | None = None
+    rate_limit_share: float = Field(default=0.5, gt=0, le=1)
+    max_concurrency: int = Field(default=10, ge=1, le=75)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    ca_bundle: str | None = None
+
+    @field_validator("org_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        url = check_base_url(v)
+        host = urlsplit(url).hostname or ""
+        first, _, rest = host.partition(".")
+        if first.endswith("-admin") and rest.startswith("okta"):
+            raise ValueError(
+                f"is the admin console address; the API is at https://{first[:-6]}.{rest}"
+            )
+        return url
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, v: SecretStr | None) -> SecretStr | None:
+        return None if v is None else check_secret(v)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return check_ca_bundle(v, info)
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> Self:
+        if self.token is None and self.oauth is None:
+            raise KeyedValueError(
+                "okta.token",
+                "is required but missing (or add an [okta.oauth] table for an OAuth service app)",
+            )
+        if self.token is not None and self.oauth is not None:
+            raise KeyedValueError(
+                "okta.token", "and [okta.oauth] are both set; keep one of them (OAuth is preferred)"
+            )
+        return self
+
+
+class SourceConfig(PrivateKeyHolder):
+    domain: str
+    client_id: str = Field(min_length=1)
+    #: exactly one of ``client_secret`` and a private key (``private_key_file``/``private_key``)
+    client_secret: SecretStr | None = None
+    audience: str | None = None
+    okta_idp_id: str | None = None
+    #: read profiles with a users-export job when at least this many members have none cached
+    export_threshold: int = Field(default=500, ge=1)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    ca_bundle: str | None = None
+
+    @field_validator("domain")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return check_base_url(v, allow_bare_host=True)
+
+    @field_validator("client_secret")
+    @classmethod
+    def _secret(cls, v: SecretStr | None) -> SecretStr | None:
+        return None if v is None else check_secret(v)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return check_ca_bundle(v, info)
+
+    @property
+    def base_url(self) -> str:
+        return self.domain
+
+    @property
+    def token_audience(self) -> str:
+        """The Management API audience: ``https://{domain}/api/v2/`` (trailing slash)."""
+        return self.audience or f"{self.domain}/api/v2/"
+
+
+class BindingConfig(Section):
+    source: str
+    role: str = Field(min_length=1)
+    group: str = Field(min_length=1)
+    on_leave: Literal["remove_from_group", "none"] = "remove_from_group"
+
+
+class PolicyConfig(Section):
+    """Lifecycle and safety policies (see the README for each default and why)."""
+
+    on_unlinked: Literal["link", "report"] = "link"
+    on_gone: Literal["none", "suspend", "deactivate", "delete"] = "none"
+    on_blocked: Literal["suspend", "none"] = "suspend"
+    on_profile_drift: Literal["overwrite", "report"] = "overwrite"
+    login_follows_email: bool = True
+    allow_unverified_email: bool = False
+    max_deprovision: str = "10%"
+    hub_status_key: str = "hub_status"
+    #: an identity failing this many runs in a row is skipped until --retry-quarantined (0: never)
+    quarantine_after: int = Field(default=5, ge=0)
+    block_in_source: bool = False
+
+    @field_validator("max_deprovision", mode="before")
+    @classmethod
+    def _count_as_text(cls, v: Any) -> Any:
+        # max_deprovision = 25 (a TOML integer) means the count "25".
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("max_deprovision")
+    @classmethod
+    def _share(cls, v: str) -> str:
+        text = v.strip()
+        wrong = f'must be a share such as "10%" or a whole count such as "25", not {v!r}'
+        if text.endswith("%"):
+            try:
+                share = float(text[:-1])
+            except ValueError:
+                raise ValueError(wrong) from None
+            if not 0 <= share <= 100:
+                raise ValueError(f"must be a share between 0% and 100%, not {v!r}")
+        elif not text.isdigit():
+            raise ValueError(wrong)
+        return text
+
+
+class IdentityConfig(Section):
+    shared_across_sources: bool = False
