@@ -210,8 +210,8 @@ async def test_filter_and_q(api: httpx.AsyncClient) -> None:
     ]
     combined = await events(
         api,
-        filter=f'(eventType eq "user.lifecycle.create" or eventType sw "user.lifecycle.sus") '
-        f'and target.type eq "User"',
+        filter='(eventType eq "user.lifecycle.create" or eventType sw "user.lifecycle.sus") '
+        'and target.type eq "User"',
     )
     assert len(combined) == 2
     in_sales = await events(api, filter=f'target.id eq "{SALES}" and target.id eq "{ann}"')
@@ -261,7 +261,9 @@ async def test_log_delay(clock: FakeClock) -> None:
         assert [event["eventType"] for event in later.json()] == ["user.lifecycle.unsuspend"]
 
 
-async def test_scope_and_credentials(app: Starlette, api: httpx.AsyncClient, clock: FakeClock) -> None:
+async def test_scope_and_credentials(
+    app: Starlette, api: httpx.AsyncClient, clock: FakeClock
+) -> None:
     reader = bearer(app, clock, "0oareader", "okta.logs.read")
     assert (await api.get("/api/v1/logs", headers=reader)).status_code == 200
     writer = bearer(app, clock, "0oawriter", "okta.users.manage")

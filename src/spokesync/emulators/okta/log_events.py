@@ -14,7 +14,7 @@ The actor says who wrote, so a client can recognise its own writes:
   client_id, "displayName": client_id}``, and ``client.id`` is the client_id too;
 - an SSWS API token: the token's owner, ``{"id": "00u…", "type": "User", ...}``, with
   ``transaction.detail.requestApiTokenId`` the token's id (``00T…``). Seeded tokens have no
-  owner, so both ids are derived from the token (:func:`~spokesync.emulators.okta.auth.api_token_id`): stable for a token,
+  owner, so both ids are derived from the token (``auth.api_token_id``): stable for a token,
   different between tokens, and never the token itself.
 """
 
@@ -90,7 +90,12 @@ def user_target(user: UserRecord) -> dict[str, Any]:
 
 def group_target(group: GroupRecord) -> dict[str, Any]:
     # Okta names groups "unknown" in alternateId; the name is the displayName
-    return {"id": group.id, "type": "UserGroup", "alternateId": "unknown", "displayName": group.name}
+    return {
+        "id": group.id,
+        "type": "UserGroup",
+        "alternateId": "unknown",
+        "displayName": group.name,
+    }
 
 
 def _ip(request: Request) -> str:
@@ -140,8 +145,7 @@ def log_event(
             "debugData": {
                 "requestId": request_id,
                 "requestUri": request.url.path,
-                "url": request.url.path
-                + (f"?{request.url.query}" if request.url.query else ""),
+                "url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             }
         },
         "transaction": {"type": "WEB", "id": request_id, "detail": detail},
