@@ -140,20 +140,20 @@ async def list_log_events(request: Request, org: Org) -> Response:
         events = [stored for stored in visible if stored.sequence < sequence]
     else:
         events = org.system_log.after(cursor_sequence(after)) if after else visible
-    in_window = [
-        stored
-        for stored in events
-        if start <= stored.published and (polling or stored.published < end)
-    ]
+    if order == "DESCENDING":
+        events = events[::-1]
+    # one match past the page says whether more remain; events are rendered only as needed
     matching: list[tuple[StoredEvent, dict[str, Any]]] = []
-    for stored in in_window:
+    for stored in events:
+        if stored.published < start or (not polling and stored.published >= end):
+            continue
         event = render(stored)
         if (keep is None or keep(_getter(stored, event))) and (
             not keywords or _keywords_match(keywords, event)
         ):
             matching.append((stored, event))
-    if order == "DESCENDING":
-        matching.reverse()
+            if len(matching) > limit:
+                break
     page = matching[:limit]
     next_cursor: str | None = None
     if polling:
