@@ -50,6 +50,10 @@ class PlanInput:
     #: identity -> its profile mapped by ``rules``, where observe knows it already (from the
     #: profile cache); the planner maps the others itself
     mapped: Mapping[IdentityKey, Mapped] = field(default_factory=dict)
+    #: source name -> how its new Okta users are created (``activation``); absent: "email"
+    activations: Mapping[str, str] = field(default_factory=dict)
+    #: source name -> the ``oty...`` id of the user type its new Okta users get
+    user_types: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from spokesync.domain import ActionKind, Plan
+from spokesync.planner.activation import activation_notices
 from spokesync.planner.context import Builder, Context, PlanInput, desired_groups, group_roles
 from spokesync.planner.linked import plan_linked_identity
 from spokesync.planner.unlinked import plan_unlinked_identity
@@ -18,6 +19,7 @@ def plan(inp: PlanInput) -> Plan:
         keys = [k for k in keys if k in inp.only]
     ctx = Context(inp, desired, role_of)
     out = Builder()
+    activation_notices(ctx, (k for k in keys if k not in inp.quarantined), out)
     for key in keys:
         if key in inp.quarantined:
             out.notice(

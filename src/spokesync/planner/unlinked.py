@@ -186,6 +186,15 @@ def _create(
 ) -> None:
     ordered = sorted(groups)
     in_body = tuple(ordered[:MAX_CREATE_GROUPS])
+    # How Okta creates it (and whether Okta mails the person) is part of the plan: shown
+    # with the action, and apply reads it from there.
+    detail: dict[str, object] = {
+        "login": profile["login"],
+        "activation": ctx.inp.activations.get(user.source, "email"),
+    }
+    user_type = ctx.inp.user_types.get(user.source)
+    if user_type is not None:
+        detail["user_type"] = user_type
     out.act(
         ActionKind.CREATE_USER,
         key,
@@ -193,7 +202,7 @@ def _create(
         f"no Okta user has login {profile['login']}; {ctx.roles_phrase(user.source, groups)}",
         profile=profile,
         group_ids=in_body,
-        detail={"login": profile["login"]},
+        detail=detail,
     )
     for group in ordered[MAX_CREATE_GROUPS:]:
         out.act(

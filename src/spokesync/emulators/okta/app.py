@@ -24,6 +24,7 @@ from spokesync.emulators.okta import (
     oauth,
     user_listing,
     user_routes,
+    user_type_routes,
 )
 from spokesync.emulators.okta.errors import (
     INTERNAL_ERROR_SUMMARY,
@@ -100,6 +101,7 @@ def create_app(
     """
     control = control or Control()
     org = load_seed(seed, clock, rng)
+    control.tally("emails", org.emails)
     limiter = RateLimiter(clock, rate_limit_per_minute, concurrency_limit)
     api_routes: list[BaseRoute] = [
         *user_routes.ROUTES,
@@ -107,6 +109,7 @@ def create_app(
         *lifecycle_routes.ROUTES,
         *group_routes.ROUTES,
         *idp_routes.ROUTES,
+        *user_type_routes.ROUTES,
         *oauth.ROUTES,
     ]
     app = Starlette(
