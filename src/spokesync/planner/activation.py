@@ -11,13 +11,12 @@ from spokesync.domain import IdentityKey, Situation
 from spokesync.planner.context import Builder, Context
 
 #: activation -> the Okta statuses of linked users that another activation created
+_PROVISIONED = "created with activation = email and waiting on Okta's activation email"
+_STAGED = "created with activation = staged and never activated"
 _OTHERWISE: dict[str, dict[str, str]] = {
-    "federated": {
-        "PROVISIONED": "waiting on Okta's activation email (activation = email)",
-        "STAGED": "never activated (activation = staged)",
-    },
-    "email": {"STAGED": "never activated (activation = staged)"},
-    "staged": {"PROVISIONED": "waiting on Okta's activation email (activation = email)"},
+    "federated": {"PROVISIONED": _PROVISIONED, "STAGED": _STAGED},
+    "email": {"STAGED": _STAGED},
+    "staged": {"PROVISIONED": _PROVISIONED},
 }
 
 
@@ -38,7 +37,7 @@ def activation_notices(ctx: Context, keys: Iterable[IdentityKey], out: Builder) 
     for source, by_status in sorted(found.items()):
         mode = activations[source]
         parts = [
-            f"{len(members)} {status} ({_OTHERWISE[mode][status]})"
+            f"{len(members)} {status}, {_OTHERWISE[mode][status]}"
             for status, members in sorted(by_status.items())
         ]
         first = min(k for members in by_status.values() for k in members)
@@ -46,6 +45,6 @@ def activation_notices(ctx: Context, keys: Iterable[IdentityKey], out: Builder) 
             first,
             Situation.LINKED,
             f"sources.{source}.activation = {mode} applies to new users only; existing Okta "
-            f"users are left as they are: {', '.join(parts)}",
+            f"users are left as they are: {'; '.join(parts)}",
             "reported",
         )
