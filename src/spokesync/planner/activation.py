@@ -21,14 +21,14 @@ _OTHERWISE: dict[str, dict[str, str]] = {
 
 
 def activation_notices(ctx: Context, keys: Iterable[IdentityKey], out: Builder) -> None:
-    """One notice per source whose linked, in-scope users were created another way (only for
-    sources whose activation observe gave)."""
+    """One notice per source whose in-scope users spokesync created another way (only for
+    sources whose activation observe gave; users it adopted were never created by it)."""
     activations = ctx.inp.activations
     found: dict[str, dict[str, list[IdentityKey]]] = {}
     for key in keys:
         link = ctx.inp.links.get(key)
         mode = None if link is None else activations.get(link.source)
-        if link is None or mode is None or link.deprovisioned:
+        if link is None or mode is None or link.deprovisioned or link.origin != "created":
             continue
         okta_user = ctx.inp.target.users.get(link.okta_id)
         if okta_user is not None and okta_user.status in _OTHERWISE[mode] and ctx.in_scope(key):
