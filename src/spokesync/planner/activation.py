@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from spokesync.domain import IdentityKey, Situation
 from spokesync.planner.context import Builder, Context
 
-#: activation -> the Okta statuses of linked users that another activation created
 _PROVISIONED = "created with activation = email and waiting on Okta's activation email"
 _STAGED = "created with activation = staged and never activated"
+#: activation -> the Okta statuses of linked users that another activation created
 _OTHERWISE: dict[str, dict[str, str]] = {
     "federated": {"PROVISIONED": _PROVISIONED, "STAGED": _STAGED},
     "email": {"STAGED": _STAGED},
