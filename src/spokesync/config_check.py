@@ -196,11 +196,12 @@ async def check(
                 )
         try:
             bindings = await resolve_bindings(config, clients)
+            user_types = await resolve_user_types(config, clients)
         except ResolveError as exc:
             _say(console, False, str(exc))
             return False
         except ApiError as exc:
-            _say(console, False, f"resolving bindings failed: {exc}")
+            _say(console, False, f"resolving names to ids failed: {exc}")
             return False
         for i, binding in enumerate(bindings):
             _say(
@@ -209,14 +210,6 @@ async def check(
                 f"bindings[{i}]: role {binding.role_name} = {binding.role_id} ({binding.source}) "
                 f"-> group {binding.group_name} = {binding.group_id}",
             )
-        try:
-            user_types = await resolve_user_types(config, clients)
-        except ResolveError as exc:
-            _say(console, False, str(exc))
-            return False
-        except ApiError as exc:
-            _say(console, False, f"resolving okta_user_type failed: {exc}")
-            return False
         for name, type_id in user_types.items():
             wanted = config.sources[name].okta_user_type
             _say(console, True, f"sources.{name}.okta_user_type {wanted} = {type_id}")
