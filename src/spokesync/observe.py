@@ -31,7 +31,7 @@ from spokesync.domain import (
     index_by_login,
     login_key,
 )
-from spokesync.http import ApiError, NotFound
+from spokesync.http import AmbiguousName, ApiError, NotFound
 from spokesync.mapping import Mapped, MappedProfile, rules_digest
 from spokesync.planner import PlanInput
 from spokesync.source_profiles import SourceProfiles
@@ -105,6 +105,27 @@ async def resolve_bindings(config: Config, clients: Clients) -> tuple[Binding, .
     return tuple(out)
 
 
+async def resolve_user_types(config: Config, clients: Clients) -> dict[str, str]:
+    """source name -> the ``oty...`` id of its ``okta_user_type`` (each name looked up once)."""
+    found: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for name, source in config.sources.items():
+        wanted = source.okta_user_type
+        if wanted is None:
+            continue
+        if wanted not in found:
+            try:
+                found[wanted] = (await clients.okta.find_user_type(wanted)).id
+            except (NotFound, AmbiguousName) as exc:
+                raise ResolveError(
+                    f"sources.{name}.okta_user_type {wanted!r}: {exc.message}; "
+                    "create the user type in Okta (Directory > Profile Editor) or give the "
+                    "name or oty... id of an existing one"
+                ) from None
+        out[name] = found[wanted]
+    return out
+
+
 async def _bounded(limit: int, jobs: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
     semaphore = asyncio.Semaphore(limit)
 
@@ -144,6 +165,7 @@ class Observer:
         self.attributes = frozenset(self.rules) | {"login"}
 
     async def observe(self, bindings: tuple[Binding, ...]) -> Observation:
+        user_types = await resolve_user_types(self.config, self.clients)
         links = self.store.load_links()
         pending = tuple(self.store.pending_actions())
         # Okta's group pages do not depend on Auth0: read both sides at the same time.
@@ -169,6 +191,8 @@ class Observer:
             mapped=mapped,
             policy=self.config.policy,
             idp_ids={n: s.okta_idp_id for n, s in self.config.sources.items() if s.okta_idp_id},
+            activations={n: s.activation_mode for n, s in self.config.sources.items()},
+            user_types=user_types,
             pending=pending,
             only=only,
             shared_across_sources=self.config.identity.shared_across_sources,

@@ -11,6 +11,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from spokesync.config.sections import (
     OKTA_BASE_SCOPES,
     OKTA_IDP_SCOPE,
+    OKTA_USER_TYPES_SCOPE,
     BindingConfig,
     IdentityConfig,
     OktaConfig,
@@ -118,9 +119,15 @@ class Config(Section):
         return self._origin
 
     def required_okta_scopes(self) -> tuple[str, ...]:
-        """The Okta scopes a sync needs: users and groups, and IdPs when a source links them."""
+        """The Okta scopes a sync needs: users and groups, IdPs when a source links them, user
+        types when a source names one."""
         needs_idp = any(s.okta_idp_id for s in self.sources.values())
-        return OKTA_BASE_SCOPES + ((OKTA_IDP_SCOPE,) if needs_idp else ())
+        needs_types = any(s.okta_user_type for s in self.sources.values())
+        return (
+            OKTA_BASE_SCOPES
+            + ((OKTA_IDP_SCOPE,) if needs_idp else ())
+            + ((OKTA_USER_TYPES_SCOPE,) if needs_types else ())
+        )
 
     def okta_scopes(self) -> tuple[str, ...]:
         """The scopes to request: ``okta.oauth.scopes`` as written, or the required ones."""
