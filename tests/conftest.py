@@ -17,7 +17,7 @@ outside_reads.install()
 
 @pytest.fixture(autouse=True)
 def _reads_stay_in_the_repository() -> Iterator[None]:
-    """Fail a test that read beside the repository (``../shared``): a clone has nothing there."""
+    """Fail a test that read a file beside the repository: a clone has nothing there."""
     yield
     if read := outside_reads.take_outside_reads():
         pytest.fail(

@@ -1,4 +1,4 @@
-"""Catch tests that read files beside the repository (e.g. ``../shared``), which a clone lacks.
+"""Catch tests that read files beside the repository (research material), which a clone lacks.
 
 An audit hook (``sys.addaudithook``) sees every ``open``, ``os.listdir`` and ``os.scandir`` in
 the test process; a path under the repository's parent but outside the repository is recorded,

@@ -11,8 +11,8 @@ from tests.outside_reads import REPOSITORY, is_outside, take_outside_reads
 
 
 def test_sibling_folders_are_outside_and_the_repository_and_machine_are_not() -> None:
-    assert is_outside(str(REPOSITORY.parent / "shared" / "specs" / "x.json"))
-    assert is_outside(str(REPOSITORY / ".." / "shared"))
+    assert is_outside(str(REPOSITORY.parent / "material" / "specs" / "x.json"))
+    assert is_outside(str(REPOSITORY / ".." / "material"))
     assert not is_outside(str(REPOSITORY / "tests" / "reference" / "README.md"))
     assert not is_outside(str(REPOSITORY))
     assert not is_outside(str(REPOSITORY.parent))
@@ -22,7 +22,7 @@ def test_sibling_folders_are_outside_and_the_repository_and_machine_are_not() ->
 
 
 def test_an_open_beside_the_repository_is_recorded() -> None:
-    sibling = REPOSITORY.parent / "shared" / "no-such-file-spokesync-guard.json"
+    sibling = REPOSITORY.parent / "material" / "no-such-file-spokesync-guard.json"
     with pytest.raises(OSError):
         sibling.read_text()  # the audit event fires before the open fails
     assert take_outside_reads() == [str(sibling)]  # taken, so this test itself passes
@@ -30,5 +30,5 @@ def test_an_open_beside_the_repository_is_recorded() -> None:
 
 def test_listing_beside_the_repository_is_recorded() -> None:
     with pytest.raises(OSError):
-        list((REPOSITORY.parent / "shared-no-such-folder").iterdir())
-    assert take_outside_reads() == [str(REPOSITORY.parent / "shared-no-such-folder")]
+        list((REPOSITORY.parent / "material-no-such-folder").iterdir())
+    assert take_outside_reads() == [str(REPOSITORY.parent / "material-no-such-folder")]
