@@ -19,7 +19,7 @@ outside_reads.install()
 def _reads_stay_in_the_repository() -> Iterator[None]:
     """Fail a test that read a file beside the repository: a clone has nothing there."""
     yield
-    if read := outside_reads.take_outside_reads():
+    if read := outside_reads.GUARD.take():
         pytest.fail(
             f"read outside the repository: {sorted(set(read))}; copy what the test needs "
             "into tests/reference (README.md there says how)",

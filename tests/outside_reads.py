@@ -1,17 +1,21 @@
 """Catch tests that read files beside the repository (research material), which a clone lacks.
 
 An audit hook (``sys.addaudithook``) sees every ``open``, ``os.listdir`` and ``os.scandir`` in
-the test process; a path under the repository's parent but outside the repository is recorded,
-and ``tests/conftest.py`` fails the test during which it happened. Cheap (a string test per
-open) and exact, unlike running the suite again from a copy. Subprocesses are not audited.
+the test process; a path inside something that sat beside the repository when the tests
+started is recorded, and ``tests/conftest.py`` fails the test during which it happened. Cheap
+(a string test per open) and exact, unlike running the suite again from a copy. Subprocesses
+are not audited, and neither is ``stat`` (an existence check reads nothing).
 """
 
 from __future__ import annotations
 
+import contextlib
+import getpass
 import os
 import site
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,53 +29,75 @@ def _prefix(path: str | Path) -> str:
     return os.path.join(os.path.realpath(path), "")
 
 
-_REPOSITORY = _prefix(REPOSITORY)
-_BESIDE = _prefix(REPOSITORY.parent)
-#: roots that may sit beside the repository and are the machine's, not project material:
-#: the interpreter and venv, user site-packages, the temp folder
-_ALLOWED = tuple(
-    _prefix(root)
-    for root in {
-        sys.prefix,
-        sys.base_prefix,
-        sys.exec_prefix,
-        site.getuserbase(),
-        tempfile.gettempdir(),
-    }
-)
-
-#: paths read outside the repository since the last ``take_outside_reads()``
-outside_reads: list[str] = []
+def _machine_folders() -> list[str]:
+    """Folders that may sit beside a clone and are the machine's: interpreter, venv, temp."""
+    folders = [sys.prefix, sys.base_prefix, sys.exec_prefix, site.getuserbase()]
+    folders.append(tempfile.gettempdir())
+    with contextlib.suppress(OSError, KeyError):  # pytest's temp root, for a clone in /tmp
+        folders.append(os.path.join(tempfile.gettempdir(), f"pytest-of-{getpass.getuser()}"))
+    return folders
 
 
-def is_outside(path: str) -> bool:
-    """Whether ``path`` lies beside the repository: under its parent, not inside it.
+@dataclass(frozen=True)
+class Boundary:
+    """What counts as beside the repository: the entries ``siblings`` of its parent folder.
 
-    Dot-folders beside it (``~/.cache``, ``~/.local`` when the clone sits in a home folder)
-    and the interpreter's and temp folders are the machine's, so they are allowed.
+    Only entries that existed before the tests ran count, so what the tests create (temp
+    folders, when the clone itself sits in the temp folder) never does; dot-entries
+    (``~/.cache`` when the clone sits in a home folder) and ``allowed`` folders neither.
     """
-    absolute = os.path.join(os.path.abspath(path), "")  # a trailing "/" so a root matches too
-    if not absolute.startswith(_BESIDE) or absolute.startswith(_REPOSITORY):
-        return False
-    beside = absolute[len(_BESIDE) :]  # empty for the parent itself
-    return bool(beside) and not beside.startswith(".") and not absolute.startswith(_ALLOWED)
+
+    repository: str
+    siblings: frozenset[str]
+    allowed: tuple[str, ...]
+
+    @classmethod
+    def around(cls, repository: Path, allowed: list[str]) -> Boundary:
+        parent = repository.parent
+        siblings = {name for name in os.listdir(parent) if not name.startswith(".")}
+        siblings.discard(repository.name)
+        beside = _prefix(parent)
+        # a machine folder that holds the parent (the clone in /tmp) would excuse everything
+        kept = tuple(p for p in map(_prefix, allowed) if p.startswith(beside) and p != beside)
+        return cls(_prefix(repository), frozenset(siblings), kept)
+
+    def is_outside(self, path: str) -> bool:
+        """Whether ``path`` lies in one of the siblings (and in no allowed folder)."""
+        absolute = os.path.join(os.path.abspath(path), "")  # trailing "/": a root matches too
+        beside = _prefix(os.path.dirname(self.repository.rstrip("/")))
+        if not absolute.startswith(beside):
+            return False
+        sibling = absolute[len(beside) :].split("/", 1)[0]
+        return sibling in self.siblings and not absolute.startswith(self.allowed)
 
 
-def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if event not in _WATCHED_EVENTS or not args:
-        return
-    path = args[0]
-    if isinstance(path, (str, bytes, os.PathLike)) and is_outside(os.fsdecode(path)):
-        outside_reads.append(os.fsdecode(path))
+class Guard:
+    """The audit hook's state: the boundary it watches and the reads it caught."""
+
+    def __init__(self) -> None:
+        self.boundary = Boundary(_prefix(REPOSITORY), frozenset(), ())
+        self.reads: list[str] = []
+
+    def audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if event not in _WATCHED_EVENTS or not args:
+            return
+        if not isinstance(args[0], (str, bytes, os.PathLike)):
+            return  # a file descriptor
+        path = os.fsdecode(args[0])
+        if self.boundary.is_outside(path):
+            self.reads.append(path)
+
+    def take(self) -> list[str]:
+        """The outside reads caught so far, forgetting them."""
+        taken, self.reads = self.reads, []
+        return taken
+
+
+#: the one guard of this process
+GUARD = Guard()
 
 
 def install() -> None:
-    """Start auditing (once per process; audit hooks cannot be removed)."""
-    sys.addaudithook(_audit)
-
-
-def take_outside_reads() -> list[str]:
-    """The outside reads recorded so far, forgetting them."""
-    taken = list(outside_reads)
-    outside_reads.clear()
-    return taken
+    """Note what sits beside the repository now and start auditing (once per process)."""
+    GUARD.boundary = Boundary.around(REPOSITORY, _machine_folders())
+    sys.addaudithook(GUARD.audit)

@@ -2,33 +2,48 @@
 
 from __future__ import annotations
 
-import tempfile
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.outside_reads import REPOSITORY, is_outside, take_outside_reads
+from tests.outside_reads import GUARD, Boundary
 
 
-def test_sibling_folders_are_outside_and_the_repository_and_machine_are_not() -> None:
-    assert is_outside(str(REPOSITORY.parent / "material" / "specs" / "x.json"))
-    assert is_outside(str(REPOSITORY / ".." / "material"))
-    assert not is_outside(str(REPOSITORY / "tests" / "reference" / "README.md"))
-    assert not is_outside(str(REPOSITORY))
-    assert not is_outside(str(REPOSITORY.parent))
-    assert not is_outside(str(REPOSITORY.parent / ".cache" / "pip"))
-    assert not is_outside(str(Path(tempfile.gettempdir()) / "x"))
-    assert not is_outside("/proc/self/status")
+def test_only_what_sat_beside_the_repository_counts(tmp_path: Path) -> None:
+    repository = tmp_path / "spokesync"
+    for folder in ("spokesync", "material", ".cache", "venvs"):
+        (tmp_path / folder).mkdir()
+    boundary = Boundary.around(repository, [str(tmp_path / "venvs"), str(tmp_path)])
+    assert boundary.siblings == {"material", "venvs"}
+    assert boundary.is_outside(str(tmp_path / "material" / "specs" / "x.json"))
+    assert boundary.is_outside(str(repository / ".." / "material"))
+    assert not boundary.is_outside(str(repository / "tests" / "reference" / "README.md"))
+    assert not boundary.is_outside(str(repository))
+    assert not boundary.is_outside(str(tmp_path))  # the parent itself
+    assert not boundary.is_outside(str(tmp_path / ".cache" / "pip"))
+    assert not boundary.is_outside(str(tmp_path / "venvs" / "lib"))  # allowed
+    assert not boundary.is_outside(str(tmp_path / "made-by-a-test"))  # not there at the start
+    assert not boundary.is_outside("/proc/self/status")
 
 
-def test_an_open_beside_the_repository_is_recorded() -> None:
-    sibling = REPOSITORY.parent / "material" / "no-such-file-spokesync-guard.json"
+@pytest.fixture
+def material_beside(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A (missing) folder beside the repository that the guard treats as present."""
+    watched = GUARD.boundary
+    sibling = Path(os.path.dirname(watched.repository.rstrip("/"))) / "material-spokesync-guard"
+    siblings = watched.siblings | {sibling.name}
+    monkeypatch.setattr(GUARD, "boundary", Boundary(watched.repository, siblings, ()))
+    return sibling
+
+
+def test_an_open_beside_the_repository_is_recorded(material_beside: Path) -> None:
     with pytest.raises(OSError):
-        sibling.read_text()  # the audit event fires before the open fails
-    assert take_outside_reads() == [str(sibling)]  # taken, so this test itself passes
+        (material_beside / "x.json").read_text()  # the audit event fires before the open fails
+    assert GUARD.take() == [str(material_beside / "x.json")]  # taken: this test passes
 
 
-def test_listing_beside_the_repository_is_recorded() -> None:
+def test_listing_beside_the_repository_is_recorded(material_beside: Path) -> None:
     with pytest.raises(OSError):
-        list((REPOSITORY.parent / "material-no-such-folder").iterdir())
-    assert take_outside_reads() == [str(REPOSITORY.parent / "material-no-such-folder")]
+        list(material_beside.iterdir())
+    assert GUARD.take() == [str(material_beside)]
