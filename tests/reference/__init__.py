@@ -10,12 +10,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.reference.cut_specs import SPECS, load
+import yaml
 
 #: recorded exchanges, ``recordings/<service>/<name>.json`` (recordings/README.md)
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
-
-__all__ = ["RECORDINGS", "SPECS", "interaction", "spec"]
+#: the official specs, cut (specs/README.md)
+SPECS = Path(__file__).resolve().parent / "specs"
 
 
 def interaction(service: str, name: str, index: int) -> dict[str, Any]:
@@ -29,3 +29,12 @@ def interaction(service: str, name: str, index: int) -> dict[str, Any]:
 def spec(name: str) -> Any:
     """The cut official spec ``specs/<name>``, parsed once per process."""
     return load(SPECS / name)
+
+
+def load(path: Path) -> Any:
+    """A spec file parsed (JSON or YAML, by suffix)."""
+    if path.suffix == ".json":
+        return json.loads(path.read_text("utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=loader)

@@ -22,8 +22,7 @@ from typing import Any
 
 import yaml
 
-#: where the cut files live (beside this script)
-SPECS = Path(__file__).resolve().parent / "specs"
+from tests.reference import SPECS, load
 
 #: a reference into the document's own components, e.g. ``#/components/schemas/User``
 COMPONENTS = "#/components/"
@@ -118,15 +117,6 @@ KEEP: dict[str, Cut] = {
     ),
     "okta-oauth-oneOfInheritance.yaml": Cut(paths=("/oauth2/v1/token",)),
 }
-
-
-def load(path: Path) -> Any:
-    """A spec file parsed (JSON or YAML, by suffix)."""
-    if path.suffix == ".json":
-        return json.loads(path.read_text("utf-8"))
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=loader)
 
 
 def dump(document: Any, path: Path) -> None:
