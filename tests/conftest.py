@@ -7,7 +7,24 @@ from typing import Any
 import pytest
 import stamina
 
+from tests import outside_reads
 from tests.world_kit import World, make_world
+
+# Installed when pytest loads this file, before the test modules are imported, so reads
+# at import time are seen too (they are charged to the first test of the process).
+outside_reads.install()
+
+
+@pytest.fixture(autouse=True)
+def _reads_stay_in_the_repository() -> Iterator[None]:
+    """Fail a test that read a file beside the repository: a clone has nothing there."""
+    yield
+    if read := outside_reads.GUARD.take():
+        pytest.fail(
+            f"read outside the repository: {sorted(set(read))}; copy what the test needs "
+            "into tests/reference (README.md there says how)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)

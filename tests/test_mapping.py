@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +28,7 @@ from spokesync.mapping import (
     rules_digest,
     validate_rules,
 )
-from tests.shared_material import shared_path
+from tests import reference
 
 DEFAULTS: dict[str, MappingRule] = {k: list(v) for k, v in DEFAULT_MAPPING.items()}
 
@@ -223,15 +222,12 @@ def test_fixed_value_is_applied_cleaned() -> None:
 
 
 def okta_name_limits() -> dict[str, int]:
-    """maxLength of firstName/lastName in the spec's default user schema (UserSchema example)."""
-    text = shared_path("specs", "okta-management-oneOfInheritance.yaml").read_text("utf-8")
-    start = text.index("title: Default Okta user")
-    out: dict[str, int] = {}
-    for name in ("firstName", "lastName", "login"):
-        found = re.search(rf"\n\s+{name}:\n(?:\s+\S.*\n)*?\s+maxLength: (\d+)", text[start:])
-        assert found, name
-        out[name] = int(found.group(1))
-    return out
+    """maxLength of firstName/lastName/login in the spec's default user schema example."""
+    examples = reference.spec("okta-management-oneOfInheritance.yaml")["components"]["examples"]
+    default_schema = examples["UserSchemaDefaultResponse"]["value"]
+    assert default_schema["title"] == "Default Okta user"
+    base = default_schema["definitions"]["base"]["properties"]
+    return {name: base[name]["maxLength"] for name in ("firstName", "lastName", "login")}
 
 
 def test_length_limits_match_the_published_default_user_schema() -> None:

@@ -25,7 +25,7 @@ from spokesync.http.errors import (
     public_url,
     reset_from_headers,
 )
-from tests.shared_material import shared_path
+from tests.reference import interaction
 
 
 def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -35,8 +35,7 @@ def answer(status: int, body: Any, headers: dict[str, str] | None = None) -> htt
 
 
 def recorded(service: str, name: str, index: int) -> httpx.Response:
-    data = json.loads(shared_path("recordings", service, f"{name}.json").read_text())
-    exchange = data["interactions"][index]
+    exchange = interaction(service, name, index)
     req, resp = exchange["request"], exchange["response"]
     request = httpx.Request(req["method"], f"https://org.example{req['path']}")
     body = resp["body"]

@@ -1,4 +1,4 @@
-"""Recorded Okta exchanges (shared/recordings/okta) as test answers."""
+"""Recorded Okta exchanges (tests/reference/recordings/okta) as test answers."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from typing import Any
 
 import httpx
 
-from tests.shared_material import shared_path
+from tests.reference import interaction
 
 
 def recorded(name: str, index: int) -> dict[str, Any]:
-    data = json.loads(shared_path("recordings", "okta", f"{name}.json").read_text())
-    exchange: dict[str, Any] = data["interactions"][index]
-    return exchange
+    return interaction("okta", name, index)
 
 
 def recorded_response(name: str, index: int) -> httpx.Response:

@@ -28,13 +28,13 @@ from urllib.parse import quote
 
 import pytest
 
+from tests import reference
 from tests.emulators.auth0.conftest import AUDIENCE, MakeEmulator
 from tests.emulators.auth0.shapes import shape_differences
-from tests.shared_material import shared_path
 
 pytestmark = pytest.mark.anyio
 
-RECORDINGS = shared_path("recordings", "auth0")
+RECORDINGS = reference.RECORDINGS / "auth0"
 
 REPLAYED = [
     "oauth-token-client-credentials",

@@ -1,13 +1,13 @@
 """Validate a sample of emulator answers against the official OpenAPI 3.1 schemas.
 
-Management answers use shared/specs/auth0-management-api-oas.json, the token endpoint the
-Authentication API spec. The OAS gives no schema for Management error bodies, so those are
-checked against the shape in reference §9 (``statusCode``, ``error``, ``message``[, ``errorCode``]).
+Management answers use the official Management API spec, the token endpoint the Authentication
+API spec (both cut to what is used: tests/reference/specs). The OAS gives no schema for Management
+error bodies, so those are checked against the shape in reference §9 (``statusCode``, ``error``,
+``message``[, ``errorCode``]).
 """
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tests import reference
 from tests.emulators.auth0.conftest import AUDIENCE, Emulator
-from tests.shared_material import shared_path
 
 pytestmark = pytest.mark.anyio
 
@@ -40,15 +40,12 @@ MANAGEMENT_ERROR = {
 @cache
 def _registry() -> Registry[Any]:
     specs = {
-        MANAGEMENT: shared_path("specs", "auth0-management-api-oas.json"),
-        AUTHENTICATION: shared_path("specs", "auth0-authentication-api-oas.json"),
+        MANAGEMENT: "auth0-management-api-oas.json",
+        AUTHENTICATION: "auth0-authentication-api-oas.json",
     }
     resources = [
-        (
-            uri,
-            Resource.from_contents(json.loads(path.read_text()), default_specification=DRAFT202012),
-        )
-        for uri, path in specs.items()
+        (uri, Resource.from_contents(reference.spec(name), default_specification=DRAFT202012))
+        for uri, name in specs.items()
     ]
     return Registry().with_resources(resources)
 

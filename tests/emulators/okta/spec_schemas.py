@@ -1,7 +1,6 @@
 """The Okta spec's component schemas as JSON Schema validators.
 
-The management spec is a 90,000-line YAML file that takes seconds to parse, so its
-``components.schemas`` are kept in pytest's cache, keyed by the file's size and mtime.
+The official management spec, cut to what the emulator serves (tests/reference/specs).
 OpenAPI 3.0.3 ``nullable: true`` becomes ``anyOf: [schema, {type: null}]``.
 """
 
@@ -9,15 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-import yaml
 from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from tests.shared_material import shared_path
+from tests import reference
 
-SPEC = shared_path("specs", "okta-management-oneOfInheritance.yaml")
+SPEC = "okta-management-oneOfInheritance.yaml"
 ROOT = "urn:okta-management-spec"
 
 
@@ -32,20 +29,10 @@ def _without_nullable(node: Any) -> Any:
     return converted
 
 
-def component_schemas(config: pytest.Config) -> dict[str, Any]:
-    """``components.schemas`` of the spec, converted; parsed once and then cached."""
-    stat = SPEC.stat()
-    key = f"okta-spec/schemas-{stat.st_size}-{int(stat.st_mtime)}"
-    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
-    cached = cache.get(key, None) if cache else None
-    if cached is None:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        with SPEC.open() as handle:
-            document = yaml.load(handle, Loader=loader)
-        cached = _without_nullable(document["components"]["schemas"])
-        if cache:
-            cache.set(key, cached)
-    return dict(cached)
+def component_schemas() -> dict[str, Any]:
+    """``components.schemas`` of the spec, converted."""
+    converted: dict[str, Any] = _without_nullable(reference.spec(SPEC)["components"]["schemas"])
+    return converted
 
 
 #: (schema, property) pairs the spec gives as non-null but real answers send as null.

@@ -23,13 +23,13 @@ import httpx
 import pytest
 
 from spokesync.emulators.okta import create_app
+from tests import reference
 from tests.emulators.okta.shape import shape_differences
 from tests.emulators.okta.support import TOKEN, FakeClock, client, profile, seed
-from tests.shared_material import shared_path
 
 pytestmark = pytest.mark.anyio
 
-RECORDINGS = shared_path("recordings", "okta")
+RECORDINGS = reference.RECORDINGS / "okta"
 
 NOT_REPLAYED = {
     "group-rules.json": "mostly group-rule calls, which the emulator does not serve",

@@ -17,8 +17,8 @@ SALES = "00gsales0000000000001"
 
 
 @pytest.fixture(scope="session")
-def spec(pytestconfig: pytest.Config) -> SpecValidators:
-    return SpecValidators(component_schemas(pytestconfig))
+def spec() -> SpecValidators:
+    return SpecValidators(component_schemas())
 
 
 def check(spec: SpecValidators, name: str, document: Any) -> None:
