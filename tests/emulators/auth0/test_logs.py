@@ -12,6 +12,7 @@ answers the retained entries after it, and ``GET /api/v2/logs/{id}`` answers 404
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from functools import cache
@@ -24,7 +25,7 @@ from referencing.jsonschema import DRAFT202012
 
 from tests.emulators.auth0.conftest import ALL_SCOPES, Emulator, MakeEmulator, seed_with
 from tests.emulators.auth0.shapes import json_kind
-from tests.shared_material import shared_path
+from tests.reference import RECORDINGS, spec
 
 pytestmark = pytest.mark.anyio
 
@@ -266,7 +267,7 @@ async def test_log_reads_spend_the_management_bucket(make_emulator: MakeEmulator
 def _recorded_entries() -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for name in ("logs", "logs-checkpoint"):
-        document = json.loads(shared_path("recordings", "auth0", f"{name}.json").read_text())
+        document = json.loads((RECORDINGS / "auth0" / f"{name}.json").read_text())
         for interaction in document["interactions"]:
             body = interaction["response"]["body"]
             entries += body if isinstance(body, list) else [body]
@@ -301,7 +302,7 @@ def _registry() -> Registry[Any]:
         (
             uri,
             Resource.from_contents(
-                json.loads(shared_path("specs", name).read_text()),
+                spec(name),
                 default_specification=DRAFT202012,
             ),
         )
@@ -320,7 +321,7 @@ def _tenant_log_registry() -> Registry[Any]:
 
     Those two are log-stream fields: no recorded ``GET /api/v2/logs`` entry carries them.
     """
-    document = json.loads(shared_path("specs", "auth0-tenant-logs-schema.json").read_text())
+    document = copy.deepcopy(spec("auth0-tenant-logs-schema.json"))
     for schema in document["components"]["schemas"].values():
         schema["required"] = [
             key

@@ -291,7 +291,7 @@ async def test_events_match_the_spec(
         f"/api/v1/users/{BOB}/lifecycle/suspend",
         headers=bearer(app, clock, "0oaservice", "okta.users.manage"),
     )
-    spec = SpecValidators(component_schemas(pytestconfig))
+    spec = SpecValidators(component_schemas())
     found = await events(api)
     assert len(found) == 6
     for event in found:
