@@ -282,7 +282,7 @@ async def test_logs_have_their_own_rate_limit_bucket(api: httpx.AsyncClient) -> 
 
 
 async def test_events_match_the_spec(
-    app: Starlette, api: httpx.AsyncClient, clock: FakeClock, pytestconfig: pytest.Config
+    app: Starlette, api: httpx.AsyncClient, clock: FakeClock
 ) -> None:
     await make_ann(api)
     group = (await api.post("/api/v1/groups", json={"profile": {"name": "Ops"}})).json()["id"]
