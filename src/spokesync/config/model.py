@@ -11,8 +11,10 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from spokesync.config.sections import (
     OKTA_BASE_SCOPES,
     OKTA_IDP_SCOPE,
+    OKTA_LOGS_SCOPE,
     BindingConfig,
     IdentityConfig,
+    LiveConfig,
     OktaConfig,
     PolicyConfig,
     PrivateKeyHolder,
@@ -32,6 +34,7 @@ class Config(Section):
     mapping: dict[str, MappingRule] = Field(default_factory=dict)
     policy: PolicyConfig = PolicyConfig()
     identity: IdentityConfig = IdentityConfig()
+    live: LiveConfig = LiveConfig()
 
     @field_validator("sources")
     @classmethod
@@ -118,9 +121,21 @@ class Config(Section):
         return self._origin
 
     def required_okta_scopes(self) -> tuple[str, ...]:
-        """The Okta scopes a sync needs: users and groups, and IdPs when a source links them."""
+        """The Okta scopes a sync needs: users and groups, IdPs when a source links them, and
+        the System Log in live mode."""
         needs_idp = any(s.okta_idp_id for s in self.sources.values())
-        return OKTA_BASE_SCOPES + ((OKTA_IDP_SCOPE,) if needs_idp else ())
+        return (
+            OKTA_BASE_SCOPES
+            + ((OKTA_IDP_SCOPE,) if needs_idp else ())
+            + ((OKTA_LOGS_SCOPE,) if self.live.enabled else ())
+        )
+
+    def with_live(self) -> Config:
+        """This config with ``[live] enabled = true`` (what ``serve --live`` runs with)."""
+        if self.live.enabled:
+            return self
+        # model_copy keeps the private origin (config check reads the file's mode through it).
+        return self.model_copy(update={"live": self.live.model_copy(update={"enabled": True})})
 
     def okta_scopes(self) -> tuple[str, ...]:
         """The scopes to request: ``okta.oauth.scopes`` as written, or the required ones."""
