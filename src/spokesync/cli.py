@@ -249,12 +249,16 @@ def serve(
         str, typer.Option(help="Cron expression for runs (default: daily at 03:00 UTC).")
     ] = "0 3 * * *",
     once_now: Annotated[bool, typer.Option("--now", help="Also run once at start.")] = False,
+    live: Annotated[
+        bool,
+        typer.Option("--live", help="Between runs, sync what the Auth0 and Okta logs say changed."),
+    ] = False,
 ) -> None:
     """Run sync on a schedule until stopped, one run at a time."""
     from spokesync.service import serve_forever
 
     cfg = load_config()
-    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, console=err))
+    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, console=err, live=live))
 
 
 @app.command()
