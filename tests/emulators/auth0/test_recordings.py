@@ -10,7 +10,8 @@ the calls it does not serve (listed in UNSERVED below):
   oauth-token-client-credentials (request form only: it was sanitized by hand; our answer adds
   ``scope``, which the AUTH-OAS allows and the sanitized file cannot rule out).
 Not replayed:
-  logs, logs-checkpoint (logs are not emulated), connections-create-400 (POST connections is
+  logs, logs-checkpoint (their answers hold other tenants' history; test_logs compares the
+  emulator's entries with their keys and types), connections-create-400 (POST connections is
   not emulated), jobs-users-import, jobs-errors (user imports are not emulated),
   jobs-verification-email (verification emails are not emulated).
 Ids differ between the recording and the emulator: ids learnt from answers (``id``,

@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from spokesync.emulators.auth0 import jobs_api, oauth, roles_api, users_api
+from spokesync.emulators.auth0 import jobs_api, logs_api, oauth, roles_api, users_api
 from spokesync.emulators.auth0.clock import Clock
 from spokesync.emulators.auth0.endpoint import Context
 from spokesync.emulators.auth0.errors import ApiError
 from spokesync.emulators.auth0.exports import ExportJobs
+from spokesync.emulators.auth0.logs import DEFAULT_RETENTION_SECONDS, TenantLog
 from spokesync.emulators.auth0.ratelimit import Decision, TokenBucket
 from spokesync.emulators.auth0.seed import load_seed
 from spokesync.emulators.auth0.state import Tenant
@@ -56,11 +57,15 @@ def create_app(
     burst: int = 50,
     token_lifetime_seconds: int = 86400,
     tenant: str = "emulated",
+    log_delay_ms: float = 0.0,
+    log_retention_seconds: float = DEFAULT_RETENTION_SECONDS,
 ) -> Starlette:
     """An ASGI app emulating one Auth0 tenant's Management API and ``/oauth/token``.
 
     ``seed`` is the ``"auth0"`` object of the seed file; a bad entry raises ValueError.
     ``app.state.auth0`` holds the context; its ``clock`` can be advanced by tests.
+    A tenant-log entry becomes visible ``log_delay_ms`` after its write and is dropped
+    ``log_retention_seconds`` after it.
     """
     clock = Clock()
     state = Tenant(tenant, clock)
@@ -75,6 +80,9 @@ def create_app(
         authentication_bucket=TokenBucket(
             AUTHENTICATION_RATE_PER_SECOND, AUTHENTICATION_BURST, clock
         ),
+        logs=TenantLog(
+            clock, delay_seconds=log_delay_ms / 1000, retention_seconds=log_retention_seconds
+        ),
     )
     control = control or Control()
     api_routes: list[BaseRoute] = [
@@ -82,9 +90,10 @@ def create_app(
         *roles_api.ROUTES,
         *users_api.ROUTES,
         *jobs_api.ROUTES,
+        *logs_api.ROUTES,
     ]
     app = Starlette(
-        routes=[*api_routes, *control_routes(control)],
+        routes=[*api_routes, *control_routes(control), *logs_api.CONTROL_ROUTES],
         middleware=[
             Middleware(ControlMiddleware, control, api_routes, _fault_body(management_bucket)),
             Middleware(ThrottleMiddleware, management_bucket, context.authentication_bucket),

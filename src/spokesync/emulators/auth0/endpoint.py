@@ -1,7 +1,8 @@
 """Request plumbing shared by the Management API handlers: context, auth, scopes, parameters.
 
 A handler is ``async (request, ctx) -> Response``; :func:`management` wraps it so that the
-bearer token and the scopes are checked first and an :class:`ApiError` becomes its answer.
+bearer token and the scopes are checked first, an :class:`ApiError` becomes its answer and a
+successful write is appended to the tenant log.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
+from spokesync.emulators.auth0 import log_entries
 from spokesync.emulators.auth0.clock import Clock
 from spokesync.emulators.auth0.errors import ApiError, invalid_body, query_validation
 from spokesync.emulators.auth0.exports import ExportJobs
+from spokesync.emulators.auth0.logs import TenantLog
 from spokesync.emulators.auth0.ratelimit import TokenBucket
 from spokesync.emulators.auth0.state import Tenant
-from spokesync.emulators.auth0.tokens import TokenService
+from spokesync.emulators.auth0.tokens import Grant, TokenService
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Context:
     clock: Clock
     management_bucket: TokenBucket
     authentication_bucket: TokenBucket
+    logs: TenantLog
 
 
 Handler = Callable[[Request, Context], Awaitable[Response]]
@@ -70,8 +74,19 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def management(scopes: Scopes, handler: Handler) -> Endpoint:
-    """A Starlette endpoint: bearer token, then scopes, then the handler."""
+def grant_of(request: Request) -> Grant:
+    """The grant of the token this request came with (set by :func:`management`)."""
+    grant: Grant = request.state.grant
+    return grant
+
+
+def management(scopes: Scopes, handler: Handler, *, operation: str | None = None) -> Endpoint:
+    """A Starlette endpoint: bearer token, then scopes, then the handler.
+
+    ``operation`` (the OAS summary, e.g. "Create a User") marks a write: when it succeeds it
+    is logged as a ``sapi`` entry with that description, followed by the entries the handler
+    queued (``ss``, ``sdu``).
+    """
 
     async def endpoint(request: Request) -> Response:
         ctx = context_of(request)
@@ -79,9 +94,22 @@ def management(scopes: Scopes, handler: Handler) -> Endpoint:
             grant = ctx.tokens.verify(request.headers.get("authorization"))
             if not scopes.allows(grant.scopes):
                 raise scopes.refusal()
-            return await handler(request, ctx)
+            request.state.grant = grant
+            response = await handler(request, ctx)
         except ApiError as error:
             return error.response()
+        if operation is not None and response.status_code < 300:
+            entry = log_entries.api_operation(
+                request,
+                response,
+                description=operation,
+                client_id=grant.client_id,
+                scopes=grant.scopes,
+                request_body=await request.body(),
+            )
+            for body in (entry, *log_entries.follow_ups(request)):
+                ctx.logs.append(body)
+        return response
 
     return endpoint
 

@@ -59,7 +59,11 @@ async def download_export(request: Request) -> Response:
 READ = Scopes(any_of=("read:users",))
 
 ROUTES = [
-    Route("/api/v2/jobs/users-exports", management(READ, create_export), methods=["POST"]),
+    Route(
+        "/api/v2/jobs/users-exports",
+        management(READ, create_export, operation="Create export users job"),
+        methods=["POST"],
+    ),
     Route(
         "/api/v2/jobs/{id}",
         management(Scopes(any_of=("create:users", "read:users")), get_job),

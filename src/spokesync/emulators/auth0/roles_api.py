@@ -199,19 +199,24 @@ ASSIGN = Scopes(any_of=("update:roles", "create:role_members"))
 ROUTES = [
     Route("/api/v2/roles", management(READ, list_roles), methods=["GET"]),
     Route(
-        "/api/v2/roles", management(Scopes(any_of=("create:roles",)), create_role), methods=["POST"]
+        "/api/v2/roles", management(Scopes(any_of=("create:roles",)), create_role, operation="Create a role"),
+        methods=["POST"],
     ),
     Route("/api/v2/roles/{id}", management(READ, get_role), methods=["GET"]),
     Route(
         "/api/v2/roles/{id}",
-        management(Scopes(any_of=("update:roles",)), update_role),
+        management(Scopes(any_of=("update:roles",)), update_role, operation="Update a role"),
         methods=["PATCH"],
     ),
     Route(
         "/api/v2/roles/{id}",
-        management(Scopes(any_of=("delete:roles",)), delete_role),
+        management(Scopes(any_of=("delete:roles",)), delete_role, operation="Delete a role"),
         methods=["DELETE"],
     ),
     Route("/api/v2/roles/{id}/users", management(MEMBERS, list_role_users), methods=["GET"]),
-    Route("/api/v2/roles/{id}/users", management(ASSIGN, assign_role_users), methods=["POST"]),
+    Route(
+        "/api/v2/roles/{id}/users",
+        management(ASSIGN, assign_role_users, operation="Assign users to a role"),
+        methods=["POST"],
+    ),
 ]

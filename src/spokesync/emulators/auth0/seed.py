@@ -8,6 +8,7 @@ are collected per role and sorted once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from spokesync.emulators.auth0 import ids
@@ -16,6 +17,7 @@ from spokesync.emulators.auth0.tokens import Client
 from spokesync.emulators.auth0.users import complete
 
 _SEED_KEYS = frozenset({"clients", "roles", "users"})
+_DATES = ("created_at", "updated_at")
 
 
 def _entries(seed: Mapping[str, Any], key: str) -> Sequence[Any]:
@@ -83,6 +85,20 @@ def _load_roles(seed: Mapping[str, Any], tenant: Tenant) -> dict[str, str]:
     return lookup
 
 
+def _iso_datetime(value: str, key: str, where: str) -> datetime:
+    """A date and time with a zone, as Auth0 writes them (``2023-01-25T19:00:26.539Z``)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or "T" not in value or moment.tzinfo is None:
+        raise ValueError(
+            f"{where}: {key} must be an ISO 8601 date-time with a zone, "
+            "like 2023-01-25T19:00:26.539Z"
+        )
+    return moment
+
+
 def _user_document(entry: Mapping[str, Any], where: str) -> UserDoc:
     doc: UserDoc = {key: value for key, value in entry.items() if key != "roles"}
     for key in (
@@ -96,6 +112,12 @@ def _user_document(entry: Mapping[str, Any], where: str) -> UserDoc:
     ):
         if key in doc and not isinstance(doc[key], str):
             raise ValueError(f"{where}: {key} must be a string")
+    moments = {key: _iso_datetime(doc[key], key, where) for key in _DATES if key in doc}
+    if len(moments) == 2 and moments["updated_at"] < moments["created_at"]:
+        raise ValueError(f"{where}: updated_at is before created_at")
+    if "updated_at" in doc:
+        # a user can't be created after its last update: without created_at, take updated_at
+        doc.setdefault("created_at", doc["updated_at"])
     for key in ("user_metadata", "app_metadata"):
         if key in doc and not isinstance(doc[key], dict):
             raise ValueError(f"{where}: {key} must be an object")

@@ -8,11 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from spokesync.emulators.auth0 import log_entries
 from spokesync.emulators.auth0.endpoint import (
     INCLUDE_TOTALS,
     PAGE,
     Context,
     Scopes,
+    grant_of,
     management,
     query_bool,
     query_int,
@@ -123,6 +125,17 @@ async def create_user(request: Request, ctx: Context) -> Response:
     ):
         raise ApiError(409, "The user already exists.", "auth0_idp_error")
     ctx.tenant.put_user(doc)
+    log_entries.follow_up(
+        request,
+        log_entries.signup(
+            request,
+            doc,
+            body,
+            client_id=grant_of(request).client_id,
+            connection_id=ctx.tenant.connection.id,
+            tenant=ctx.tenant.name,
+        ),
+    )
     return json_response(doc, 201)
 
 
@@ -148,8 +161,19 @@ async def update_user(request: Request, ctx: Context) -> Response:
 
 
 async def delete_user(request: Request, ctx: Context) -> Response:
-    """204, and 204 again when already gone (users-delete-404.json #3)."""
-    ctx.tenant.delete_user(request.path_params["id"])
+    """204, and 204 again when already gone (users-delete-404.json #3); ``sdu`` when it went."""
+    doc = ctx.tenant.users.get(request.path_params["id"])
+    if doc is not None and ctx.tenant.delete_user(doc["user_id"]):
+        log_entries.follow_up(
+            request,
+            log_entries.user_deletion(
+                request,
+                doc,
+                client_id=grant_of(request).client_id,
+                connection_id=ctx.tenant.connection.id,
+                tenant=ctx.tenant.name,
+            ),
+        )
     return json_response(None, 204)
 
 
@@ -230,13 +254,18 @@ USER_ROLES_DELETE = Scopes(any_of=("update:users", "delete:role_members"))
 ROUTES = [
     Route("/api/v2/users", management(READ, search_users), methods=["GET"]),
     Route(
-        "/api/v2/users", management(Scopes(any_of=("create:users",)), create_user), methods=["POST"]
+        "/api/v2/users", management(Scopes(any_of=("create:users",)), create_user, operation="Create a User"),
+        methods=["POST"],
     ),
     Route("/api/v2/users/{id}", management(READ, get_user), methods=["GET"]),
-    Route("/api/v2/users/{id}", management(UPDATE, update_user), methods=["PATCH"]),
     Route(
         "/api/v2/users/{id}",
-        management(Scopes(any_of=("delete:users",)), delete_user),
+        management(UPDATE, update_user, operation="Update a User"),
+        methods=["PATCH"],
+    ),
+    Route(
+        "/api/v2/users/{id}",
+        management(Scopes(any_of=("delete:users",)), delete_user, operation="Delete a User"),
         methods=["DELETE"],
     ),
     Route(
@@ -244,15 +273,19 @@ ROUTES = [
     ),
     Route(
         "/api/v2/users/{id}/roles",
-        management(USER_ROLES_WRITE, assign_user_roles),
+        management(USER_ROLES_WRITE, assign_user_roles, operation="Assign roles to a user"),
         methods=["POST"],
     ),
     Route(
         "/api/v2/users/{id}/roles",
-        management(USER_ROLES_DELETE, remove_user_roles),
+        management(USER_ROLES_DELETE, remove_user_roles, operation="Removes roles from a user"),
         methods=["DELETE"],
     ),
     Route("/api/v2/users-by-email", management(READ, users_by_email), methods=["GET"]),
     Route("/api/v2/user-blocks/{id}", management(READ, get_user_blocks), methods=["GET"]),
-    Route("/api/v2/user-blocks/{id}", management(UPDATE, delete_user_blocks), methods=["DELETE"]),
+    Route(
+        "/api/v2/user-blocks/{id}",
+        management(UPDATE, delete_user_blocks, operation="Unblock a user"),
+        methods=["DELETE"],
+    ),
 ]
