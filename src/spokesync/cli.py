@@ -281,6 +281,12 @@ def emulate(
     ] = None,
     fault_rate: float = 0.0,
     fault_seed: int = 0,
+    log_delay_ms: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Milliseconds before a write's log entry (Auth0) or event (Okta) shows."
+        ),
+    ] = 0.0,
 ) -> None:
     """Serve the Auth0 and Okta emulators on loopback until interrupted."""
     from spokesync.emulators.runtime import SeedError, load_seed, start
@@ -298,6 +304,7 @@ def emulate(
             auth0_rate_limit=auth0_rate_limit,
             fault_rate=fault_rate,
             fault_seed=fault_seed,
+            log_delay_ms=log_delay_ms,
         )
     except (SeedError, RuntimeError) as exc:
         raise fail(str(exc)) from None

@@ -66,8 +66,13 @@ def start(
     auth0_burst: int | None = None,
     fault_rate: float = 0.0,
     fault_seed: int = 0,
+    log_delay_ms: float = 0.0,
 ) -> Emulators:
-    """Serve both emulators; ports 0 pick free ones. Raises SeedError on a bad seed."""
+    """Serve both emulators; ports 0 pick free ones. Raises SeedError on a bad seed.
+
+    ``log_delay_ms``: how long after its write a tenant-log entry (Auth0) or System Log
+    event (Okta) becomes visible.
+    """
     auth0_control = Control(latency_ms=latency_ms)
     okta_control = Control(latency_ms=latency_ms)
     auth0_control.faults.configure(fault_rate, fault_seed)
@@ -80,10 +85,17 @@ def start(
     )
     try:
         auth0_app = auth0_emulator.create_app(
-            seed.get("auth0", {}), control=auth0_control, rate_per_second=rate, burst=burst
+            seed.get("auth0", {}),
+            control=auth0_control,
+            rate_per_second=rate,
+            burst=burst,
+            log_delay_ms=log_delay_ms,
         )
         okta_app = okta_emulator.create_app(
-            seed.get("okta", {}), control=okta_control, rate_limit_per_minute=okta_rate_limit
+            seed.get("okta", {}),
+            control=okta_control,
+            rate_limit_per_minute=okta_rate_limit,
+            log_delay_ms=log_delay_ms,
         )
     except ValueError as exc:
         raise SeedError(str(exc)) from exc

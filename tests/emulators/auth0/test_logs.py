@@ -165,9 +165,7 @@ async def test_page_mode_is_newest_first_with_search_and_totals(
     assert [entry["log_id"] for entry in oldest.json()] == ids[:2]
     found = await emulator.client.get("/api/v2/logs", params={"q": 'type:"sdu"'})
     assert [entry["type"] for entry in found.json()] == ["sdu"]
-    prefix = await emulator.client.get(
-        "/api/v2/logs", params={"q": "type:sap description:delete"}
-    )
+    prefix = await emulator.client.get("/api/v2/logs", params={"q": "type:sap description:delete"})
     assert [entry["description"] for entry in prefix.json()] == ["Delete a User", "Delete a role"]
     totals = await emulator.client.get(
         "/api/v2/logs", params={"include_totals": "true", "per_page": "2", "page": "1"}
@@ -216,7 +214,11 @@ async def test_retention_drops_old_entries_and_an_expired_checkpoint_skips_them(
     ]
     gone = await emulator.client.get(f"/api/v2/logs/{old['log_id']}")
     assert gone.status_code == 404
-    assert gone.json() == {"statusCode": 404, "error": "Not Found", "message": "The log does not exist."}
+    assert gone.json() == {
+        "statusCode": 404,
+        "error": "Not Found",
+        "message": "The log does not exist.",
+    }
     after_old, _ = await _checkpoint(emulator, **{"from": old["log_id"]})
     assert len(after_old) == 2
 

@@ -28,6 +28,17 @@ from tests.emulators.auth0.conftest import seed_with
         ({"users": [{"email": 3}]}, "auth0.users[0]"),
         ({"users": [{"blocked": "no"}]}, "blocked"),
         ({"users": {}}, "auth0.users"),
+        ({"users": [{"created_at": "last week"}]}, "auth0.users[0]: created_at must be an ISO"),
+        ({"users": [{"updated_at": "2023-01-25"}]}, "updated_at must be an ISO 8601 date-time"),
+        ({"users": [{"created_at": "2023-01-25T19:00:26"}]}, "with a zone"),
+        (
+            {
+                "users": [
+                    {"created_at": "2023-01-25T19:00:00Z", "updated_at": "2023-01-24T19:00:00Z"}
+                ]
+            },
+            "updated_at is before created_at",
+        ),
         ({"groups": []}, "groups"),
     ],
 )
@@ -55,3 +66,28 @@ def test_roles_by_name_or_id_and_generated_ids() -> None:
     (user,) = tenant.users.values()
     assert user["user_id"].startswith("auth0|") and len(user["user_id"]) == 30
     assert tenant.member_count(role.id) == 1
+
+
+def test_users_can_start_days_old() -> None:
+    """DESIGN "Emulators, additions": seeded ``created_at``/``updated_at`` are kept as given."""
+    app = create_app(
+        {
+            "users": [
+                {
+                    "user_id": "auth0|old",
+                    "created_at": "2023-01-01T00:00:00.000Z",
+                    "updated_at": "2023-01-10T10:00:00.000Z",
+                },
+                {"user_id": "auth0|touched", "updated_at": "2023-02-01T00:00:00.000Z"},
+                {"user_id": "auth0|new"},
+            ]
+        }
+    )
+    users = app.state.auth0.tenant.users
+    assert users["auth0|old"]["created_at"] == "2023-01-01T00:00:00.000Z"
+    assert users["auth0|old"]["updated_at"] == "2023-01-10T10:00:00.000Z"
+    # without created_at, a user is no younger than its last update
+    assert users["auth0|touched"]["created_at"] == "2023-02-01T00:00:00.000Z"
+    new = users["auth0|new"]
+    assert new["created_at"] == new["updated_at"] <= app.state.auth0.clock.iso()
+    assert new["created_at"] > users["auth0|touched"]["created_at"]

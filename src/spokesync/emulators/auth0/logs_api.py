@@ -141,9 +141,7 @@ async def list_logs(request: Request, ctx: Context) -> Response:
     page = query_int(request, "page", default=0, minimum=0, maximum=None, description=PAGE)
     totals = query_bool(request, "include_totals", INCLUDE_TOTALS)
     if (page + 1) * per_page > SEARCH_LIMIT:
-        raise ApiError(
-            400, "You can only page through the first 1000 records.", "invalid_paging"
-        )
+        raise ApiError(400, "You can only page through the first 1000 records.", "invalid_paging")
     entries = ctx.logs.newest_first()
     query = params.get("q") or params.get("search")
     if query:

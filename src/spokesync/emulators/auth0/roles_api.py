@@ -199,7 +199,8 @@ ASSIGN = Scopes(any_of=("update:roles", "create:role_members"))
 ROUTES = [
     Route("/api/v2/roles", management(READ, list_roles), methods=["GET"]),
     Route(
-        "/api/v2/roles", management(Scopes(any_of=("create:roles",)), create_role, operation="Create a role"),
+        "/api/v2/roles",
+        management(Scopes(any_of=("create:roles",)), create_role, operation="Create a role"),
         methods=["POST"],
     ),
     Route("/api/v2/roles/{id}", management(READ, get_role), methods=["GET"]),

@@ -254,7 +254,8 @@ USER_ROLES_DELETE = Scopes(any_of=("update:users", "delete:role_members"))
 ROUTES = [
     Route("/api/v2/users", management(READ, search_users), methods=["GET"]),
     Route(
-        "/api/v2/users", management(Scopes(any_of=("create:users",)), create_user, operation="Create a User"),
+        "/api/v2/users",
+        management(Scopes(any_of=("create:users",)), create_user, operation="Create a User"),
         methods=["POST"],
     ),
     Route("/api/v2/users/{id}", management(READ, get_user), methods=["GET"]),

@@ -21,6 +21,7 @@ from spokesync.emulators.okta import (
     group_routes,
     idp_routes,
     lifecycle_routes,
+    log_routes,
     oauth,
     user_listing,
     user_routes,
@@ -33,6 +34,7 @@ from spokesync.emulators.okta.errors import (
 from spokesync.emulators.okta.ratelimit import RateLimiter, RateLimitMiddleware
 from spokesync.emulators.okta.seed import load_seed
 from spokesync.emulators.okta.state import Clock
+from spokesync.emulators.okta.system_log import SystemLog
 
 
 class TrailingSlashMiddleware:
@@ -91,15 +93,18 @@ def create_app(
     concurrency_limit: int = 75,
     clock: Clock = time.time,
     rng: random.Random | None = None,
+    log_delay_ms: float = 0.0,
 ) -> Starlette:
     """The Okta emulator for ``seed`` (the ``"okta"`` object of the seed file).
 
     ``rate_limit_per_minute`` None means the published Enterprise per-bucket limits;
     an int sets every bucket to it. ``clock`` (epoch seconds) drives timestamps, rate
-    windows and token expiry, so tests can move time. Raises ValueError for a bad seed.
+    windows and token expiry, so tests can move time. A System Log event becomes visible
+    ``log_delay_ms`` after its write. Raises ValueError for a bad seed.
     """
     control = control or Control()
     org = load_seed(seed, clock, rng)
+    org.system_log = SystemLog(clock, delay_seconds=log_delay_ms / 1000)
     limiter = RateLimiter(clock, rate_limit_per_minute, concurrency_limit)
     api_routes: list[BaseRoute] = [
         *user_routes.ROUTES,
@@ -107,6 +112,7 @@ def create_app(
         *lifecycle_routes.ROUTES,
         *group_routes.ROUTES,
         *idp_routes.ROUTES,
+        *log_routes.ROUTES,
         *oauth.ROUTES,
     ]
     app = Starlette(

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from dataclasses import dataclass
+from typing import Literal
 
 from spokesync.emulators.okta.errors import forbidden, invalid_token
 from spokesync.emulators.okta.state import Org
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who made a request: an API token (by its id, never its value) or an OAuth client."""
+
+    kind: Literal["api_token", "oauth"]
+    #: the API token's id (``00T…``) or the OAuth client_id
+    id: str
+
+
+def api_token_id(token: str) -> str:
+    """The id Okta shows for an API token (``00T`` + 17), derived from the seeded token."""
+    return "00T" + hashlib.sha256(token.encode()).hexdigest()[:17]
 
 
 def _scope_granted(required: str, granted: frozenset[str]) -> bool:
@@ -15,7 +32,7 @@ def _scope_granted(required: str, granted: frozenset[str]) -> bool:
     return required.endswith(".read") and required[: -len("read")] + "manage" in granted
 
 
-def authorize(authorization: str | None, org: Org, scope: str) -> None:
+def authorize(authorization: str | None, org: Org, scope: str) -> Caller:
     """Raise 401 E0000011 for missing or unknown credentials, 403 E0000006 for a missing scope.
 
     ``SSWS<token>`` without the space is accepted because the official Python SDK sends it.
@@ -24,7 +41,7 @@ def authorize(authorization: str | None, org: Org, scope: str) -> None:
     if header[:4].upper() == "SSWS":
         token = header[4:].strip()
         if token and any(secrets.compare_digest(token, known) for known in org.api_tokens):
-            return
+            return Caller("api_token", api_token_id(token))
         raise invalid_token()
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
@@ -33,5 +50,5 @@ def authorize(authorization: str | None, org: Org, scope: str) -> None:
             raise invalid_token()
         if not _scope_granted(scope, issued.scopes):
             raise forbidden()
-        return
+        return Caller("oauth", issued.client_id)
     raise invalid_token()

@@ -24,7 +24,7 @@ def endpoint(scope: str) -> Callable[[Handler], Endpoint]:
         async def run(request: Request) -> Response:
             org: Org = request.app.state.org
             try:
-                authorize(request.headers.get("authorization"), org, scope)
+                request.state.caller = authorize(request.headers.get("authorization"), org, scope)
                 return await handler(request, org)
             except OktaError as error:
                 return error.response()

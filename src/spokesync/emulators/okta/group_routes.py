@@ -17,6 +17,7 @@ from spokesync.emulators.okta.errors import (
     not_found,
     validation_failed,
 )
+from spokesync.emulators.okta.log_events import group_target, log_event, user_target
 from spokesync.emulators.okta.paging import link_headers, page_of, parse_limit
 from spokesync.emulators.okta.query import Kind, QueryError, Rules, compile_predicate
 from spokesync.emulators.okta.render import group_json, user_json
@@ -133,6 +134,7 @@ async def create_group(request: Request, org: Org) -> Response:
     now = org.clock()
     group = GroupRecord(org.new_group_id(), name, description, "OKTA_GROUP", now, now, now)
     org.add_group(group)
+    log_event(request, org, "group.lifecycle.create", [group_target(group)])
     return JSONResponse(group_json(group, base_url(request)))
 
 
@@ -179,6 +181,7 @@ async def replace_group(request: Request, org: Org) -> Response:
     org.rename_group(group, name)
     group.description = description
     group.last_updated = org.clock()
+    log_event(request, org, "group.profile.update", [group_target(group)])
     return JSONResponse(group_json(group, base_url(request)))
 
 
@@ -188,6 +191,7 @@ async def delete_group(request: Request, org: Org) -> Response:
     group = find_group(org, request.path_params["groupId"])
     _check_managed(group)
     org.delete_group(group.id)
+    log_event(request, org, "group.lifecycle.delete", [group_target(group)])
     return no_content()
 
 
@@ -220,7 +224,9 @@ def _membership_target(request: Request, org: Org) -> tuple[GroupRecord, str]:
 async def add_member(request: Request, org: Org) -> Response:
     """``PUT``: 204, also when the user is already a member."""
     group, user_id = _membership_target(request, org)
-    org.add_member(group.id, user_id)
+    if org.add_member(group.id, user_id):
+        targets = [user_target(org.users[user_id]), group_target(group)]
+        log_event(request, org, "group.user_membership.add", targets)
     return no_content()
 
 
@@ -228,7 +234,9 @@ async def add_member(request: Request, org: Org) -> Response:
 async def remove_member(request: Request, org: Org) -> Response:
     """``DELETE``: 204, also when the user was not a member."""
     group, user_id = _membership_target(request, org)
-    org.remove_member(group.id, user_id)
+    if org.remove_member(group.id, user_id):
+        targets = [user_target(org.users[user_id]), group_target(group)]
+        log_event(request, org, "group.user_membership.remove", targets)
     return no_content()
 
 

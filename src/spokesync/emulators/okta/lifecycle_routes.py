@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from spokesync.emulators.okta.endpoint import base_url, endpoint, query_bool
 from spokesync.emulators.okta.errors import OktaError, validation_failed, wrong_status
+from spokesync.emulators.okta.log_events import log_event, user_target
 from spokesync.emulators.okta.state import Org, UserRecord
 from spokesync.emulators.okta.user_routes import deactivate, find_user
 
@@ -49,6 +50,7 @@ async def activate(request: Request, org: Org) -> Response:
         raise wrong_status()
     now = org.clock()
     _set_status(user, "ACTIVE" if user.can_sign_in_at_once else "PROVISIONED", now)
+    log_event(request, org, "user.lifecycle.activate", [user_target(user)])
     return JSONResponse(_activation_answer(request, send_email))
 
 
@@ -60,6 +62,7 @@ async def reactivate(request: Request, org: Org) -> Response:
     if user.status not in ("PROVISIONED", "RECOVERY"):
         raise wrong_status()
     _set_status(user, "PROVISIONED", org.clock())
+    log_event(request, org, "user.lifecycle.reactivate", [user_target(user)])
     return JSONResponse(_activation_answer(request, send_email))
 
 
@@ -70,6 +73,7 @@ async def deactivate_user(request: Request, org: Org) -> Response:
     if user.status == "DEPROVISIONED":
         raise wrong_status()
     deactivate(user, org.clock())
+    log_event(request, org, "user.lifecycle.deactivate", [user_target(user)])
     return JSONResponse({})
 
 
@@ -80,6 +84,7 @@ async def suspend(request: Request, org: Org) -> Response:
     if user.status != "ACTIVE":
         raise validation_failed("suspendUser", ["Cannot suspend a user that is not active"])
     _set_status(user, "SUSPENDED", org.clock())
+    log_event(request, org, "user.lifecycle.suspend", [user_target(user)])
     return JSONResponse({})
 
 
@@ -90,6 +95,7 @@ async def unsuspend(request: Request, org: Org) -> Response:
     if user.status != "SUSPENDED":
         raise validation_failed("unsuspendUser", ["Cannot unsuspend a user that is not suspended"])
     _set_status(user, "ACTIVE", org.clock())
+    log_event(request, org, "user.lifecycle.unsuspend", [user_target(user)])
     return JSONResponse({})
 
 

@@ -4,7 +4,9 @@ Buckets follow the last published table (reference §8, Enterprise column), matc
 exact path first and then by longest prefix. The 2020 recordings place lifecycle calls in
 the ``/api/v1/users`` bucket and membership calls in the ``/api/v1/groups`` bucket (their
 remaining counts step down together with ``POST /users`` and ``POST /groups``), so they
-go there; IdP calls, with no evidence, go to "most other API actions".
+go there; IdP calls, with no evidence, go to "most other API actions". ``/api/v1/logs`` has
+its own bucket of 120 a minute (the "Get System Log data" row of the old published table,
+as third-party copies of it give it; the shared reference does not quote that row).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ ENTERPRISE_LIMITS: Mapping[str, int] = {
     "groups": 600,  # /api/v1/groups except /api/v1/groups/{id}
     "group": 600,  # /api/v1/groups/{id}
     "other": 600,  # most other API actions
+    "logs": 120,  # GET /api/v1/logs
     "oauth_token": 600,  # /oauth2/v1/token: not in the table; given its own bucket
 }
 
@@ -45,6 +48,8 @@ def bucket_of(method: str, path: str) -> str:
         if len(parts) == 5:
             return "user_read" if method == "GET" else "user_write"
         return "users"
+    if parts[3] == "logs":
+        return "logs"
     if parts[3] == "groups":
         return "group" if len(parts) == 5 and parts[4] != "rules" else "groups"
     return "other"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spokesync.emulators.okta.formats import GROUP_PREFIX, USER_PREFIX, login_key, new_id
+from spokesync.emulators.okta.system_log import SystemLog
 
 Clock = Callable[[], float]
 
@@ -130,6 +131,7 @@ class Org:
         self.access_tokens: dict[str, IssuedToken] = {}
         #: client assertion ``jti`` values already used, with their expiry
         self.used_assertions: dict[str, float] = {}
+        self.system_log = SystemLog(clock)
         now = clock()
         everyone = GroupRecord(
             new_id(self.rng, GROUP_PREFIX),

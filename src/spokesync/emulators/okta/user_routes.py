@@ -26,6 +26,7 @@ from spokesync.emulators.okta.errors import (
     wrong_status,
 )
 from spokesync.emulators.okta.formats import login_key
+from spokesync.emulators.okta.log_events import group_target, log_event, user_target
 from spokesync.emulators.okta.paging import link_headers, page_of, parse_limit
 from spokesync.emulators.okta.profile import duplicate_login, validate_profile
 from spokesync.emulators.okta.render import group_json, idp_json, user_json
@@ -141,6 +142,13 @@ async def create_user(request: Request, org: Org) -> Response:
         if user.status == "ACTIVE":
             user.activated = now
     org.add_user(user, group_ids)
+    target = [user_target(user)]
+    log_event(request, org, "user.lifecycle.create", target)
+    if activate:
+        log_event(request, org, "user.lifecycle.activate", target)
+    for group_id in group_ids:
+        group = org.groups[group_id]
+        log_event(request, org, "group.user_membership.add", [*target, group_target(group)])
     return _user_response(user, base_url(request))
 
 
@@ -185,6 +193,7 @@ async def _change_user(request: Request, org: Org, *, replace: bool) -> Response
         org.change_login(user, new_login)
     user.profile = profile
     user.last_updated = now
+    log_event(request, org, "user.account.update_profile", [user_target(user)])
     return _user_response(user, base_url(request))
 
 
@@ -206,8 +215,10 @@ async def delete_user(request: Request, org: Org) -> Response:
     user = find_user(org, request.path_params["id"])
     if user.status == "DEPROVISIONED":
         org.delete_user(user.id)
+        log_event(request, org, "user.lifecycle.delete.initiated", [user_target(user)])
     else:
         deactivate(user, org.clock())
+        log_event(request, org, "user.lifecycle.deactivate", [user_target(user)])
     return no_content()
 
 
