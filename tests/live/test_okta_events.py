@@ -47,7 +47,8 @@ def event(
 
 
 def touched(events: list[Any], own: OwnWrites | None = None) -> set[str]:
-    return set(classify_events(events, linked=LINKED, own=own or OwnWrites()).identities)
+    ours = (own or OwnWrites()).recognise(events).ours
+    return set(classify_events(events, linked=LINKED, ours=ours).identities)
 
 
 def test_hand_edits_on_managed_users_touch_their_identities() -> None:
@@ -68,13 +69,26 @@ def test_our_own_changes_are_recognised_by_actor_or_by_echo() -> None:
     by_app = OwnWrites(actor_ids=frozenset({"0oaSPOKESYNC"}))
     ours = event("group.user_membership.add", "00u1", group="00gA", actor="0oaSPOKESYNC")
     assert touched([ours], by_app) == set()
-    echo = OwnWrites(actions=(OwnAction("00u1", "add_to_group", T0, "00gA"),))
+    echo = OwnWrites(actions=(OwnAction(1, "00u1", "add_to_group", T0, "00gA"),))
     assert touched([event("group.user_membership.add", "00u1", group="00gA")], echo) == set()
     # another group, another kind, or long after: someone else's change
     assert touched([event("group.user_membership.add", "00u1", group="00gB")], echo)
     assert touched([event("group.user_membership.remove", "00u1", group="00gA")], echo)
     late = T0 + timedelta(minutes=5)
     assert touched([event("group.user_membership.add", "00u1", group="00gA", at=late)], echo)
+
+
+def test_an_admin_repeating_our_change_right_after_its_echo_is_seen() -> None:
+    """Each of our actions explains one event of its kind: we suspend (echo), an admin
+    unsuspends, we do nothing, the admin suspends again a moment later: that one is theirs."""
+    own = OwnWrites(actions=(OwnAction(1, "00u1", "suspend", T0),))
+    ours = event("user.lifecycle.suspend", "00u1", at=T0 + timedelta(seconds=1))
+    theirs = event("user.lifecycle.suspend", "00u1", at=T0 + timedelta(seconds=20))
+    assert touched([ours], own) == set()
+    assert touched([theirs, ours], own) == {"apac:auth0|1"}
+    spent = own.recognise([ours]).spent
+    later = OwnWrites(actions=own.actions, spent=spent)
+    assert touched([theirs], later) == {"apac:auth0|1"}
 
 
 EVENT = st.sampled_from(
@@ -96,6 +110,6 @@ def test_order_does_not_matter(specs: list[Any], rng: Any) -> None:
     events = [event(kind, user, at=T0 + timedelta(seconds=s)) for (kind, user), s in specs]
     shuffled = list(events)
     rng.shuffle(shuffled)
-    own = OwnWrites()
-    whole = classify_events(events, linked=LINKED, own=own)
-    assert classify_events(shuffled, linked=LINKED, own=own) == whole
+    own = OwnWrites(actions=(OwnAction(1, "00u2", "add_to_group", T0 + timedelta(seconds=60)),))
+    whole = classify_events(events, linked=LINKED, ours=own.recognise(events).ours)
+    assert classify_events(shuffled, linked=LINKED, ours=own.recognise(shuffled).ours) == whole

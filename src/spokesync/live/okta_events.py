@@ -5,7 +5,8 @@ profile updated, and any lifecycle change (suspended, unsuspended, deactivated, 
 Event types are matched by prefix (``group.user_membership.``, ``user.lifecycle.``,
 ``user.account.update_profile``); an event whose outcome is not SUCCESS changed nothing. A user
 is managed when a link names it; one Okta user may be linked to several identities (sources
-that share people). Our own changes are recognised by :class:`OwnWrites` and ignored.
+that share people). Our own changes (``ours``: event uuids, see
+:meth:`spokesync.live.own_writes.OwnWrites.recognise`) are ignored.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from spokesync.domain import IdentityKey
-from spokesync.live.own_writes import OwnWrites
 from spokesync.live.touched import Touched, event_time, identities
 from spokesync.okta.system_log import SystemLogEvent
 
@@ -29,12 +29,12 @@ def classify_events(
     events: Iterable[SystemLogEvent],
     *,
     linked: Mapping[str, frozenset[IdentityKey]],
-    own: OwnWrites,
+    ours: frozenset[str] = frozenset(),
 ) -> Touched:
     """The identities whose Okta user someone else changed. ``linked``: Okta id -> identities."""
     touched = Touched()
     for event in events:
-        if not relevant(event) or own.made(event):
+        if not relevant(event) or event.uuid in ours:
             continue
         keys = frozenset(k for uid in event.targets_of("User") for k in linked.get(uid, ()))
         touched = touched | identities(keys, event_time(event.published))

@@ -9,8 +9,8 @@ Two signs, either enough:
   API token, whose actor is the token's owner, a person whose other changes must count.
 
 An admin change of the same kind to the same user and group within the window is taken for
-ours and left to the next scheduled reconcile; reacting to our own echoes instead would cost
-a targeted run for every action we apply.
+ours (unless that action's echo was already seen) and left to the next scheduled reconcile;
+reacting to our own echoes instead would cost a targeted run for every action we apply.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from spokesync.live.touched import parse_time
+from spokesync.live.touched import event_time, parse_time
 from spokesync.okta.system_log import SystemLogEvent
 
 #: how far apart our journal and Okta's ``published`` may be (clock skew, indexing)
@@ -47,18 +47,35 @@ ECHOES: Mapping[str, tuple[str, ...]] = {
 class OwnAction:
     """One action we applied to an Okta user, as the journal recorded it."""
 
+    id: int
     okta_id: str
     action: str
+    #: when we sent it (the journal's ``started_at``: Okta logs it before we hear back)
     at: datetime
     group_id: str | None = None
 
 
+#: an echo accounted for: (our action's journal id, the event type, the event's group)
+EchoKey = tuple[int, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Recognised:
+    """The events that are ours, and every echo accounted for so far."""
+
+    ours: frozenset[str]
+    spent: frozenset[EchoKey]
+
+
 @dataclass(frozen=True)
 class OwnWrites:
-    """What we know of our own writes: our actor ids and the actions we applied."""
+    """What we know of our own writes: our actor ids, the actions we applied, and the echoes
+    already accounted for (each action explains at most one event of each type and group, so
+    an admin repeating our last change by hand a moment later is still seen)."""
 
     actor_ids: frozenset[str] = frozenset()
     actions: tuple[OwnAction, ...] = ()
+    spent: frozenset[EchoKey] = frozenset()
     window: timedelta = ECHO_WINDOW
     _by_user: dict[str, list[OwnAction]] = field(default_factory=dict, init=False, repr=False)
 
@@ -66,32 +83,51 @@ class OwnWrites:
         for action in self.actions:
             self._by_user.setdefault(action.okta_id, []).append(action)
 
-    def made(self, event: SystemLogEvent) -> bool:
-        """Whether ``event`` records a change we made."""
-        if {event.actor_id, event.client_id} & self.actor_ids:
-            return True
+    def recognise(self, events: Iterable[SystemLogEvent]) -> Recognised:
+        """Which of ``events`` record changes we made (the same answer in any input order:
+        events are matched oldest first, each to the nearest unspent action)."""
+        spent = set(self.spent)
+        ours: set[str] = set()
+        for event in sorted(events, key=lambda e: (event_time(e.published) or "", e.uuid)):
+            if {event.actor_id, event.client_id} & self.actor_ids:
+                ours.add(event.uuid)
+                continue
+            echo = self._echo_of(event, spent)
+            if echo is not None:
+                spent.add(echo)
+                ours.add(event.uuid)
+        return Recognised(frozenset(ours), frozenset(spent))
+
+    def _echo_of(self, event: SystemLogEvent, spent: set[EchoKey]) -> EchoKey | None:
         published = parse_time(event.published)
-        groups = set(event.targets_of("UserGroup"))
+        groups = event.targets_of("UserGroup")
+        group = groups[0] if groups else ""
         for okta_id in event.targets_of("User"):
-            for action in self._by_user.get(okta_id, ()):
+            candidates = self._by_user.get(okta_id, [])
+            if published is not None:
+                candidates = sorted(candidates, key=lambda a: (abs(published - a.at), a.id))
+            for action in candidates:
                 if not event.event_type.startswith(ECHOES.get(action.action, ())):
                     continue
-                if action.group_id and groups and action.group_id not in groups:
+                if action.group_id and group and action.group_id != group:
                     continue
-                if published is None or abs(published - action.at) <= self.window:
-                    return True
-        return False
+                if published is not None and abs(published - action.at) > self.window:
+                    continue
+                key = (action.id, event.event_type, group)
+                if key not in spent:
+                    return key
+        return None
 
 
-JournalRow = tuple[str, str | None, str | None, str | None]
+JournalRow = tuple[int, str, str | None, str | None, str | None]
 
 
 def own_actions(rows: Iterable[JournalRow]) -> tuple[OwnAction, ...]:
-    """``OwnAction`` s from journal rows ``(action, okta_id, finished_at, group_id)``, whatever
-    their status (a call that failed on our side may still have reached Okta)."""
+    """``OwnAction`` s from journal rows ``(id, action, okta_id, started_at, group_id)``,
+    whatever their status (a call that failed on our side may still have reached Okta)."""
     out: list[OwnAction] = []
-    for action, okta_id, finished_at, group_id in rows:
-        at = parse_time(finished_at)
+    for entry_id, action, okta_id, started_at, group_id in rows:
+        at = parse_time(started_at)
         if okta_id and at is not None and action in ECHOES:
-            out.append(OwnAction(okta_id, action, at, group_id))
+            out.append(OwnAction(entry_id, okta_id, action, at, group_id))
     return tuple(out)

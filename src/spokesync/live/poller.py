@@ -33,7 +33,7 @@ from spokesync.http import ApiError, CursorLost, ScopeError
 from spokesync.live import cursors
 from spokesync.live.auth0_entries import classify_entries
 from spokesync.live.okta_events import classify_events, relevant
-from spokesync.live.own_writes import ECHO_WINDOW, OwnWrites, own_actions
+from spokesync.live.own_writes import ECHO_WINDOW, EchoKey, OwnWrites, own_actions
 from spokesync.live.touched import Touched, full, iso_utc, parse_time
 from spokesync.observe import ResolveError, resolve_bindings
 from spokesync.okta.system_log import SystemLogEvent
@@ -93,6 +93,9 @@ class LivePoller:
         #: readers refused for a missing scope: left to the scheduled reconciles, said once
         self.disabled: dict[str, str] = {}
         self._said: set[str] = set()
+        #: echoes of our own Okta writes already seen in the System Log
+        self._spent: frozenset[EchoKey] = frozenset()
+        self._spent_next: frozenset[EchoKey] = frozenset()
         #: identities that failed in the last targeted run: tried again at the next poll
         self._retry: frozenset[IdentityKey] = frozenset()
 
@@ -124,6 +127,7 @@ class LivePoller:
         outcome = LiveOutcome()
         positions: dict[str, str] = {}
         before = self.clients.call_counts()
+        self._spent_next = self._spent
         try:
             touched = Touched()
             for name, client in self.clients.auth0.items():
@@ -153,6 +157,7 @@ class LivePoller:
                 positions[cursors.LAST_EVENT_AT] = touched.newest
         for name, value in positions.items():
             self.store.set_cursor(name, value)
+        self._spent = self._spent_next  # those events are behind the cursor now
         outcome.advanced = True
         return outcome
 
@@ -261,31 +266,28 @@ class LivePoller:
         linked: dict[str, set[IdentityKey]] = {}
         for key, link in links.items():
             linked.setdefault(link.okta_id, set()).add(key)
+        recognised = self._own_writes(wanted).recognise(wanted)
+        self._spent_next = recognised.spent
         return lost | classify_events(
             wanted,
             linked={k: frozenset(v) for k, v in linked.items()},
-            own=self._own_writes(wanted),
+            ours=recognised.ours,
         )
 
     def _own_writes(self, events: list[SystemLogEvent]) -> OwnWrites:
+        """Our actor id (an OAuth app's client_id) and the actions we applied around the
+        time of ``events``, from the journal."""
         oauth = self.config.okta.oauth
         actors = frozenset({oauth.client_id}) if oauth is not None else frozenset()
-        stamps = [e.published for e in events if e.published]
-        if not stamps:
-            return OwnWrites(actor_ids=actors)
-        moments = [m for m in (parse_time(s) for s in stamps) if m is not None]
+        moments = [m for m in (parse_time(e.published) for e in events) if m is not None]
         if not moments:
             return OwnWrites(actor_ids=actors)
         rows = self.store.audit(since=iso_utc(min(moments) - 2 * ECHO_WINDOW))
-        return OwnWrites(
-            actor_ids=actors,
-            actions=own_actions(
-                (
-                    r.action,
-                    r.okta_id,
-                    r.finished_at or r.started_at,
-                    (r.before or {}).get("group_id"),
-                )
-                for r in rows
-            ),
+        actions = own_actions(
+            (r.id, r.action, r.okta_id, r.started_at, (r.before or {}).get("group_id"))
+            for r in rows
         )
+        ids = {a.id for a in actions}
+        # Echoes of actions that fell out of the window can no longer match: forget them.
+        spent = frozenset(k for k in self._spent if k[0] in ids)
+        return OwnWrites(actor_ids=actors, actions=actions, spent=spent)
