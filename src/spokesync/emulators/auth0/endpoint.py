@@ -18,7 +18,12 @@ from starlette.responses import Response
 
 from spokesync.emulators.auth0 import log_entries
 from spokesync.emulators.auth0.clock import Clock
-from spokesync.emulators.auth0.errors import ApiError, invalid_body, query_validation
+from spokesync.emulators.auth0.errors import (
+    ApiError,
+    invalid_body,
+    json_response,
+    query_validation,
+)
 from spokesync.emulators.auth0.exports import ExportJobs
 from spokesync.emulators.auth0.logs import TenantLog
 from spokesync.emulators.auth0.ratelimit import TokenBucket
@@ -186,3 +191,21 @@ INCLUDE_TOTALS = (
     "Return results inside an object that contains the total result count (true) "
     "or as a direct array of results (false, default)."
 )
+
+
+def offset_page(
+    chosen: list[Any], key: str, *, page: int, per_page: int, total: int, totals: bool
+) -> Response:
+    """A page in offset mode: the bare array, or with ``include_totals`` the object
+    ``{start, limit, length, <key>, total}`` (users-list.json, the OAS for logs)."""
+    if not totals:
+        return json_response(chosen)
+    return json_response(
+        {
+            "start": page * per_page,
+            "limit": per_page,
+            "length": len(chosen),
+            key: chosen,
+            "total": total,
+        }
+    )

@@ -35,6 +35,7 @@ from spokesync.emulators.auth0.endpoint import (
     base_url,
     context_of,
     management,
+    offset_page,
     query_bool,
     query_int,
 )
@@ -150,16 +151,8 @@ async def list_logs(request: Request, ctx: Context) -> Response:
     entries = _sorted(entries, params.get("sort"))
     selection = parse_fields(params.get("fields"), params.get("include_fields"))
     chosen = [project(entry, selection) for entry in entries[page * per_page :][:per_page]]
-    if not totals:
-        return json_response(chosen)
-    return json_response(
-        {
-            "start": page * per_page,
-            "limit": per_page,
-            "length": len(chosen),
-            "total": len(entries),
-            "logs": chosen,
-        }
+    return offset_page(
+        chosen, "logs", page=page, per_page=per_page, total=len(entries), totals=totals
     )
 
 

@@ -16,6 +16,7 @@ from spokesync.emulators.auth0.endpoint import (
     Scopes,
     grant_of,
     management,
+    offset_page,
     query_bool,
     query_int,
     read_json,
@@ -103,16 +104,8 @@ async def search_users(request: Request, ctx: Context) -> Response:
     docs = _matches(request, ctx)
     selection = _selection(request)
     chosen = [project(doc, selection) for doc in docs[page * per_page : (page + 1) * per_page]]
-    if not totals:
-        return json_response(chosen)
-    return json_response(
-        {
-            "start": page * per_page,
-            "limit": per_page,
-            "length": len(chosen),
-            "users": chosen,
-            "total": len(docs),
-        }
+    return offset_page(
+        chosen, "users", page=page, per_page=per_page, total=len(docs), totals=totals
     )
 
 

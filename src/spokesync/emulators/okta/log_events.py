@@ -20,14 +20,15 @@ The actor says who wrote, so a client can recognise its own writes:
 
 from __future__ import annotations
 
+import sys
 import uuid
 from typing import Any
 
 from starlette.requests import Request
 
-from spokesync.emulators.okta.auth import Caller
 from spokesync.emulators.okta.formats import iso_timestamp
 from spokesync.emulators.okta.state import GroupRecord, Org, UserRecord
+from spokesync.emulators.okta.system_log import LoggedWrite, StoredEvent, Target
 
 #: eventType -> (displayMessage, legacyEventType or None)
 EVENT_TYPES: dict[str, tuple[str, str | None]] = {
@@ -59,80 +60,79 @@ EVENT_TYPES: dict[str, tuple[str, str | None]] = {
 }
 
 
-def actor_of(caller: Caller) -> dict[str, Any]:
-    """The ``actor`` of an event written by ``caller``."""
-    if caller.kind == "oauth":
+def actor(write: LoggedWrite) -> dict[str, Any]:
+    """The ``actor`` of an event: the OAuth client, or the API token's owner."""
+    if write.caller_kind == "oauth":
         return {
-            "id": caller.id,
+            "id": write.caller_id,
             "type": "PublicClientApp",
-            "alternateId": caller.id,
-            "displayName": caller.id,
+            "alternateId": write.caller_id,
+            "displayName": write.caller_id,
         }
-    owner = "00u" + caller.id[3:]
+    owner = "00u" + write.caller_id[3:]
     return {
         "id": owner,
         "type": "User",
         "alternateId": f"{owner}@api-token.invalid",
-        "displayName": f"Owner of API token {caller.id}",
+        "displayName": f"Owner of API token {write.caller_id}",
     }
 
 
-def user_target(user: UserRecord) -> dict[str, Any]:
+def user_target(user: UserRecord) -> Target:
     profile = user.profile
+    login = str(profile["login"])
     name = " ".join(str(profile[key]) for key in ("firstName", "lastName") if profile.get(key))
-    return {
-        "id": user.id,
-        "type": "User",
-        "alternateId": str(profile["login"]),
-        "displayName": name or str(profile["login"]),
-    }
+    return (user.id, "User", login, name or login)
 
 
-def group_target(group: GroupRecord) -> dict[str, Any]:
+def group_target(group: GroupRecord) -> Target:
     # Okta names groups "unknown" in alternateId; the name is the displayName
-    return {
-        "id": group.id,
-        "type": "UserGroup",
-        "alternateId": "unknown",
-        "displayName": group.name,
-    }
+    return (group.id, "UserGroup", "unknown", group.name)
 
 
-def _ip(request: Request) -> str:
-    return request.client.host if request.client else "127.0.0.1"
+def log_event(request: Request, org: Org, event_type: str, targets: list[Target]) -> None:
+    """Append the event of a successful write by this request's caller."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type}")
+    caller = request.state.caller
+    write = LoggedWrite(
+        event_type=event_type,
+        caller_kind=caller.kind,
+        caller_id=caller.id,
+        targets=tuple(targets),
+        entropy=org.rng.getrandbits(128),
+        # the same few values on every event: one copy each
+        ip=sys.intern(request.client.host if request.client else "127.0.0.1"),
+        user_agent=sys.intern(request.headers.get("user-agent", "")),
+        path=request.url.path,
+        query=request.url.query,
+    )
+    org.system_log.append(write, org.clock())
 
 
-def log_event(
-    request: Request, org: Org, event_type: str, targets: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """Append the event of a successful write by this request's caller; returns it."""
-    caller: Caller = request.state.caller
-    display_message, legacy = EVENT_TYPES[event_type]
-    now = org.clock()
-    request_id = uuid.UUID(int=org.rng.getrandbits(128)).hex[:27]
-    ip = _ip(request)
+def render(stored: StoredEvent) -> dict[str, Any]:
+    """The ``LogEvent`` document of a stored event."""
+    write = stored.write
+    display_message, legacy = EVENT_TYPES[write.event_type]
+    request_id = f"{write.entropy:032x}"[:27]
     client: dict[str, Any] = {
-        "userAgent": {
-            "rawUserAgent": request.headers.get("user-agent", ""),
-            "os": "Unknown",
-            "browser": "UNKNOWN",
-        },
+        "userAgent": {"rawUserAgent": write.user_agent, "os": "Unknown", "browser": "UNKNOWN"},
         "device": "Unknown",
-        "ipAddress": ip,
+        "ipAddress": write.ip,
     }
     detail: dict[str, Any] = {}
-    if caller.kind == "oauth":
-        client["id"] = caller.id
+    if write.caller_kind == "oauth":
+        client["id"] = write.caller_id
     else:
-        detail["requestApiTokenId"] = caller.id
+        detail["requestApiTokenId"] = write.caller_id
     event: dict[str, Any] = {
-        "actor": actor_of(caller),
+        "actor": actor(write),
         "client": client,
         "authenticationContext": {"authenticationStep": 0, "externalSessionId": "unknown"},
         "displayMessage": display_message,
-        "eventType": event_type,
+        "eventType": write.event_type,
         "outcome": {"result": "SUCCESS"},
-        "published": iso_timestamp(now),
+        "published": iso_timestamp(stored.published),
         "securityContext": {
             "asNumber": None,
             "asOrg": None,
@@ -144,17 +144,19 @@ def log_event(
         "debugContext": {
             "debugData": {
                 "requestId": request_id,
-                "requestUri": request.url.path,
-                "url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+                "requestUri": write.path,
+                "url": write.path + (f"?{write.query}" if write.query else ""),
             }
         },
         "transaction": {"type": "WEB", "id": request_id, "detail": detail},
-        "uuid": str(uuid.UUID(int=org.rng.getrandbits(128), version=4)),
+        "uuid": str(uuid.UUID(int=write.entropy, version=4)),
         "version": "0",
-        "request": {"ipChain": [{"ip": ip, "version": "V4" if "." in ip else "V6"}]},
-        "target": targets,
+        "request": {"ipChain": [{"ip": write.ip, "version": "V4" if "." in write.ip else "V6"}]},
+        "target": [
+            {"id": id_, "type": kind, "alternateId": alternate, "displayName": name}
+            for id_, kind, alternate, name in write.targets
+        ],
     }
     if legacy is not None:
         event["legacyEventType"] = legacy
-    org.system_log.append(event, now)
     return event

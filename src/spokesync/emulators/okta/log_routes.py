@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from spokesync.emulators.okta.endpoint import base_url, endpoint
 from spokesync.emulators.okta.errors import validation_failed
+from spokesync.emulators.okta.log_events import render
 from spokesync.emulators.okta.paging import link_headers
 from spokesync.emulators.okta.query import Kind, QueryError, compile_predicate
 from spokesync.emulators.okta.state import Org
@@ -59,9 +60,7 @@ def _rules(attribute: str) -> tuple[Kind, frozenset[str]] | None:
     return None
 
 
-def _getter(stored: StoredEvent) -> Any:
-    event = stored.body
-
+def _getter(stored: StoredEvent, event: dict[str, Any]) -> Any:
     def get(attribute: str) -> Any:
         if attribute == "published":
             return stored.published
@@ -141,29 +140,33 @@ async def list_log_events(request: Request, org: Org) -> Response:
         events = [stored for stored in visible if stored.sequence < sequence]
     else:
         events = org.system_log.after(cursor_sequence(after)) if after else visible
-    matching = [
-        stored
-        for stored in events
-        if start <= stored.published
-        and (polling or stored.published < end)
-        and (keep is None or keep(_getter(stored)))
-        and (not keywords or _keywords_match(keywords, stored.body))
-    ]
     if order == "DESCENDING":
-        matching.reverse()
+        events = events[::-1]
+    # one match past the page says whether more remain; events are rendered only as needed
+    matching: list[tuple[StoredEvent, dict[str, Any]]] = []
+    for stored in events:
+        if stored.published < start or (not polling and stored.published >= end):
+            continue
+        event = render(stored)
+        if (keep is None or keep(_getter(stored, event))) and (
+            not keywords or _keywords_match(keywords, event)
+        ):
+            matching.append((stored, event))
+            if len(matching) > limit:
+                break
     page = matching[:limit]
     next_cursor: str | None = None
     if polling:
         # always a next link; after an empty page it starts past every event looked at
         if page:
-            next_cursor = page[-1].cursor
+            next_cursor = page[-1][0].cursor
         elif not matching and visible:
             next_cursor = visible[-1].cursor
         else:
             next_cursor = after or "0_0"
     elif len(matching) > limit and page:
-        next_cursor = page[-1].cursor
-    response = JSONResponse([stored.body for stored in page])
+        next_cursor = page[-1][0].cursor
+    response = JSONResponse([event for _, event in page])
     kept = [
         (name, params[name])
         for name in ("since", "until", "filter", "q", "sortOrder")

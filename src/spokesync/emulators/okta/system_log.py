@@ -1,4 +1,8 @@
-"""The org's System Log: the ``LogEvent`` documents API writes append, in persistence order.
+"""The org's System Log: the writes made through the API, in persistence order.
+
+A write is kept as a compact :class:`LoggedWrite` and rendered as a ``LogEvent`` only when
+read (log_events.py): an initial load of 20,000 users logs some 60,000 events, and full
+documents would cost several kilobytes each.
 
 Every event gets a sequence number when it is stored; the ``after`` cursor of
 ``GET /api/v1/logs`` is ``<published ms>_<sequence>``, the shape of the cursor in Okta's
@@ -13,9 +17,28 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from spokesync.emulators.okta.errors import validation_failed
+
+#: a target: (id, type, alternateId, displayName)
+Target = tuple[str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedWrite:
+    """What a ``LogEvent`` is rendered from."""
+
+    event_type: str
+    #: "api_token" or "oauth", and the token's id or the client_id
+    caller_kind: str
+    caller_id: str
+    targets: tuple[Target, ...]
+    #: 128 random bits: the event's ``uuid`` and its request's id
+    entropy: int
+    ip: str
+    user_agent: str
+    path: str
+    query: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +48,7 @@ class StoredEvent:
     sequence: int
     published: float
     visible_at: float
-    body: dict[str, Any]
+    write: LoggedWrite
 
     @property
     def cursor(self) -> str:
@@ -52,12 +75,12 @@ class SystemLog:
         self._sequences: list[int] = []
         self._last_visible_at = 0.0
 
-    def append(self, body: dict[str, Any], published: float) -> StoredEvent:
+    def append(self, write: LoggedWrite, published: float) -> StoredEvent:
         """Store an event published at ``published`` (epoch seconds)."""
         sequence = len(self._events) + 1
         visible_at = max(published + self.delay_seconds, self._last_visible_at)
         self._last_visible_at = visible_at
-        event = StoredEvent(sequence, published, visible_at, body)
+        event = StoredEvent(sequence, published, visible_at, write)
         self._events.append(event)
         self._sequences.append(sequence)
         return event
