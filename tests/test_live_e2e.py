@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
+
 from spokesync.live.poller import CRASH_SWITCH
 from tests.world_kit import (
     CLIENT_SECRET,
@@ -163,3 +165,22 @@ def test_a_sigkill_between_reading_events_and_recording_the_run_loses_nothing(
             process,
         )
     assert process.returncode == 0
+
+
+def test_a_position_past_retention_triggers_a_full_reconcile(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1), auth0_user(2, roles=())], client_scopes=SCOPES))
+    world.write_config(extra=LIVE)
+    world.sync()
+    world.auth0().patch("auth0|u00001", {"user_metadata": {"team": "a"}})  # the log is not empty
+    with serving(world) as process:
+        wait_for("the first poll", lambda: live_positions(world), process)
+    world.auth0().assign("auth0|u00002")
+    pruned = httpx.post(f"{world.auth0_url}/_emulator/logs/prune", json={"keep": 0}, timeout=10)
+    assert pruned.status_code == 200  # the assignment's entry and our position are gone
+    with serving(world) as process:
+        wait_for(
+            "the full reconcile", lambda: "user2@partner.example" in world.okta().members(), process
+        )
+    log = (world.tmp / "serve.log").read_text()
+    assert log.count("live mode falls back to a full reconcile") == 1, log[-3000:]
+    assert "lost our position" in log
