@@ -108,6 +108,16 @@ def test_config_check_resolves_names_and_reports_scopes(world_factory: WorldFact
     assert "rol_Salesforce000001" in result.stdout and "00gSalesforce0000001" in result.stdout
 
 
+def test_config_check_asks_for_read_logs_in_live_mode(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    world.write_config(extra="[live]\nenabled = true\n")
+    result = world.cli("config", "check")
+    assert result.exit_code == 2
+    assert "lacks read:logs" in result.stdout
+    world.write_config()
+    assert world.cli("config", "check").exit_code == 0
+
+
 def test_status_and_audit_after_a_sync(world_factory: WorldFactory) -> None:
     no_email = auth0_user(3)
     del no_email["email"]
