@@ -1,6 +1,6 @@
 """Benchmark (f): live mode (``serve --live``): change-to-Okta latency, idle cost, a burst.
 
-The world starts in sync (every member's Okta twin linked by a first run). Then
+The world starts in sync (a first run creates every member in Okta). Then
 ``spokesync serve --live`` runs in its own process with ``[live] poll_seconds`` (default 2)
 at 50 ms API latency, and the benchmark, as an admin:
 
@@ -49,10 +49,6 @@ KINDS = ("join", "leave", "metadata edit", "block", "deletion", "Okta hand edit"
 ASSIGN_BATCH = 50
 
 
-def okta_id(i: int) -> str:
-    return f"00uBench{i:012d}"
-
-
 class Okta:
     """The Okta emulator read (and edited by hand) through its API, as an admin would."""
 
@@ -64,6 +60,13 @@ class Okta:
     def get(self, path: str) -> Any:
         response = self.http.get(path)
         return response.json() if response.status_code == 200 else None
+
+    def user(self, login: str) -> dict[str, Any]:
+        return self.get(f"/api/v1/users/{quote(login, safe='@')}") or {}
+
+    def remove(self, login: str) -> None:
+        """Remove the user from the group by hand."""
+        self.http.delete(f"/api/v1/groups/{GROUP_ID}/users/{self.user(login)['id']}")
 
     def in_group(self, id_or_login: str) -> bool:
         user = self.get(f"/api/v1/users/{quote(id_or_login, safe='@')}")
@@ -152,7 +155,7 @@ def changes(admin: Any, okta: Okta, n: int, samples: int, first_outsider: int) -
                 f"/api/v2/users/{quote(user_id(leaver), safe='')}/roles",
                 {"roles": [ROLE_ID]},
             ),
-            lambda: not okta.in_group(okta_id(leaver)),
+            lambda: not okta.in_group(email(leaver)),
         ),
         (
             "metadata edit",
@@ -162,10 +165,7 @@ def changes(admin: Any, okta: Okta, n: int, samples: int, first_outsider: int) -
                 {"user_metadata": {"firstName": f"Edited{editor}"}},
             ),
             lambda: (
-                (okta.get(f"/api/v1/users/{okta_id(editor)}") or {})
-                .get("profile", {})
-                .get("firstName")
-                == f"Edited{editor}"
+                okta.user(email(editor)).get("profile", {}).get("firstName") == f"Edited{editor}"
             ),
         ),
         (
@@ -174,18 +174,19 @@ def changes(admin: Any, okta: Okta, n: int, samples: int, first_outsider: int) -
                 "PATCH", f"/api/v2/users/{quote(user_id(blocked), safe='')}", {"blocked": True}
             ),
             lambda: (
-                (okta.get(f"/api/v1/users/{okta_id(blocked)}") or {}).get("status") == "SUSPENDED"
+                # provisioned by email and never activated: deactivated, not suspended
+                okta.user(email(blocked)).get("status") in ("SUSPENDED", "DEPROVISIONED")
             ),
         ),
         (
             "deletion",
             lambda: admin.request("DELETE", f"/api/v2/users/{quote(user_id(deleted), safe='')}"),
-            lambda: not okta.in_group(okta_id(deleted)),
+            lambda: not okta.in_group(email(deleted)),
         ),
         (
             "Okta hand edit",
-            lambda: okta.http.delete(f"/api/v1/groups/{GROUP_ID}/users/{okta_id(handled)}"),
-            lambda: okta.in_group(okta_id(handled)),
+            lambda: okta.remove(email(handled)),
+            lambda: okta.in_group(email(handled)),
         ),
     ]
 
@@ -258,7 +259,6 @@ def main(argv: list[str] | None = None) -> None:
     world = BenchWorld(
         users=args.members,
         limits=limits,
-        okta_present=True,
         outsiders=args.samples + args.burst,
         scopes=("read:logs",),
         extra_config=config,
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     console.print(limits.describe())
     with world:
         world.emu.set_latency(0)
-        world.sync()  # links every member's Okta twin (not measured)
+        world.sync()  # creates every member in Okta (not measured)
         world.emu.set_latency(args.latency_ms)
         serve = start_serve(world)
         try:
