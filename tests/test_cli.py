@@ -286,23 +286,11 @@ def test_serve_runs_now_then_stops_cleanly_on_sigterm(world_factory: WorldFactor
     log = world.tmp / "serve.log"
     log_file = log.open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "spokesync",
-            "--config",
-            str(world.config_path),
-            "--log-format",
-            "json",
-            "serve",
-            "--now",
-            "--schedule",
-            "0 3 * * *",
-        ],
+        world.command("serve", "--now", "--schedule", "0 3 * * *"),
         stdout=subprocess.DEVNULL,
         stderr=log_file,
         text=True,
-        env={**os.environ, "TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET},
+        env={**os.environ, **world.env},
     )
     try:
         # Wait until the service has finished its first run and says when the next one is,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,9 +19,7 @@ import httpx
 
 from spokesync.live.poller import CRASH_SWITCH
 from tests.world_kit import (
-    CLIENT_SECRET,
     GROUP,
-    OKTA_TOKEN,
     World,
     auth0_user,
     okta_user,
@@ -56,29 +53,11 @@ def serving(
     """``serve --live ARGS`` until the block ends (SIGTERM, then a clean exit is expected)."""
     log = (world.tmp / "serve.log").open("a")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "spokesync",
-            "--config",
-            str(world.config_path),
-            "--log-format",
-            "json",
-            "serve",
-            "--live",
-            "--schedule",
-            "0 3 * * *",
-            *args,
-        ],
+        world.command("serve", "--live", "--schedule", "0 3 * * *", *args),
         stdout=subprocess.DEVNULL,
         stderr=log,
         text=True,
-        env={
-            **os.environ,
-            "TEST_OKTA_TOKEN": OKTA_TOKEN,
-            "TEST_AUTH0_SECRET": CLIENT_SECRET,
-            **(env or {}),
-        },
+        env={**os.environ, **world.env, **(env or {})},
     )
     try:
         yield process

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from spokesync.config import Config
 from spokesync.engine import EXIT_CONFIG, Engine
-from spokesync.store import StoreError, open_store
+from spokesync.store import Store, StoreError, open_store
 
 log = structlog.get_logger("spokesync.service")
 
@@ -29,12 +29,19 @@ def next_run(schedule: str, after: datetime) -> datetime:
     return moment
 
 
-def run_once(config: Config) -> int:
-    """One scheduled sync; returns its exit code."""
+def _store(config: Config) -> Store | None:
+    """The state store, or None (logged) when it cannot be opened."""
     try:
-        store = open_store(config.state.url)
+        return open_store(config.state.url)
     except StoreError as exc:
         log.error("state store unavailable", error=str(exc))
+        return None
+
+
+def run_once(config: Config) -> int:
+    """One scheduled sync; returns its exit code."""
+    store = _store(config)
+    if store is None:
         return EXIT_CONFIG
     try:
         result = asyncio.run(Engine(config, store).run(apply=True))
@@ -78,10 +85,8 @@ def serve_forever(
 def _serve_live(config: Config, schedule: str, *, run_now: bool, stop: threading.Event) -> int:
     from spokesync.live.loop import serve_live
 
-    try:
-        store = open_store(config.state.url)
-    except StoreError as exc:
-        log.error("state store unavailable", error=str(exc))
+    store = _store(config)
+    if store is None:
         return EXIT_CONFIG
     try:
         asyncio.run(

@@ -15,7 +15,7 @@ from spokesync import config as config_module
 from spokesync.live import cursors
 from spokesync.live.poller import LiveOutcome, LivePoller
 from spokesync.store import open_store
-from tests.world_kit import CLIENT_SECRET, GROUP, OKTA_TOKEN, World, auth0_user, seed
+from tests.world_kit import GROUP, World, auth0_user, seed
 
 WorldFactory = Callable[..., World]
 SCOPES = ("read:users", "read:roles", "update:users", "read:logs")
@@ -26,9 +26,7 @@ def polls(
     world: World, count: int, between: Callable[[int], Any] = lambda _i: None
 ) -> list[LiveOutcome]:
     """``count`` polls with one poller, calling ``between(i)`` before poll ``i``."""
-    with mock.patch.dict(
-        os.environ, {"TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET}
-    ):
+    with mock.patch.dict(os.environ, world.env):
         cfg = config_module.load(world.config_path)
     store = open_store(cfg.state.url)
 

@@ -337,13 +337,8 @@ class Auth0Client(ApiClient):
         except (BadRequest, NotFound) as exc:
             if log_id is None:
                 raise
-            raise CursorLost(
-                f"the tenant log does not serve position {log_id} any more: {exc.message}",
-                service=SERVICE,
-                method=exc.method,
-                url=exc.url,
-                status=exc.status,
-                code=exc.code,
+            raise CursorLost.instead_of(
+                exc, f"the tenant log does not serve position {log_id} any more"
             ) from exc
         finally:
             await pages.aclose()

@@ -117,6 +117,18 @@ class CursorLost(ApiError):
     """A log position the API no longer serves (past retention) or refuses: events since it
     may be lost, so the reader must start again from now and reconcile everything once."""
 
+    @classmethod
+    def instead_of(cls, error: ApiError, message: str) -> CursorLost:
+        """The refusal ``error`` of a stored position, said as ``message``."""
+        return cls(
+            f"{message}: {error.message}",
+            service=error.service,
+            method=error.method,
+            url=error.url,
+            status=error.status,
+            code=error.code,
+        )
+
 
 class RateLimited(ApiError):
     """429. ``reset_at`` is the epoch second at which the window resets, when known."""

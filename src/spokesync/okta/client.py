@@ -337,13 +337,8 @@ class OktaClient(ApiClient):
             except BadRequest as exc:
                 if position is None:
                     raise
-                raise CursorLost(
-                    f"the System Log refused the stored position: {exc.message}",
-                    service=SERVICE,
-                    method=exc.method,
-                    url=exc.url,
-                    status=exc.status,
-                    code=exc.code,
+                raise CursorLost.instead_of(
+                    exc, "the System Log refused the stored position"
                 ) from exc
             body = self.session.parse_json(request, response)
             if not isinstance(body, list):
