@@ -32,7 +32,7 @@ from spokesync.engine import Engine, RunResult
 from spokesync.http import ApiError, CursorLost, ScopeError
 from spokesync.live import cursors
 from spokesync.live.auth0_entries import classify_entries
-from spokesync.live.okta_events import classify_events, relevant
+from spokesync.live.okta_events import RELEVANT, classify_events, relevant
 from spokesync.live.own_writes import ECHO_WINDOW, EchoKey, OwnWrites, own_actions
 from spokesync.live.touched import Touched, full, iso_utc, parse_time
 from spokesync.observe import ResolveError, resolve_bindings
@@ -249,12 +249,13 @@ class LivePoller:
         position = self.store.get_cursor(cursors.OKTA_LOGS)
         now = iso_utc(self.clock())
         lost: Touched = Touched()
+        okta = self.clients.okta
         try:
             try:
-                events, following = await self.clients.okta.log_events(position, since=now)
+                events, following = await okta.log_events(position, since=now, event_types=RELEVANT)
             except CursorLost as exc:
                 lost = full(f"okta: the System Log lost our position ({exc.message})", None)
-                events, following = await self.clients.okta.log_events(None, since=now)
+                events, following = await okta.log_events(None, since=now, event_types=RELEVANT)
         except ScopeError as exc:
             return self._refused("okta", exc, "okta.logs.read to the service app")
         outcome.read += len(events)
