@@ -181,8 +181,12 @@ class Observer:
         """A targeted observation: each identity's roles and profile, its Okta user and groups.
 
         Nothing is read from the event that asked for it: the APIs' current state only, so
-        events that come late or out of order cannot make it wrong.
+        events that come late or out of order cannot make it wrong. Identities linked to the
+        same Okta user (``shared_across_sources``) are observed together: the memberships of
+        one person are planned from all of their roles.
         """
+        okta_ids = {links[k].okta_id for k in only if k in links}
+        only = only | {k for k, link in links.items() if link.okta_id in okta_ids}
         members = await self._member_roles(bindings, only)
         wanted = self._wanted(members, only)
         obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
