@@ -103,3 +103,15 @@ def test_a_position_past_retention_falls_back_to_a_full_reconcile_once(
     assert "user2@partner.example" in world.okta().members()
     status = world.cli("status", "--json").json()["live"]
     assert "lost our position" in status["last_fallback"]
+
+
+def test_a_log_refused_for_a_missing_scope_falls_back_once_and_is_then_left_alone(
+    world_factory: WorldFactory,
+) -> None:
+    world = world_factory(seed([auth0_user(1)]))  # the app lacks read:logs
+    world.write_config(extra=LIVE)
+    refused, later = polls(world, 2)
+    assert refused.run is not None and refused.run.summary["mode"] == "sync"
+    assert any("grant read:logs" in r for r in refused.full_reasons)
+    assert "user1@partner.example" in world.okta().members()
+    assert later.run is None and later.calls == {"auth0": 0, "okta": 1}

@@ -90,7 +90,7 @@ class LivePoller:
         self._bound_roles: dict[str, frozenset[str]] | None = None
         #: readers whose positions were checked against retention since this process started
         self._verified: set[str] = set()
-        #: readers refused for a missing scope: left to the scheduled reconciles, said once
+        #: logs (by cursor name) refused for a missing scope: left to the scheduled runs
         self.disabled: dict[str, str] = {}
         self._said: set[str] = set()
         #: echoes of our own Okta writes already seen in the System Log
@@ -131,9 +131,9 @@ class LivePoller:
         try:
             touched = Touched()
             for name, client in self.clients.auth0.items():
-                if name not in self.disabled:
+                if cursors.source_logs(name) not in self.disabled:
                     touched = touched | await self._read_source(name, client, positions, outcome)
-            if "okta" not in self.disabled:
+            if cursors.OKTA_LOGS not in self.disabled:
                 touched = touched | await self._read_okta(positions, outcome)
         except (ApiError, ResolveError) as exc:
             outcome.error = str(exc)
@@ -196,12 +196,13 @@ class LivePoller:
             self._bound_roles = {k: frozenset(v) for k, v in roles.items()}
         return self._bound_roles.get(source, frozenset())
 
-    def _refused(self, reader: str, exc: ScopeError, scope: str) -> Touched:
+    def _refused(self, key: str, reader: str, exc: ScopeError, scope: str) -> Touched:
+        """Stop reading the log of cursor ``key`` and ask for one full reconcile."""
         reason = (
             f"{reader}: reading the log was refused ({exc.message}); grant {scope} for live "
             "mode. Until then this log is not read and the scheduled runs cover it"
         )
-        self.disabled[reader] = reason
+        self.disabled[key] = reason
         return full(reason, None)
 
     async def _read_source(
@@ -233,7 +234,7 @@ class LivePoller:
             positions[key] = await client.newest_log_id() or ""
             return full(f"source {name}: the tenant log lost our position ({exc.message})", None)
         except ScopeError as exc:
-            return self._refused(f"source {name}", exc, "read:logs to its application")
+            return self._refused(key, f"source {name}", exc, "read:logs to its application")
         outcome.read += len(entries)
         positions[key] = newest
         if not entries:
@@ -257,7 +258,9 @@ class LivePoller:
                 lost = full(f"okta: the System Log lost our position ({exc.message})", None)
                 events, following = await okta.log_events(None, since=now, event_types=RELEVANT)
         except ScopeError as exc:
-            return self._refused("okta", exc, "okta.logs.read to the service app")
+            return self._refused(
+                cursors.OKTA_LOGS, "okta", exc, "okta.logs.read to the service app"
+            )
         outcome.read += len(events)
         positions[cursors.OKTA_LOGS] = following
         wanted = [e for e in events if relevant(e)]
