@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from spokesync.live.poller import CRASH_SWITCH
 from tests.world_kit import (
@@ -66,6 +67,10 @@ def serving(
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
         log.close()
+
+
+def live_runs(world: World) -> int:
+    return sum(1 for run in world.cli("status", "--json").json()["runs"] if run["mode"] == "live")
 
 
 def live_positions(world: World) -> bool:
@@ -125,25 +130,34 @@ def test_serve_live_reflects_changes_in_auth0_and_hand_edits_in_okta(
     assert {r["mode"] for r in runs} >= {"live"}
 
 
-def test_a_sigkill_between_reading_events_and_recording_the_run_loses_nothing(
-    world_factory: WorldFactory,
+@pytest.mark.parametrize("seam", ["before-run", "before-cursor"])
+def test_a_sigkill_between_reading_events_and_moving_the_cursor_loses_nothing(
+    world_factory: WorldFactory, seam: str
 ) -> None:
+    """Killed after reading the events, before the run (nothing applied) or after it was
+    recorded (applied, cursor not moved): the next start reads the same events again."""
     world = world_factory(seed([auth0_user(1), auth0_user(2, roles=())], client_scopes=SCOPES))
     world.write_config(extra=LIVE)
     world.sync()
-    with serving(world, env={CRASH_SWITCH: "before-run"}) as process:
+    with serving(world, env={CRASH_SWITCH: seam}) as process:
         wait_for("the first poll", lambda: live_positions(world), process)
         world.auth0().assign("auth0|u00002")
         process.wait(timeout=DEADLINE)
     assert process.returncode == -signal.SIGKILL
-    assert "user2@partner.example" not in world.okta().members()
+    applied = "user2@partner.example" in world.okta().members()
+    assert applied == (seam == "before-cursor")
     with serving(world) as process:
         wait_for(
-            "the change, read again",
-            lambda: "user2@partner.example" in world.okta().members(),
+            "the same events, read again",
+            lambda: (
+                live_runs(world) == (2 if applied else 1)
+                and "user2@partner.example" in world.okta().members()
+            ),
             process,
         )
     assert process.returncode == 0
+    logins = [u["profile"]["login"] for u in world.okta().users()]
+    assert logins.count("user2@partner.example") == 1  # read again, not applied twice
 
 
 def test_a_position_past_retention_triggers_a_full_reconcile(world_factory: WorldFactory) -> None:
