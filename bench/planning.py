@@ -119,6 +119,7 @@ def _scenario(users: int, kind: str) -> tuple[float, float, float, float, int]:
         links=links,
         rules=rules,
         mapped=mapped,
+        activations={SOURCE: "federated"},  # as observe gives it: every source has one
     )
     plan = planner.plan(inp)
     t3 = time.perf_counter()

@@ -483,3 +483,30 @@ def test_a_source_may_authenticate_with_a_private_key(
     assert apac.client_secret is None and apac.key_id == "k1" and apac.algorithm == "ES256"
     assert pem is not None and pem.get_secret_value() == _keys()["ec"]
     assert redact(_keys()["ec"]) == "[REDACTED]"
+
+
+def test_activation_defaults_to_federated_with_an_okta_idp_and_email_otherwise(
+    tmp_path: Path,
+) -> None:
+    plain = load(write(tmp_path, GOOD)).sources["apac"]
+    assert (plain.activation, plain.activation_mode) == (None, "email")
+    idp = load(write(tmp_path, OKTA + SOURCES + 'okta_idp_id = "0oaIdp1"\n' + BINDINGS))
+    assert idp.sources["apac"].activation_mode == "federated"
+    staged = OKTA + SOURCES + 'okta_idp_id = "0oaIdp1"\nactivation = "staged"\n' + BINDINGS
+    assert load(write(tmp_path, staged)).sources["apac"].activation_mode == "staged"
+
+
+def test_an_unknown_activation_names_the_key_and_the_choices(tmp_path: Path) -> None:
+    text = problem(write(tmp_path, OKTA + SOURCES + 'activation = "invite"\n' + BINDINGS))
+    assert "sources.apac.activation" in text
+    assert all(choice in text for choice in ("federated", "email", "staged"))
+
+
+def test_a_user_type_needs_the_user_types_scope(tmp_path: Path) -> None:
+    _with_key(tmp_path)
+    typed = OAUTH_OKTA + SOURCES + 'okta_user_type = "Partner"\n' + BINDINGS
+    assert load(write(tmp_path, typed)).required_okta_scopes() == (
+        "okta.users.manage",
+        "okta.groups.manage",
+        "okta.userTypes.read",
+    )

@@ -85,6 +85,7 @@ def seed(
     roles: list[dict[str, Any]] | None = None,
     groups: list[dict[str, Any]] | None = None,
     idps: list[dict[str, Any]] | None = None,
+    user_types: list[dict[str, Any]] | None = None,
     client_scopes: tuple[str, ...] = ("read:users", "read:roles", "update:users"),
 ) -> dict[str, Any]:
     return {
@@ -105,6 +106,7 @@ def seed(
             "groups": groups or [{"id": GROUP, "name": GROUP_NAME}],
             "users": okta_users or [],
             **({"idps": idps} if idps else {}),
+            **({"user_types": user_types} if user_types else {}),
         },
     }
 
@@ -232,7 +234,8 @@ class World:
     def db_path(self) -> Path:
         return self.tmp / "state.db"
 
-    def write_config(self, extra: str = "", bindings: str | None = None) -> Path:
+    def write_config(self, extra: str = "", bindings: str | None = None, source: str = "") -> Path:
+        """The config file; ``source`` holds more keys of ``[sources.partners]``."""
         binding = (
             bindings
             if bindings is not None
@@ -252,7 +255,7 @@ token = "${{TEST_OKTA_TOKEN}}"
 domain = "{self.auth0_url}"
 client_id = "spokesync"
 client_secret = "${{TEST_AUTH0_SECRET}}"
-
+{source}
 {binding}
 {extra}
 """,

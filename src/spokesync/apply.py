@@ -21,6 +21,7 @@ from spokesync.clients import Clients
 from spokesync.config import PolicyConfig
 from spokesync.domain import Action, ActionKind, IdentityKey, Link, PendingAction, Plan, login_key
 from spokesync.http import ApiError, LoginTaken, NotFound, is_transient
+from spokesync.okta.client import FEDERATION
 from spokesync.store.base import Store
 
 Clock = Callable[[], datetime]
@@ -215,8 +216,19 @@ class Applier:
         okta = self.clients.okta
         profile = action.profile or {}
         login = str(profile["login"])
+        detail = action.detail or {}
+        activation = detail.get("activation", "email")
+        user_type = detail.get("user_type")
         try:
-            user = await okta.create_user(dict(profile), list(action.group_ids))
+            user = await okta.create_user(
+                dict(profile),
+                list(action.group_ids),
+                # federated: ACTIVE at once through the IdP; email: PROVISIONED, Okta mails the
+                # activation link; staged: STAGED, nothing mailed.
+                activate=activation != "staged",
+                provider=FEDERATION if activation == "federated" else None,
+                user_type=None if user_type is None else str(user_type),
+            )
             origin = "created"
         except LoginTaken:
             # Okta already has this login (our search missed it: the index is eventually

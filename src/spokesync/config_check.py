@@ -19,11 +19,11 @@ from rich.markup import escape
 
 from spokesync.auth0.client import LOG_SCOPES
 from spokesync.clients import Clients, TransportFor, open_clients
-from spokesync.config import SECRET_KEYS, Config, PrivateKeyHolder
+from spokesync.config import SECRET_KEYS, Config, PrivateKeyHolder, SourceConfig
 from spokesync.http import ApiError
 from spokesync.mapping import login_sources_from_user_metadata
 from spokesync.oauth_scopes import missing as missing_scopes
-from spokesync.observe import ResolveError, resolve_bindings
+from spokesync.observe import ResolveError, resolve_bindings, resolve_user_types
 from spokesync.redact import redact
 
 #: scopes every source needs, and the ones write-back needs
@@ -91,6 +91,29 @@ def check_file_modes(config: Config) -> list[str]:
     return warnings
 
 
+def explain_activation(name: str, source: SourceConfig) -> tuple[bool | None, str]:
+    """How the source's new Okta users are created, and why; a warning (None) for a federated
+    source without ``okta_idp_id``, whose users could never sign in."""
+    mode = source.activation_mode
+    why = "as set" if source.activation is not None else "the default"
+    if mode == "federated":
+        if not source.okta_idp_id:
+            return None, (
+                f"sources.{name}.activation = federated without okta_idp_id: new Okta users "
+                "get no password and are linked to no IdP, so they could never sign in; set "
+                "okta_idp_id to the Okta IdP of this tenant, or use activation = email"
+            )
+        reason = f"{why}, with okta_idp_id {source.okta_idp_id}"
+        effect = "ACTIVE at once, sign in through the IdP, no password, Okta mails nothing"
+    elif mode == "email":
+        reason = why if source.activation is not None else f"{why} without okta_idp_id"
+        effect = "PROVISIONED; Okta mails each an activation link to choose an Okta password"
+    else:
+        reason = why
+        effect = "STAGED, no email; activate them in Okta by other means"
+    return True, f"sources.{name}.activation = {mode} ({reason}): new Okta users are {effect}"
+
+
 async def _check_okta_oauth(config: Config, clients: Clients, console: Console) -> bool:
     """Obtain the Okta OAuth token; False when that fails or it lacks a scope a sync needs."""
     token = clients.okta_oauth
@@ -142,6 +165,8 @@ async def check(
         )
     for warning in check_file_modes(config):
         _say(console, None, warning)
+    for name, source in config.sources.items():
+        _say(console, *explain_activation(name, source))
     async with open_clients(config, transport_for) as clients:
         if not await _check_okta_oauth(config, clients, console):
             ok = False
@@ -180,11 +205,12 @@ async def check(
                 )
         try:
             bindings = await resolve_bindings(config, clients)
+            user_types = await resolve_user_types(config, clients)
         except ResolveError as exc:
             _say(console, False, str(exc))
             return False
         except ApiError as exc:
-            _say(console, False, f"resolving bindings failed: {exc}")
+            _say(console, False, f"resolving names to ids failed: {exc}")
             return False
         for i, binding in enumerate(bindings):
             _say(
@@ -193,4 +219,7 @@ async def check(
                 f"bindings[{i}]: role {binding.role_name} = {binding.role_id} ({binding.source}) "
                 f"-> group {binding.group_name} = {binding.group_id}",
             )
+        for name, type_id in user_types.items():
+            wanted = config.sources[name].okta_user_type
+            _say(console, True, f"sources.{name}.okta_user_type {wanted} = {type_id}")
     return ok

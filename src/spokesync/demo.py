@@ -140,6 +140,22 @@ def _okta_group_size(okta_url: str, token: str) -> int:
     return count
 
 
+def _okta_emails(okta_url: str) -> dict[str, int]:
+    """The emails a real Okta org would have sent so far (the emulator counts them)."""
+    response = httpx.get(f"{okta_url}/_emulator/stats", timeout=30)
+    response.raise_for_status()
+    return dict(response.json()["emails"])
+
+
+def _emails_line(okta_url: str) -> str:
+    emails = _okta_emails(okta_url)
+    return (
+        f"Okta sent {emails['activation']} activation emails and "
+        f"{emails['password_reset']} password reset emails: partners are ACTIVE at once and "
+        "sign in through the Auth0 IdP (activation = federated)."
+    )
+
+
 def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
     """Run the demo; returns the process exit code."""
     world_secrets = WorldSecrets(
@@ -192,6 +208,7 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
                 f"{_okta_group_size(emulators.okta.url, world_secrets.okta_token)} "
                 "members (including one that spokesync did not add and leaves alone)."
             )
+            console.print(_emails_line(emulators.okta.url))
             console.print(Rule("3. the world changes"))
             api = AdminApi(emulators.auth0.url, world_secrets.admin_secret)
             try:
@@ -208,7 +225,7 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
         console.print(
             f"Demo finished in {elapsed:.1f} s. State database and config: {workdir}. "
             f"Planned first: {len(first_plan.plan.actions)} actions; third sync planned "
-            f"{len(third.plan.actions)}."
+            f"{len(third.plan.actions)}. {_emails_line(emulators.okta.url)}"
         )
         ok = third.plan.actions == () and first.exit_code in (0, 1) and second.exit_code in (0, 1)
         return 0 if ok else 1

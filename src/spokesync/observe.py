@@ -34,7 +34,7 @@ from spokesync.domain import (
     index_by_login,
     login_key,
 )
-from spokesync.http import ApiError, NotFound
+from spokesync.http import AmbiguousName, ApiError, NotFound
 from spokesync.mapping import Mapped, MappedProfile, rules_digest
 from spokesync.planner import PlanInput
 from spokesync.source_profiles import SourceProfiles
@@ -108,6 +108,27 @@ async def resolve_bindings(config: Config, clients: Clients) -> tuple[Binding, .
     return tuple(out)
 
 
+async def resolve_user_types(config: Config, clients: Clients) -> dict[str, str]:
+    """source name -> the ``oty...`` id of its ``okta_user_type`` (each name looked up once)."""
+    found: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for name, source in config.sources.items():
+        wanted = source.okta_user_type
+        if wanted is None:
+            continue
+        if wanted not in found:
+            try:
+                found[wanted] = (await clients.okta.find_user_type(wanted)).id
+            except (NotFound, AmbiguousName) as exc:
+                raise ResolveError(
+                    f"sources.{name}.okta_user_type {wanted!r}: {exc.message}; "
+                    "create the user type in Okta (Directory > Profile Editor) or give the "
+                    "name or oty... id of an existing one"
+                ) from None
+        out[name] = found[wanted]
+    return out
+
+
 async def _bounded(limit: int, jobs: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
     semaphore = asyncio.Semaphore(limit)
 
@@ -150,11 +171,12 @@ class Observer:
         self.attributes = frozenset(self.rules) | {"login"}
 
     async def observe(self, bindings: tuple[Binding, ...]) -> Observation:
+        user_types = await resolve_user_types(self.config, self.clients)
         links = self.store.load_links()
         pending = tuple(self.store.pending_actions())
         only = self._only()
         if only is not None:
-            return await self._observe_only(bindings, only, links, pending)
+            return await self._observe_only(bindings, only, links, pending, user_types)
         # Okta's group pages do not depend on Auth0: read both sides at the same time.
         groups = asyncio.create_task(self._group_members(bindings, links))
         try:
@@ -168,7 +190,7 @@ class Observer:
         source = SourceView(members=members, profiles=profiles, deleted=frozenset(deleted))
         users, group_members = await groups
         target = await self._target(source, mapped, links, pending, only, users, group_members)
-        self._finish(obs, bindings, source, target, links, pending, mapped, only)
+        self._finish(obs, bindings, source, target, links, pending, mapped, only, user_types)
         return obs
 
     async def _observe_only(
@@ -177,6 +199,7 @@ class Observer:
         only: frozenset[IdentityKey],
         links: Mapping[IdentityKey, Link],
         pending: tuple[PendingAction, ...],
+        user_types: Mapping[str, str],
     ) -> Observation:
         """A targeted observation: each identity's roles and profile, its Okta user and groups.
 
@@ -193,7 +216,7 @@ class Observer:
         profiles, mapped, deleted = await self._profiles(wanted, links, obs)
         source = SourceView(members=members, profiles=profiles, deleted=frozenset(deleted))
         target = await self._target_of(bindings, source, mapped, links, pending, only)
-        self._finish(obs, bindings, source, target, links, pending, mapped, only)
+        self._finish(obs, bindings, source, target, links, pending, mapped, only, user_types)
         return obs
 
     def _finish(
@@ -206,6 +229,7 @@ class Observer:
         pending: tuple[PendingAction, ...],
         mapped: dict[IdentityKey, Mapped],
         only: frozenset[IdentityKey] | None,
+        user_types: Mapping[str, str],
     ) -> None:
         obs.input = PlanInput(
             bindings=bindings,
@@ -216,6 +240,8 @@ class Observer:
             mapped=mapped,
             policy=self.config.policy,
             idp_ids={n: s.okta_idp_id for n, s in self.config.sources.items() if s.okta_idp_id},
+            activations={n: s.activation_mode for n, s in self.config.sources.items()},
+            user_types=user_types,
             pending=pending,
             only=only,
             shared_across_sources=self.config.identity.shared_across_sources,

@@ -122,6 +122,8 @@ DOMAINS = ["partner.example", "apac-partners.example", "reseller.example", "dist
 
 ROLE_ID = "rol_SalesforceUsers1"
 GROUP_ID = "00gSalesforceUsers1"
+#: the hub's Okta IdP for the partner tenant: partners sign in to Okta through Auth0
+IDP_ID = "0oaAuth0Partners0001"
 CLIENT_ID = "spokesync-demo"
 ADMIN_CLIENT_ID = "demo-admin"
 API_TOKEN_NAME = "okta-demo-token"
@@ -241,6 +243,7 @@ def partner_world(
             "api_tokens": [secrets.okta_token],
             "groups": [{"id": GROUP_ID, "name": f"{role_name} Users"}],
             "users": okta_users,
+            "idps": [{"id": IDP_ID, "name": "Auth0 partners", "type": "OIDC"}],
         },
     }
 
@@ -259,6 +262,10 @@ token = "${{OKTA_API_TOKEN}}"
 domain = "{auth0_url}"
 client_id = "{CLIENT_ID}"
 client_secret = "${{AUTH0_PARTNERS_SECRET}}"
+# Partners sign in to Okta through this Auth0 tenant (an IdP in Okta): their Okta users are
+# created ACTIVE with no password, and Okta mails them nothing (the default with okta_idp_id).
+okta_idp_id = "{IDP_ID}"
+activation = "federated"
 
 [[bindings]]
 source = "partners"

@@ -267,6 +267,43 @@ async def test_create_federated_user() -> None:
 
 
 @pytest.mark.anyio
+async def test_create_user_of_a_user_type() -> None:
+    script = Scripted().on("POST", "/api/v1/users", respond(200, user("00u9", "t@x.example")))
+    async with client(script) as c:
+        await c.create_user({"login": "t@x.example"}, [], user_type="otyPartner")
+    assert json.loads(script.requests[0].content)["type"] == {"id": "otyPartner"}
+
+
+def user_types(*names: str) -> httpx.Response:
+    """``GET /api/v1/meta/types/user`` as in the spec's ListsAllUserTypes example."""
+    body = [{"id": "otyDefault", "name": "user", "displayName": "User", "default": True}]
+    body += [
+        {"id": f"oty{i}", "name": name, "displayName": f"{name} people", "default": False}
+        for i, name in enumerate(names)
+    ]
+    return respond(200, body)
+
+
+@pytest.mark.anyio
+async def test_find_user_type_by_id_name_or_display_name() -> None:
+    script = Scripted().on("GET", "/api/v1/meta/types/user", user_types("Partner", "Staff"))
+    async with client(script) as c:
+        assert (await c.find_user_type("oty1")).name == "Staff"
+        assert (await c.find_user_type("Partner")).id == "oty0"
+        assert (await c.find_user_type("partner")).id == "oty0"
+        assert (await c.find_user_type("Staff people")).id == "oty1"
+        with pytest.raises(NotFound, match=r"'Partnr' \(known: Partner, Staff, user\)"):
+            await c.find_user_type("Partnr")
+    script = Scripted().on("GET", "/api/v1/meta/types/user", user_types("partner", "Partner "))
+    async with client(script) as c:
+        assert (await c.find_user_type("partner")).id == "oty0"  # exact wins
+    script = Scripted().on("GET", "/api/v1/meta/types/user", user_types("PARTNER", "Partner"))
+    async with client(script) as c:
+        with pytest.raises(AmbiguousName):
+            await c.find_user_type("partner")
+
+
+@pytest.mark.anyio
 async def test_create_duplicate_login_is_login_taken() -> None:
     # Reference okta-api.md §1: 400 E0000001 with cause "login: An object with this field ..."
     body = okta_error(

@@ -12,6 +12,7 @@ from spokesync.config.sections import (
     OKTA_BASE_SCOPES,
     OKTA_IDP_SCOPE,
     OKTA_LOGS_SCOPE,
+    OKTA_USER_TYPES_SCOPE,
     BindingConfig,
     IdentityConfig,
     LiveConfig,
@@ -121,12 +122,14 @@ class Config(Section):
         return self._origin
 
     def required_okta_scopes(self) -> tuple[str, ...]:
-        """The Okta scopes a sync needs: users and groups, IdPs when a source links them, and
-        the System Log in live mode."""
+        """The Okta scopes a sync needs: users and groups, IdPs when a source links them, user
+        types when a source names one, and the System Log in live mode."""
         needs_idp = any(s.okta_idp_id for s in self.sources.values())
+        needs_types = any(s.okta_user_type for s in self.sources.values())
         return (
             OKTA_BASE_SCOPES
             + ((OKTA_IDP_SCOPE,) if needs_idp else ())
+            + ((OKTA_USER_TYPES_SCOPE,) if needs_types else ())
             + ((OKTA_LOGS_SCOPE,) if self.live.enabled else ())
         )
 

@@ -37,6 +37,12 @@ OKTA_BASE_SCOPES = ("okta.users.manage", "okta.groups.manage")
 OKTA_IDP_SCOPE = "okta.idps.manage"
 #: Needed besides in live mode, to read the System Log.
 OKTA_LOGS_SCOPE = "okta.logs.read"
+#: Needed besides when a source names an Okta user type (``okta_user_type``).
+OKTA_USER_TYPES_SCOPE = "okta.userTypes.read"
+
+#: How Okta users of a source are created: through the IdP at once (no password, no email),
+#: with Okta's activation email, or staged for activation by other means.
+Activation = Literal["federated", "email", "staged"]
 
 
 class Section(BaseModel):
@@ -182,6 +188,10 @@ class SourceConfig(PrivateKeyHolder):
     client_secret: SecretStr | None = None
     audience: str | None = None
     okta_idp_id: str | None = None
+    #: how new Okta users are created; None: ``federated`` with ``okta_idp_id``, else ``email``
+    activation: Activation | None = None
+    #: the Okta user type (name or ``oty...`` id) of the users created for this source
+    okta_user_type: str | None = Field(default=None, min_length=1)
     #: read profiles with a users-export job when at least this many members have none cached
     export_threshold: int = Field(default=500, ge=1)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
@@ -205,6 +215,14 @@ class SourceConfig(PrivateKeyHolder):
     @property
     def base_url(self) -> str:
         return self.domain
+
+    @property
+    def activation_mode(self) -> Activation:
+        """``activation`` as written, or its default: ``federated`` when the source's users
+        sign in through an Okta IdP (``okta_idp_id``), else ``email`` (Okta's own default)."""
+        if self.activation is not None:
+            return self.activation
+        return "federated" if self.okta_idp_id else "email"
 
     @property
     def token_audience(self) -> str:

@@ -130,7 +130,14 @@ class Control:
     requests: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
     injected: Counter[str] = field(default_factory=Counter)
+    #: an emulator's own counters shown in the stats (e.g. Okta's "emails"), by section name
+    tallies: dict[str, Counter[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tally(self, name: str, counter: Counter[str]) -> None:
+        """Show ``counter`` in the stats under ``name``; the stats reset zeroes its keys."""
+        with self.lock:
+            self.tallies[name] = counter
 
     def count(self, template: str, status: int) -> None:
         with self.lock:
@@ -147,6 +154,7 @@ class Control:
                 "requests": dict(self.requests),
                 "statuses": dict(self.statuses),
                 "faults": dict(self.injected),
+                **{name: dict(counter) for name, counter in self.tallies.items()},
             }
 
     def reset(self) -> None:
@@ -154,6 +162,9 @@ class Control:
             self.requests.clear()
             self.statuses.clear()
             self.injected.clear()
+            for counter in self.tallies.values():
+                for key in counter:
+                    counter[key] = 0
 
 
 def control_routes(control: Control) -> list[BaseRoute]:

@@ -33,15 +33,19 @@ from spokesync.okta.models import (
     Group,
     IdpLink,
     ShapeError,
+    UserType,
     parse_group,
     parse_idp_link,
     parse_target_user,
+    parse_user_types,
 )
 from spokesync.okta.paginate import LinkPaginator, next_link
 from spokesync.okta.system_log import SystemLogEvent, parse_log_event
 
 SERVICE = "okta"
 GROUP_ID_PREFIX = "00g"
+#: the authentication provider of users who sign in only through an IdP (reference §1)
+FEDERATION = "FEDERATION"
 #: Keep each search URL under this many characters (proxies and Okta reject long URLs).
 MAX_SEARCH_URL = 3500
 USERS_PAGE = 200
@@ -146,6 +150,31 @@ class OktaClient(ApiClient):
             AmbiguousName, request, f"several groups are named {name_or_id!r} ({ids}); use the id"
         )
 
+    async def find_user_type(self, name_or_id: str) -> UserType:
+        """The user type with this id (``oty...``) or name (exact first, then case-insensitive
+        name or display name if unique). ``NotFound`` or ``AmbiguousName`` otherwise."""
+        request = _call("GET", "/api/v1/meta/types/user")
+        types = self._parsed(request, parse_user_types, await self.session.send_json(request))
+        folded = name_or_id.casefold()
+        matches = (
+            [t for t in types if name_or_id in (t.id, t.name)]
+            or [t for t in types if t.name.casefold() == folded]
+            or [t for t in types if t.display_name.casefold() == folded]
+        )
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            known = ", ".join(sorted(t.name for t in types))
+            raise self._error(
+                NotFound, request, f"no user type is named {name_or_id!r} (known: {known})"
+            )
+        ids = ", ".join(t.id for t in matches)
+        raise self._error(
+            AmbiguousName,
+            request,
+            f"several user types are named {name_or_id!r} ({ids}); use the id",
+        )
+
     async def group_members(
         self, group_id: str, page_size: int = USERS_PAGE
     ) -> AsyncIterator[list[TargetUser]]:
@@ -204,15 +233,19 @@ class OktaClient(ApiClient):
         *,
         activate: bool = True,
         provider: str | None = None,
+        user_type: str | None = None,
     ) -> TargetUser:
         """Create the user already in ``group_ids`` (at most 20). ``provider`` (e.g.
-        ``"FEDERATION"``) makes a user who signs in through an IdP and has no password.
+        :data:`FEDERATION`) makes a user who signs in through an IdP and has no password: with
+        ``activate`` ACTIVE at once, and Okta mails nothing. ``user_type`` is an ``oty...`` id.
         A taken login raises :class:`~spokesync.http.errors.LoginTaken`."""
         body: dict[str, Any] = {"profile": dict(profile), "groupIds": list(group_ids)}
         params: dict[str, str | int | bool] = {"activate": activate}
         if provider is not None:
             body["credentials"] = {"provider": {"type": provider, "name": provider}}
             params["provider"] = True
+        if user_type is not None:
+            body["type"] = {"id": user_type}
         request = _call("POST", "/api/v1/users", params=params, json_body=body)
         return self._parsed(request, parse_target_user, await self.session.send_json(request))
 

@@ -23,6 +23,16 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class UserType:
+    """An Okta user type: ``id`` (``oty...``), ``name`` (fixed at creation), display name."""
+
+    id: str
+    name: str
+    display_name: str
+    default: bool
+
+
+@dataclass(frozen=True, slots=True)
 class IdpLink:
     """An Okta user linked to an identity provider under ``external_id``."""
 
@@ -63,6 +73,24 @@ def parse_group(value: Any) -> Group:
         name=_str(profile, "name", "group.profile"),
         type=str(data.get("type") or "OKTA_GROUP"),
     )
+
+
+def parse_user_type(value: Any) -> UserType:
+    """A ``UserType`` object: ``id`` and ``name`` are required."""
+    data = _object(value, "user type")
+    return UserType(
+        id=_str(data, "id", "user type"),
+        name=_str(data, "name", "user type"),
+        display_name=str(data.get("displayName") or ""),
+        default=data.get("default") is True,
+    )
+
+
+def parse_user_types(value: Any) -> list[UserType]:
+    """The array ``GET /api/v1/meta/types/user`` answers (no paging)."""
+    if not isinstance(value, list):
+        raise ShapeError("user types is not a JSON array")
+    return [parse_user_type(item) for item in value]
 
 
 def parse_idp_link(value: Any) -> IdpLink:

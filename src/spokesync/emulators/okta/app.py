@@ -25,6 +25,7 @@ from spokesync.emulators.okta import (
     oauth,
     user_listing,
     user_routes,
+    user_type_routes,
 )
 from spokesync.emulators.okta.errors import (
     INTERNAL_ERROR_SUMMARY,
@@ -105,6 +106,7 @@ def create_app(
     control = control or Control()
     org = load_seed(seed, clock, rng)
     org.system_log = SystemLog(clock, delay_seconds=log_delay_ms / 1000)
+    control.tally("emails", org.emails)
     limiter = RateLimiter(clock, rate_limit_per_minute, concurrency_limit)
     api_routes: list[BaseRoute] = [
         *user_routes.ROUTES,
@@ -113,6 +115,7 @@ def create_app(
         *group_routes.ROUTES,
         *idp_routes.ROUTES,
         *log_routes.ROUTES,
+        *user_type_routes.ROUTES,
         *oauth.ROUTES,
     ]
     app = Starlette(

@@ -15,6 +15,7 @@ _BYTE_TO_ALNUM = bytes((_ALPHANUMERICS * 5)[:256], "ascii")
 USER_PREFIX = "00u"
 GROUP_PREFIX = "00g"
 IDP_PREFIX = "0oa"
+USER_TYPE_PREFIX = "oty"
 
 
 def new_id(rng: random.Random, prefix: str) -> str:

@@ -6,11 +6,11 @@ from typing import Any
 
 from spokesync.emulators.okta.formats import iso_timestamp
 from spokesync.emulators.okta.state import (
-    DEFAULT_USER_TYPE,
     GroupRecord,
     IdpLink,
     IdpRecord,
     UserRecord,
+    UserTypeRecord,
 )
 
 #: the id of the default user schema (Okta: ``osc`` + 17)
@@ -61,7 +61,7 @@ def user_json(user: UserRecord, base: str, *, in_collection: bool = False) -> di
             links[relation] = {"href": f"{self_href}/{path}", "method": "POST"}
         links["self"] = {"href": self_href}
         links["resetFactors"] = {"href": f"{self_href}/lifecycle/reset_factors", "method": "POST"}
-        links["type"] = {"href": f"{base}/api/v1/meta/types/user/{DEFAULT_USER_TYPE}"}
+        links["type"] = {"href": f"{base}/api/v1/meta/types/user/{user.type_id}"}
     credentials: dict[str, Any] = {}
     if user.has_password:
         credentials["password"] = {}
@@ -80,10 +80,28 @@ def user_json(user: UserRecord, base: str, *, in_collection: bool = False) -> di
         "lastLogin": None,
         "lastUpdated": iso_timestamp(user.last_updated),
         "passwordChanged": _time(user.password_changed),
-        "type": {"id": DEFAULT_USER_TYPE},
+        "type": {"id": user.type_id},
         "profile": dict(user.profile),
         "credentials": credentials,
         "_links": links,
+    }
+
+
+def user_type_json(user_type: UserTypeRecord, base: str) -> dict[str, Any]:
+    """A ``UserType`` as in the spec's ``ListsAllUserTypes`` example."""
+    created = iso_timestamp(user_type.created)
+    schema = f"{base}/api/v1/meta/schemas/user/{_DEFAULT_SCHEMA}"
+    return {
+        "id": user_type.id,
+        "displayName": user_type.display_name,
+        "name": user_type.name,
+        "description": user_type.description,
+        "createdBy": "spr1emulatoradmin000",
+        "lastUpdatedBy": "spr1emulatoradmin000",
+        "created": created,
+        "lastUpdated": created,
+        "default": user_type.default,
+        "_links": {"self": {"href": schema}, "schema": {"href": schema}},
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import random
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,9 +18,12 @@ from spokesync.emulators.okta.state import (
     OAuthClient,
     Org,
     UserRecord,
+    UserTypeRecord,
 )
 
-_SEED_KEYS = frozenset({"api_tokens", "groups", "users", "idps", "oauth_clients"})
+#: the spec's rule for ``UserType.name``
+_USER_TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_SEED_KEYS = frozenset({"api_tokens", "groups", "users", "idps", "oauth_clients", "user_types"})
 
 
 def load_seed(seed: Mapping[str, Any], clock: Clock, rng: random.Random | None = None) -> Org:
@@ -35,6 +39,7 @@ def load_seed(seed: Mapping[str, Any], clock: Clock, rng: random.Random | None =
     org = Org(clock, rng)
     org.api_tokens = frozenset(_api_tokens(seed.get("api_tokens", [])))
     _load_groups(org, _entries(seed, "groups"))
+    _load_user_types(org, _entries(seed, "user_types"))
     # A 100,000-user seed makes ~1M objects that all live on; pausing the cyclic collector
     # while they are made saves its repeated full scans (about a third of the load time).
     collecting = gc.isenabled()
@@ -87,6 +92,34 @@ def _load_groups(org: Org, entries: list[Mapping[str, Any]]) -> None:
         if description is not None and not isinstance(description, str):
             raise ValueError(f"{where}: description must be a string")
         org.add_group(GroupRecord(group_id, name, description, group_type, now, now, now))
+
+
+def _load_user_types(org: Org, entries: list[Mapping[str, Any]]) -> None:
+    """Custom user types (``{"name": "Partner", "displayName"?, "description"?, "id"?}``)
+    beside the default one every org has."""
+    names = {t.name.casefold() for t in org.user_types.values()}
+    for index, entry in enumerate(entries):
+        where = f"okta.user_types[{index}]"
+        name = entry.get("name")
+        if not isinstance(name, str) or not _USER_TYPE_NAME.fullmatch(name):
+            raise ValueError(
+                f"{where}.name must start with a letter and hold only letters, digits and _"
+            )
+        if name.casefold() in names:
+            raise ValueError(f"{where}: duplicate user type name {name!r}")
+        type_id = entry.get("id") or org.new_user_type_id()
+        if not isinstance(type_id, str) or type_id in org.user_types:
+            raise ValueError(f"{where}.id must be a unique string")
+        description = entry.get("description")
+        org.user_types[type_id] = UserTypeRecord(
+            type_id,
+            name,
+            str(entry.get("displayName") or name),
+            None if description is None else str(description),
+            False,
+            org.clock(),
+        )
+        names.add(name.casefold())
 
 
 def _load_users(org: Org, entries: list[Mapping[str, Any]]) -> None:

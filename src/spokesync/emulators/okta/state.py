@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from spokesync.emulators.okta.formats import GROUP_PREFIX, USER_PREFIX, login_key, new_id
+from spokesync.emulators.okta.formats import (
+    GROUP_PREFIX,
+    USER_PREFIX,
+    USER_TYPE_PREFIX,
+    login_key,
+    new_id,
+)
 from spokesync.emulators.okta.system_log import SystemLog
 
 Clock = Callable[[], float]
@@ -36,6 +43,13 @@ GROUP_TYPES = frozenset({"OKTA_GROUP", "APP_GROUP", "BUILT_IN"})
 #: the id of the default user type every user gets (Okta: ``oty`` + 17)
 DEFAULT_USER_TYPE = "oty1defaultusertype0"
 
+#: the emails a real org would send, counted in ``GET /_emulator/stats`` under ``"emails"``:
+#: activation links (to the user), password reset links (to the user), deactivation notices
+#: (to the admin)
+EMAIL_KINDS = ("activation", "password_reset", "deactivation")
+#: providers whose users sign in only through an IdP: no password, no activation link
+IDP_PROVIDERS = frozenset({"FEDERATION", "SOCIAL"})
+
 
 @dataclass(slots=True)
 class UserRecord:
@@ -54,11 +68,30 @@ class UserRecord:
     provider_name: str = "OKTA"
     #: the recovery question (never its answer)
     recovery_question: str | None = None
+    #: the user type (``type.id``)
+    type_id: str = DEFAULT_USER_TYPE
+
+    @property
+    def federated(self) -> bool:
+        """Signs in only through an IdP (FEDERATION or SOCIAL provider): Okta mails no link."""
+        return self.provider_type in IDP_PROVIDERS
 
     @property
     def can_sign_in_at_once(self) -> bool:
         """Activation ends in ACTIVE (not PROVISIONED) for users with a password or an IdP."""
-        return self.has_password or self.provider_type in ("FEDERATION", "SOCIAL")
+        return self.has_password or self.federated
+
+
+@dataclass(slots=True)
+class UserTypeRecord:
+    """A user type (``GET /api/v1/meta/types/user``); every org has the default one."""
+
+    id: str
+    name: str
+    display_name: str
+    description: str | None
+    default: bool
+    created: float
 
 
 @dataclass(slots=True)
@@ -124,6 +157,18 @@ class Org:
         #: user id -> ids of the groups it is in, except Everyone (absent when none)
         self.user_groups: dict[str, set[str]] = {}
         self.idps: dict[str, IdpRecord] = {}
+        self.user_types: dict[str, UserTypeRecord] = {
+            DEFAULT_USER_TYPE: UserTypeRecord(
+                DEFAULT_USER_TYPE,
+                "user",
+                "User",
+                "Okta user profile template with default permission settings",
+                True,
+                clock(),
+            )
+        }
+        #: emails a real org would have sent (the stats reset zeroes it: ``Control.tally``)
+        self.emails: Counter[str] = Counter(dict.fromkeys(EMAIL_KINDS, 0))
         self.idp_links: dict[str, dict[str, IdpLink]] = {}
         self.idp_external_ids: dict[str, dict[str, str]] = {}
         self.api_tokens: frozenset[str] = frozenset()
@@ -190,6 +235,12 @@ class Org:
             link = links.pop(user_id, None)
             if link is not None:
                 self.idp_external_ids[idp_id].pop(link.external_id, None)
+
+    def new_user_type_id(self) -> str:
+        while True:
+            candidate = new_id(self.rng, USER_TYPE_PREFIX)
+            if candidate not in self.user_types:
+                return candidate
 
     # groups ------------------------------------------------------------------------
 

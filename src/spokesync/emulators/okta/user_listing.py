@@ -20,7 +20,7 @@ from spokesync.emulators.okta.paging import link_headers, page_of, parse_limit
 from spokesync.emulators.okta.query import Comparison as QueryComparison
 from spokesync.emulators.okta.query import Kind, QueryError, Rules, compile_predicate, parse
 from spokesync.emulators.okta.render import user_json
-from spokesync.emulators.okta.state import DEFAULT_USER_TYPE, Org, UserRecord
+from spokesync.emulators.okta.state import Org, UserRecord
 
 _USER_DATES = frozenset({"created", "activated", "statusChanged", "lastUpdated"})
 _CONTAINS_OK = frozenset(
@@ -59,7 +59,7 @@ def _getter(user: UserRecord) -> Callable[[str], Any]:
         if attribute == "status":
             return user.status
         if attribute == "type.id":
-            return DEFAULT_USER_TYPE
+            return user.type_id
         if attribute == "created":
             return user.created
         if attribute == "activated":

@@ -30,12 +30,11 @@ from spokesync.emulators.okta.log_events import group_target, log_event, user_ta
 from spokesync.emulators.okta.paging import link_headers, page_of, parse_limit
 from spokesync.emulators.okta.profile import duplicate_login, validate_profile
 from spokesync.emulators.okta.render import group_json, idp_json, user_json
-from spokesync.emulators.okta.state import Org, UserRecord
+from spokesync.emulators.okta.state import IDP_PROVIDERS, Org, UserRecord
 
 MAX_GROUP_IDS = 20
 _CREATE_KEYS = ("profile", "credentials", "groupIds", "type", "realmId")
 _UPDATE_KEYS = ("profile", "credentials", "type", "realmId")
-_FEDERATED = ("FEDERATION", "SOCIAL")
 
 
 def find_user(org: Org, id_or_login: str) -> UserRecord:
@@ -83,6 +82,20 @@ def _apply_credentials(user: UserRecord, credentials: Any, now: float) -> None:
         user.recovery_question = str(recovery.get("question") or "")
 
 
+def _user_type(org: Org, body: Mapping[str, Any]) -> str | None:
+    """The ``type.id`` of a create body, if any; an unknown type is 404 E0000007 (UserType),
+    as for ``groupIds`` (the spec documents no specific error)."""
+    given = body.get("type")
+    if given is None:
+        return None
+    if not isinstance(given, dict) or not isinstance(given.get("id"), str):
+        raise malformed_body()
+    type_id = str(given["id"])
+    if type_id not in org.user_types:
+        raise not_found(type_id, "UserType")
+    return type_id
+
+
 def _group_ids(org: Org, body: Mapping[str, Any]) -> list[str]:
     raw = body.get("groupIds") or []
     if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
@@ -115,6 +128,7 @@ async def create_user(request: Request, org: Org) -> Response:
     body = await json_object(request, _CREATE_KEYS)
     profile = _profile_of(body)
     group_ids = _group_ids(org, body)
+    type_id = _user_type(org, body)
     validate_profile(profile)
     if org.login_owner(str(profile["login"])) is not None:
         raise duplicate_login()
@@ -133,14 +147,20 @@ async def create_user(request: Request, org: Org) -> Response:
             **{key: value for key, value in profile.items() if value is not None},
         },
     )
+    if type_id is not None:
+        user.type_id = type_id
     _apply_credentials(user, body.get("credentials"), now)
-    if federated and user.provider_type not in _FEDERATED:
+    if federated and user.provider_type not in IDP_PROVIDERS:
         user.provider_type = user.provider_name = "FEDERATION"
     if activate:
         # Status after create, per the spec's "User creation scenarios" table.
         user.status = "ACTIVE" if user.can_sign_in_at_once else "PROVISIONED"
         if user.status == "ACTIVE":
             user.activated = now
+        else:
+            # "The user is emailed a one-time activation token if activated without a
+            # password" (legacy users reference, Create User); an IdP user needs none.
+            org.emails["activation"] += 1
     org.add_user(user, group_ids)
     target = [user_target(user)]
     log_event(request, org, "user.lifecycle.create", target)
@@ -213,20 +233,25 @@ async def replace_user(request: Request, org: Org) -> Response:
 async def delete_user(request: Request, org: Org) -> Response:
     """``DELETE /api/v1/users/{id}``: deactivates first; deletes a DEPROVISIONED user."""
     user = find_user(org, request.path_params["id"])
+    send_email = query_bool(request, "sendEmail", False)
     if user.status == "DEPROVISIONED":
         org.delete_user(user.id)
         log_event(request, org, "user.lifecycle.delete.initiated", [user_target(user)])
     else:
-        deactivate(user, org.clock())
+        deactivate(org, user, send_email=send_email)
         log_event(request, org, "user.lifecycle.deactivate", [user_target(user)])
     return no_content()
 
 
-def deactivate(user: UserRecord, now: float) -> None:
-    """Move a user to DEPROVISIONED at once; its group memberships stay."""
+def deactivate(org: Org, user: UserRecord, *, send_email: bool) -> None:
+    """Move a user to DEPROVISIONED at once; its group memberships stay. ``sendEmail=true``
+    mails the admin a deactivation notice (legacy users reference, Deactivate User)."""
+    now = org.clock()
     user.status = "DEPROVISIONED"
     user.status_changed = now
     user.last_updated = now
+    if send_email:
+        org.emails["deactivation"] += 1
 
 
 @endpoint("okta.users.read")

@@ -1,0 +1,38 @@
+"""The planner's entry: classify each identity in sorted order and plan it."""
+
+from __future__ import annotations
+
+from spokesync.domain import ActionKind, Plan
+from spokesync.planner.activation import activation_notices
+from spokesync.planner.context import Builder, Context, PlanInput, desired_groups, group_roles
+from spokesync.planner.linked import plan_linked_identity
+from spokesync.planner.unlinked import plan_unlinked_identity
+
+
+def plan(inp: PlanInput) -> Plan:
+    """Compute the plan. Deterministic: identities are visited in sorted order."""
+    desired = desired_groups(inp.bindings, inp.source)
+    role_of = group_roles(inp.bindings)
+    interrupted = {p.identity for p in inp.pending if p.action is ActionKind.CREATE_USER}
+    keys = sorted(set(desired) | set(inp.links) | interrupted)
+    if inp.only is not None:
+        keys = [k for k in keys if k in inp.only]
+    ctx = Context(inp, desired, role_of)
+    out = Builder()
+    activation_notices(ctx, (k for k in keys if k not in inp.quarantined), out)
+    for key in keys:
+        if key in inp.quarantined:
+            out.notice(
+                key,
+                None,
+                f"quarantined after repeated failures ({inp.quarantined[key]}); "
+                "run `spokesync sync --retry-quarantined` once fixed",
+                "quarantined",
+            )
+            continue
+        link = inp.links.get(key)
+        if link is None:
+            plan_unlinked_identity(ctx, key, out)
+        else:
+            plan_linked_identity(ctx, key, link, out)
+    return Plan(tuple(out.actions), tuple(out.notices))
