@@ -58,9 +58,6 @@ class Touched:
         """Whether only a full reconcile can cover these events."""
         return bool(self.full_reasons)
 
-    def __bool__(self) -> bool:
-        return bool(self.identities or self.full_reasons)
-
 
 def identities(keys: frozenset[IdentityKey], at: str | None) -> Touched:
     """A batch that touches ``keys``, of an event published at ``at``."""
