@@ -32,13 +32,14 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 # Benchmarks (bench/README.md): each also runs alone as `.venv/bin/python -m bench.<name>`.
-# These sizes finish in about 12 minutes on 2 cores; the full sizes are in bench/README.md.
+# These sizes finish in about 16 minutes on 2 cores; the full sizes are in bench/README.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench.initial_load --users 2000
 	$(BIN)/python -m bench.unchanged_rerun --users 20000
 	$(BIN)/python -m bench.churn --users 20000
 	$(BIN)/python -m bench.planning --users 100000
 	$(BIN)/python -m bench.workflows_baseline --users 500
+	$(BIN)/python -m bench.live_latency --members 200 --samples 10 --burst 1000
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

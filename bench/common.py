@@ -101,8 +101,9 @@ def email(i: int) -> str:
 SEEDED_AT = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
-def auth0_user(i: int) -> dict[str, Any]:
-    """A clean, provisionable role member: every one of them becomes exactly one Okta user."""
+def auth0_user(i: int, *, member: bool = True) -> dict[str, Any]:
+    """A clean, provisionable role member (or, with ``member=False``, a user without the
+    role yet): every member becomes exactly one Okta user."""
     return {
         "created_at": SEEDED_AT,
         "updated_at": SEEDED_AT,
@@ -114,7 +115,7 @@ def auth0_user(i: int) -> dict[str, Any]:
         "family_name": "Partner",
         "app_metadata": {},
         "blocked": False,
-        "roles": [ROLE_ID],
+        "roles": [ROLE_ID] if member else [],
     }
 
 
@@ -133,18 +134,27 @@ def okta_twin(i: int) -> dict[str, Any]:
     }
 
 
-def write_seed(path: Path, users: int, keys: Secrets, *, okta_present: bool = False) -> None:
+def write_seed(
+    path: Path,
+    users: int,
+    keys: Secrets,
+    *,
+    okta_present: bool = False,
+    outsiders: int = 0,
+    scopes: tuple[str, ...] = (),
+) -> None:
     """Write the seed document user by user, so that 100,000 users never sit in memory.
 
     ``okta_present`` puts every member's Okta twin in the bound group already: a first sync
     then only links (no Okta writes), which is how the rerun benchmarks reach large N fast.
+    ``outsiders`` more users exist without the role; ``scopes`` are added to spokesync's app.
     """
     head = {
         "clients": [
             {
                 "client_id": CLIENT_ID,
                 "client_secret": keys.client_secret,
-                "scopes": ["read:users", "read:roles", "update:users"],
+                "scopes": ["read:users", "read:roles", "update:users", *scopes],
             },
             {
                 "client_id": ADMIN_CLIENT_ID,
@@ -158,7 +168,7 @@ def write_seed(path: Path, users: int, keys: Secrets, *, okta_present: bool = Fa
         out.write('{"auth0": ')
         out.write(json.dumps(head)[:-1])
         out.write(', "users": [')
-        _write_items(out, (auth0_user(i) for i in range(users)))
+        _write_items(out, (auth0_user(i, member=i < users) for i in range(users + outsiders)))
         out.write("]}, ")
         out.write('"okta": {"api_tokens": ')
         out.write(json.dumps([keys.okta_token]))
@@ -287,13 +297,25 @@ class BenchWorld:
     limits: Limits
     okta_present: bool = False
     concurrency: int = 10
+    #: users without the role, besides ``users`` members
+    outsiders: int = 0
+    #: scopes added to spokesync's Auth0 app, and text appended to the config
+    scopes: tuple[str, ...] = ()
+    extra_config: str = ""
     keys: Secrets = field(default_factory=Secrets)
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="spokesync-b-")))
     emulators: EmulatorProcess | None = None
 
     def __enter__(self) -> BenchWorld:
         seed = self.workdir / "seed.json"
-        write_seed(seed, self.users, self.keys, okta_present=self.okta_present)
+        write_seed(
+            seed,
+            self.users,
+            self.keys,
+            okta_present=self.okta_present,
+            outsiders=self.outsiders,
+            scopes=self.scopes,
+        )
         self.emulators = EmulatorProcess(seed, self.limits, self.workdir / "emulators.log")
         self.config_path.write_text(self._config(), encoding="utf-8")
         return self
@@ -336,7 +358,7 @@ client_secret = "${{BENCH_AUTH0_SECRET}}"
 source = "{SOURCE}"
 role = "{ROLE_NAME}"
 group = "{GROUP_NAME}"
-"""
+{self.extra_config}"""
 
     def sync(self) -> RunReport:
         """One ``sync`` in a fresh process, with the emulators' stats of exactly that run."""

@@ -108,6 +108,16 @@ def test_config_check_resolves_names_and_reports_scopes(world_factory: WorldFact
     assert "rol_Salesforce000001" in result.stdout and "00gSalesforce0000001" in result.stdout
 
 
+def test_config_check_asks_for_read_logs_in_live_mode(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    world.write_config(extra="[live]\nenabled = true\n")
+    result = world.cli("config", "check")
+    assert result.exit_code == 2
+    assert "lacks read:logs" in result.stdout
+    world.write_config()
+    assert world.cli("config", "check").exit_code == 0
+
+
 def test_status_and_audit_after_a_sync(world_factory: WorldFactory) -> None:
     no_email = auth0_user(3)
     del no_email["email"]
@@ -276,23 +286,11 @@ def test_serve_runs_now_then_stops_cleanly_on_sigterm(world_factory: WorldFactor
     log = world.tmp / "serve.log"
     log_file = log.open("w")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "spokesync",
-            "--config",
-            str(world.config_path),
-            "--log-format",
-            "json",
-            "serve",
-            "--now",
-            "--schedule",
-            "0 3 * * *",
-        ],
+        world.command("serve", "--now", "--schedule", "0 3 * * *"),
         stdout=subprocess.DEVNULL,
         stderr=log_file,
         text=True,
-        env={**os.environ, "TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET},
+        env={**os.environ, **world.env},
     )
     try:
         # Wait until the service has finished its first run and says when the next one is,

@@ -451,6 +451,23 @@ def test_okta_scopes_default_to_what_the_config_needs(tmp_path: Path) -> None:
     assert explicit.required_okta_scopes() == ("okta.users.manage", "okta.groups.manage")
 
 
+def test_live_mode_asks_for_the_log_scope_and_bounds_the_poll(tmp_path: Path) -> None:
+    _with_key(tmp_path)
+    plain = load(write(tmp_path, OAUTH_OKTA + SOURCES + BINDINGS))
+    assert plain.live.poll_seconds == 10 and not plain.live.enabled
+    live = plain.with_live()
+    assert live.okta_scopes() == ("okta.users.manage", "okta.groups.manage", "okta.logs.read")
+    assert live.origin == plain.origin  # config check still finds the file
+    written = load(write(tmp_path, OAUTH_OKTA + SOURCES + BINDINGS + "[live]\nenabled = true\n"))
+    assert "okta.logs.read" in written.required_okta_scopes()
+    for wrong in (0, 301):
+        path = write(
+            tmp_path, OAUTH_OKTA + SOURCES + BINDINGS + f"[live]\npoll_seconds = {wrong}\n"
+        )
+        message = problem(path)
+        assert "live.poll_seconds" in message and "\n" not in message, message
+
+
 def test_a_source_may_authenticate_with_a_private_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

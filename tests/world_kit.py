@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,6 +263,17 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
         )
         return self.config_path
 
+    @property
+    def env(self) -> dict[str, str]:
+        """What the config's ``${VAR}`` s read."""
+        return {"TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET}
+
+    def command(self, *args: str) -> list[str]:
+        """``spokesync --config <world config> --log-format json ARGS`` for a subprocess
+        (run it with ``env={**os.environ, **world.env}``)."""
+        config = ["--config", str(self.config_path), "--log-format", "json"]
+        return [sys.executable, "-m", "spokesync", *config, *args]
+
     def cli(self, *args: str) -> CliResult:
         """Run ``spokesync --config <world config> ARGS`` in-process."""
         if not self.config_path.exists():
@@ -269,7 +281,7 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
         result = self.runner.invoke(
             app,
             ["--config", str(self.config_path), "--log-format", "json", *args],
-            env={"TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET},
+            env=self.env,
             catch_exceptions=False,
         )
         return CliResult(result.exit_code, result.stdout, result.stderr)
@@ -277,8 +289,7 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
     def run_engine(self, transport_for: TransportFor | None = None, **run: Any) -> RunResult:
         """A sync in this process, through the engine, so a test can patch the clients or
         the network; ``run`` goes to :meth:`Engine.run`."""
-        env = {"TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET}
-        with mock.patch.dict(os.environ, env):
+        with mock.patch.dict(os.environ, self.env):
             cfg = config_module.load(self.config_path)
         store = open_store(cfg.state.url)
         try:

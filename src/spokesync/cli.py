@@ -10,6 +10,7 @@ import asyncio
 import signal
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from rich.console import Console
 from spokesync import config as config_module
 from spokesync import logs, report
 from spokesync.engine import EXIT_CONFIG, EXIT_LOCKED, Engine, RunResult
+from spokesync.live.cursors import live_status
 from spokesync.progress import progress_for
 from spokesync.redact import redact
 from spokesync.store import Store, StoreError, open_store
@@ -156,14 +158,17 @@ def status(as_json: JsonOpt = False) -> None:
     try:
         runs = store.recent_runs(10)
         situations = _situations(store)
+        live = live_status(store, cfg.sources, datetime.now(UTC))
     finally:
         store.close()
     if as_json:
         out.print(
-            report.to_json(report.status_json(runs, situations)), markup=False, highlight=False
+            report.to_json(report.status_json(runs, situations, live)),
+            markup=False,
+            highlight=False,
         )
     else:
-        report.print_status(out, runs, situations)
+        report.print_status(out, runs, situations, live)
 
 
 def _situations(store: Store) -> dict[str, list[dict[str, Any]]]:
@@ -249,12 +254,16 @@ def serve(
         str, typer.Option(help="Cron expression for runs (default: daily at 03:00 UTC).")
     ] = "0 3 * * *",
     once_now: Annotated[bool, typer.Option("--now", help="Also run once at start.")] = False,
+    live: Annotated[
+        bool,
+        typer.Option("--live", help="Between runs, sync what the Auth0 and Okta logs say changed."),
+    ] = False,
 ) -> None:
     """Run sync on a schedule until stopped, one run at a time."""
     from spokesync.service import serve_forever
 
     cfg = load_config()
-    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, console=err))
+    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, console=err, live=live))
 
 
 @app.command()

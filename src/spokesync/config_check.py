@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from spokesync.auth0.client import LOG_SCOPES
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import SECRET_KEYS, Config, PrivateKeyHolder, SourceConfig
 from spokesync.http import ApiError
@@ -185,6 +186,14 @@ async def check(
                     console,
                     True,
                     f"source {name}: token obtained with {', '.join(REQUIRED_SCOPES)}",
+                )
+            if config.live.enabled and not granted.intersection(LOG_SCOPES):
+                ok = False
+                _say(
+                    console,
+                    False,
+                    f"source {name}: token lacks read:logs, which live mode needs "
+                    "([live] enabled); grant it to the application",
                 )
             lacking = [s for s in WRITE_BACK_SCOPES if s not in granted]
             if lacking:

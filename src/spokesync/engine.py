@@ -1,7 +1,8 @@
 """A run: observe -> plan -> guard -> apply -> record.
 
 ``plan`` is the same code path with ``apply=False``: it observes, plans and guards, then
-stops. ``sync`` takes the run lock first, so two syncs never apply at once.
+stops. ``sync`` takes the run lock first, so two syncs never apply at once. A targeted run
+(``sync --user``, live mode) takes the same path for a set of identities.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,9 +22,9 @@ import structlog
 
 from spokesync import guard, planner
 from spokesync.apply import Applier, Outcome
-from spokesync.clients import TransportFor, open_clients
+from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
-from spokesync.domain import ActionKind, Notice, Plan
+from spokesync.domain import ActionKind, IdentityKey, Notice, Plan
 from spokesync.http import ApiError, AuthError
 from spokesync.observe import Observer, Progress, ResolveError, resolve_bindings
 from spokesync.store.base import LockHeld, Store
@@ -99,10 +101,18 @@ class Engine:
         force: bool = False,
         only_user: str | None = None,
         retry_quarantined: bool = False,
+        only: frozenset[IdentityKey] | None = None,
+        mode: str | None = None,
+        clients: Clients | None = None,
     ) -> RunResult:
-        """One run. Never raises for API or per-identity failures: they land in the result."""
+        """One run. Never raises for API or per-identity failures: they land in the result.
+
+        ``only`` limits the run to those identities; ``mode`` names the run in its record
+        (default ``sync`` or ``plan``); ``clients`` reuses open clients (live mode keeps its
+        own between polls) instead of opening new ones for the run.
+        """
         started = self.clock()
-        mode = "sync" if apply else "plan"
+        mode = mode or ("sync" if apply else "plan")
         run_id = new_run_id(started)
         owner = f"{socket.gethostname()}:{os.getpid()}:{run_id}"
         if apply:
@@ -115,18 +125,20 @@ class Engine:
         result = RunResult(run_id, mode, EXIT_OK)
         calls: dict[str, int] = {}
         try:
-            async with open_clients(self.config, self.transport_for) as clients:
+            async with _opened(self.config, self.transport_for, clients) as open_:
+                before = open_.call_counts()
                 try:
                     await self._run(
-                        clients,
+                        open_,
                         result,
                         apply=apply,
                         force=force,
                         only_user=only_user,
+                        only=only,
                         retry_quarantined=retry_quarantined,
                     )
                 finally:
-                    calls = clients.call_counts()
+                    calls = {k: n - before.get(k, 0) for k, n in open_.call_counts().items()}
         except ResolveError as exc:
             result.exit_code, result.error = EXIT_CONFIG, str(exc)
         except AuthError as exc:
@@ -152,6 +164,7 @@ class Engine:
         apply: bool,
         force: bool,
         only_user: str | None,
+        only: frozenset[IdentityKey] | None,
         retry_quarantined: bool,
     ) -> None:
         bindings = await resolve_bindings(self.config, clients)
@@ -163,6 +176,7 @@ class Engine:
             now=self.clock(),
             progress=self.progress,
             only_user=only_user,
+            only=only,
             record_profiles=apply,
         )
         obs = await observer.observe(bindings)
@@ -179,7 +193,12 @@ class Engine:
         plan = Plan(plan.actions, plan.notices + unreadable)
         result.plan = plan
         refusal = guard.check(
-            plan, obs.input.links, bindings, obs.input.source, self.config.policy.max_deprovision
+            plan,
+            obs.input.links,
+            bindings,
+            obs.input.source,
+            self.config.policy.max_deprovision,
+            targeted=obs.input.only is not None,
         )
         if refusal is not None and not force:
             result.exit_code, result.error = EXIT_REFUSED, refusal.message()
@@ -222,6 +241,18 @@ class Engine:
             for name, value in cursors.items():
                 self.store.set_cursor(name, value)
         result.exit_code = EXIT_PARTIAL if failed else EXIT_OK
+
+
+@asynccontextmanager
+async def _opened(
+    config: Config, transport_for: TransportFor | None, clients: Clients | None
+) -> AsyncIterator[Clients]:
+    """``clients`` as given (their owner closes them), or new ones for this run."""
+    if clients is not None:
+        yield clients
+        return
+    async with open_clients(config, transport_for) as opened:
+        yield opened
 
 
 def summarize(result: RunResult, calls: dict[str, int], seconds: float) -> dict[str, Any]:

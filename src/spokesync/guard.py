@@ -44,8 +44,14 @@ def check(
     bindings: tuple[Binding, ...],
     source: SourceView,
     max_deprovision: str,
+    *,
+    targeted: bool = False,
 ) -> Refusal | None:
-    """None when the plan is within bounds, else the refusal."""
+    """None when the plan is within bounds, else the refusal.
+
+    A targeted run (``sync --user``, live mode) reads the roles of a few identities only, so
+    its member sets say nothing about a role being empty: that check is for full runs.
+    """
     managed: dict[str, set[IdentityKey]] = defaultdict(set)
     for key, link in links.items():
         for group in link.managed_groups:
@@ -63,7 +69,7 @@ def check(
             for group in held.managed_groups if held else ():
                 losing[group].add(action.identity)
     reasons: list[str] = []
-    for binding in bindings:
+    for binding in () if targeted else bindings:
         members = source.members.get(binding.member_key, frozenset())
         have = len(managed.get(binding.group_id, ()))
         if not members and have:

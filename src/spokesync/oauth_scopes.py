@@ -21,6 +21,8 @@ def scope_for(method: str, path: str) -> str | None:
         return "okta.users.read" if reading else "okta.users.manage"
     if resource == "groups":
         return "okta.groups.read" if reading else "okta.groups.manage"
+    if resource == "logs":
+        return "okta.logs.read"
     if resource == "idps":
         if reading:
             return "okta.idps.read"

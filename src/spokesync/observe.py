@@ -4,6 +4,9 @@ This is the I/O half of planning. It spends API calls carefully: role members co
 checkpoint pages; a profile is read only when it is not cached or Auth0 says it changed
 since the last run (users search on ``updated_at``); Okta users come from the bound groups'
 member pages, plus one batched login search for the identities that have no link yet.
+
+A targeted run (``sync --user``, live mode) observes only a set of identities, reading each
+one's current state from the APIs: its roles and profile in Auth0, its Okta user and groups.
 """
 
 from __future__ import annotations
@@ -148,6 +151,7 @@ class Observer:
         now: datetime,
         progress: Progress | None = None,
         only_user: str | None = None,
+        only: frozenset[IdentityKey] | None = None,
         record_profiles: bool = False,
     ) -> None:
         self.config = config
@@ -156,6 +160,8 @@ class Observer:
         self.now = now
         self.progress = progress or (lambda _phase, _n: None)
         self.only_user = only_user
+        #: observe exactly these identities (live mode); ``only_user`` adds its own
+        self.only = only
         #: a sync writes the profiles it reads to the cache; ``plan`` writes nothing
         self.record_profiles = record_profiles
         self.concurrency = config.okta.max_concurrency
@@ -168,11 +174,13 @@ class Observer:
         user_types = await resolve_user_types(self.config, self.clients)
         links = self.store.load_links()
         pending = tuple(self.store.pending_actions())
+        only = self._only()
+        if only is not None:
+            return await self._observe_only(bindings, only, links, pending, user_types)
         # Okta's group pages do not depend on Auth0: read both sides at the same time.
         groups = asyncio.create_task(self._group_members(bindings, links))
         try:
             members = await self._role_members(bindings)
-            only = self._only()
             wanted = self._wanted(members, only)
             obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
             profiles, mapped, deleted = await self._profiles(wanted, links, obs)
@@ -182,6 +190,47 @@ class Observer:
         source = SourceView(members=members, profiles=profiles, deleted=frozenset(deleted))
         users, group_members = await groups
         target = await self._target(source, mapped, links, pending, only, users, group_members)
+        self._finish(obs, bindings, source, target, links, pending, mapped, only, user_types)
+        return obs
+
+    async def _observe_only(
+        self,
+        bindings: tuple[Binding, ...],
+        only: frozenset[IdentityKey],
+        links: Mapping[IdentityKey, Link],
+        pending: tuple[PendingAction, ...],
+        user_types: Mapping[str, str],
+    ) -> Observation:
+        """A targeted observation: each identity's roles and profile, its Okta user and groups.
+
+        Nothing is read from the event that asked for it: the APIs' current state only, so
+        events that come late or out of order cannot make it wrong. Identities linked to the
+        same Okta user (``shared_across_sources``) are observed together: the memberships of
+        one person are planned from all of their roles.
+        """
+        okta_ids = {links[k].okta_id for k in only if k in links}
+        only = only | {k for k, link in links.items() if link.okta_id in okta_ids}
+        members = await self._member_roles(bindings, only)
+        wanted = self._wanted(members, only)
+        obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
+        profiles, mapped, deleted = await self._profiles(wanted, links, obs)
+        source = SourceView(members=members, profiles=profiles, deleted=frozenset(deleted))
+        target = await self._target_of(bindings, source, mapped, links, pending, only)
+        self._finish(obs, bindings, source, target, links, pending, mapped, only, user_types)
+        return obs
+
+    def _finish(
+        self,
+        obs: Observation,
+        bindings: tuple[Binding, ...],
+        source: SourceView,
+        target: TargetView,
+        links: Mapping[IdentityKey, Link],
+        pending: tuple[PendingAction, ...],
+        mapped: dict[IdentityKey, Mapped],
+        only: frozenset[IdentityKey] | None,
+        user_types: Mapping[str, str],
+    ) -> None:
         obs.input = PlanInput(
             bindings=bindings,
             source=source,
@@ -197,7 +246,6 @@ class Observer:
             only=only,
             shared_across_sources=self.config.identity.shared_across_sources,
         )
-        return obs
 
     # -- sources ------------------------------------------------------------------------------
 
@@ -216,11 +264,34 @@ class Observer:
             members[binding.member_key] = frozenset(ids)
         return members
 
+    async def _member_roles(
+        self, bindings: tuple[Binding, ...], only: frozenset[IdentityKey]
+    ) -> dict[tuple[str, str], frozenset[str]]:
+        """The bound roles' members among ``only``, from each user's own role list."""
+        bound: dict[str, set[str]] = {}
+        for binding in bindings:
+            bound.setdefault(binding.source, set()).add(binding.role_id)
+        keys = sorted(k for k in only if k.split(":", 1)[0] in bound)
+
+        def reader(key: IdentityKey) -> Callable[[], Awaitable[frozenset[str] | None]]:
+            source, user_id = key.split(":", 1)
+            return lambda: self.clients.auth0[source].user_role_ids(user_id)
+
+        held = await _bounded(self.concurrency, [reader(k) for k in keys])
+        members: dict[tuple[str, str], set[str]] = {b.member_key: set() for b in bindings}
+        for key, roles in zip(keys, held, strict=True):
+            source, user_id = key.split(":", 1)
+            for role_id in (roles or frozenset()) & bound[source]:
+                members[(source, role_id)].add(user_id)
+        return {k: frozenset(v) for k, v in members.items()}
+
     def _only(self) -> frozenset[IdentityKey] | None:
-        """``sync --user ID`` plans that Auth0 user in every source that may hold it."""
+        """The identities a targeted run plans: ``only``, and ``sync --user ID`` in every
+        source that may hold that Auth0 user."""
         if self.only_user is None:
-            return None
-        return frozenset(identity_key(name, self.only_user) for name in self.config.sources)
+            return self.only
+        named = frozenset(identity_key(name, self.only_user) for name in self.config.sources)
+        return named | (self.only or frozenset())
 
     @staticmethod
     def _wanted(
@@ -245,19 +316,19 @@ class Observer:
         book = SourceProfiles(
             self.store, self.rules, self.rules_digest, links, record=self.record_profiles
         )
-        for cached in self.store.iter_profiles(self.rules_digest):
+        targeted = self._only() is not None
+        # A targeted run reads every profile it plans afresh: neither the cache nor the
+        # watermark search (whose mark would skip other users' changes) is consulted.
+        for cached in () if targeted else self.store.iter_profiles(self.rules_digest):
             key = cached.user.key
             if key not in wanted:
-                if self.only_user is None:
-                    obs.dropped_profiles.append(key)
+                obs.dropped_profiles.append(key)
             elif cached.mapped is not None:
                 book.known(cached.user, cached.mapped)
             else:
                 book.fresh(cached.user)  # cached under other rules: mapped (and stored) again
         refresh: set[IdentityKey] = {k for k in wanted if k not in book}
-        if self.only_user is not None:
-            refresh = set(wanted)
-        for name in self.config.sources:
+        for name in () if targeted else self.config.sources:
             prefix = f"{name}:"
             if not any(k.startswith(prefix) for k in wanted):
                 continue
@@ -396,6 +467,44 @@ class Observer:
                 users[okta_id] = found
         for user in await self._login_candidates(source, mapped, links, pending, users, only):
             users.setdefault(user.id, user)
+        _share_with_mapped(users, mapped, links)
+        return TargetView(users=users, group_members=group_members, missing=frozenset(missing))
+
+    async def _target_of(
+        self,
+        bindings: tuple[Binding, ...],
+        source: SourceView,
+        mapped: Mapping[IdentityKey, Mapped],
+        links: Mapping[IdentityKey, Link],
+        pending: tuple[PendingAction, ...],
+        only: frozenset[IdentityKey],
+    ) -> TargetView:
+        """The target view of a targeted run: the linked users and the login matches of
+        ``only``, each with its groups, instead of the bound groups' whole member pages."""
+        users: dict[str, TargetUser] = {}
+        missing: set[str] = set()
+        wanted = sorted({link.okta_id for key, link in links.items() if key in only})
+        fetched = await _bounded(self.concurrency, [self._okta_reader(i) for i in wanted])
+        for okta_id, found in zip(wanted, fetched, strict=True):
+            if found is None:
+                missing.add(okta_id)
+            else:
+                users[okta_id] = found
+        mine = tuple(p for p in pending if p.identity in only)
+        for user in await self._login_candidates(source, mapped, links, mine, users, only):
+            users.setdefault(user.id, user)
+        ids = sorted(users)
+
+        def groups_of(okta_id: str) -> Callable[[], Awaitable[frozenset[str] | None]]:
+            return lambda: self.clients.okta.user_group_ids(okta_id)
+
+        held = await _bounded(self.concurrency, [groups_of(i) for i in ids])
+        bound = dict.fromkeys(b.group_id for b in bindings)
+        member_of = dict(zip(ids, held, strict=True))
+        group_members = {
+            group: frozenset(i for i, groups in member_of.items() if group in (groups or ()))
+            for group in bound
+        }
         _share_with_mapped(users, mapped, links)
         return TargetView(users=users, group_members=group_members, missing=frozenset(missing))
 

@@ -148,8 +148,11 @@ def _generic(reason: str) -> str:
 
 
 def status_json(
-    runs: list[RunRecord], situations: Mapping[str, list[dict[str, Any]]]
+    runs: list[RunRecord],
+    situations: Mapping[str, list[dict[str, Any]]],
+    live: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The object ``status --json`` prints; ``live`` only once live mode has run."""
     return {
         "runs": [
             {
@@ -163,11 +166,15 @@ def status_json(
             for r in runs
         ],
         "identities": situations,
+        **({"live": dict(live)} if live is not None else {}),
     }
 
 
 def print_status(
-    console: Console, runs: list[RunRecord], situations: Mapping[str, list[dict[str, Any]]]
+    console: Console,
+    runs: list[RunRecord],
+    situations: Mapping[str, list[dict[str, Any]]],
+    live: Mapping[str, Any] | None = None,
 ) -> None:
     table = Table(title="last runs")
     for column in ("run", "mode", "started", "outcome", "created", "failed", "seconds"):
@@ -184,6 +191,15 @@ def print_status(
             str(s.get("duration_seconds", "")),
         )
     console.print(table)
+    if live is not None:
+        age = live.get("last_event_age_seconds")
+        console.print(
+            f"live: last event applied {age if age is not None else '-'} s ago",
+            highlight=False,
+            markup=False,
+        )
+        for name, value in live["cursors"].items():
+            console.print(f"  {name} = {value}", highlight=False, markup=False)
     for situation, rows in situations.items():
         console.print(f"[bold]{situation}[/bold]: {len(rows)}")
         for row in rows[:20]:

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from spokesync.config import Config
 from spokesync.engine import EXIT_CONFIG, Engine
-from spokesync.store import StoreError, open_store
+from spokesync.store import Store, StoreError, open_store
 
 log = structlog.get_logger("spokesync.service")
 
@@ -29,12 +29,19 @@ def next_run(schedule: str, after: datetime) -> datetime:
     return moment
 
 
-def run_once(config: Config) -> int:
-    """One scheduled sync; returns its exit code."""
+def _store(config: Config) -> Store | None:
+    """The state store, or None (logged) when it cannot be opened."""
     try:
-        store = open_store(config.state.url)
+        return open_store(config.state.url)
     except StoreError as exc:
         log.error("state store unavailable", error=str(exc))
+        return None
+
+
+def run_once(config: Config) -> int:
+    """One scheduled sync; returns its exit code."""
+    store = _store(config)
+    if store is None:
         return EXIT_CONFIG
     try:
         result = asyncio.run(Engine(config, store).run(apply=True))
@@ -45,8 +52,11 @@ def run_once(config: Config) -> int:
     return result.exit_code
 
 
-def serve_forever(config: Config, schedule: str, *, run_now: bool, console: Console) -> int:
-    """Loop until SIGINT/SIGTERM. Returns 2 for a bad schedule, else 0."""
+def serve_forever(
+    config: Config, schedule: str, *, run_now: bool, console: Console, live: bool = False
+) -> int:
+    """Loop until SIGINT/SIGTERM. Returns 2 for a bad schedule, else 0. With ``live``, the
+    logs are polled between the scheduled runs (:mod:`spokesync.live.loop`)."""
     if not croniter.is_valid(schedule):
         console.print(f"spokesync: --schedule {schedule!r} is not a cron expression", markup=False)
         return EXIT_CONFIG
@@ -58,6 +68,8 @@ def serve_forever(config: Config, schedule: str, *, run_now: bool, console: Cons
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if live:
+        return _serve_live(config, schedule, run_now=run_now, stop=stop)
     if run_now:
         run_once(config)
     while not stop.is_set():
@@ -67,4 +79,25 @@ def serve_forever(config: Config, schedule: str, *, run_now: bool, console: Cons
             stop.wait(min(30.0, max(0.0, (due - datetime.now(UTC)).total_seconds())))
         if not stop.is_set():
             run_once(config)
+    return 0
+
+
+def _serve_live(config: Config, schedule: str, *, run_now: bool, stop: threading.Event) -> int:
+    from spokesync.live.loop import serve_live
+
+    store = _store(config)
+    if store is None:
+        return EXIT_CONFIG
+    try:
+        asyncio.run(
+            serve_live(
+                config.with_live(),
+                store,
+                lambda after: next_run(schedule, after),
+                run_now=run_now,
+                stop=stop,
+            )
+        )
+    finally:
+        store.close()
     return 0

@@ -1,4 +1,4 @@
-"""Auth0 Management API v2 client: roles, role members, users, search, export jobs.
+"""Auth0 Management API v2 client: roles, role members, users, search, export jobs, logs.
 
 Async, typed, over one ``httpx.AsyncClient``; pass ``transport=`` to talk to a mock or an ASGI
 app. Failures are :mod:`spokesync.http.errors` exceptions. ``calls`` counts requests per endpoint.
@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import httpx
 
 from spokesync.auth0.export import ExportFormatError, ndjson_records
+from spokesync.auth0.logs import TenantLogEntry, log_id_order, parse_log_entry
 from spokesync.auth0.models import (
     Role,
     RoleMember,
@@ -23,7 +24,12 @@ from spokesync.auth0.models import (
     parse_role_member,
     parse_source_user,
 )
-from spokesync.auth0.paginate import OFFSET_CAP, CheckpointPaginator, OffsetPaginator
+from spokesync.auth0.paginate import (
+    OFFSET_CAP,
+    CheckpointPaginator,
+    LogCheckpointPaginator,
+    OffsetPaginator,
+)
 from spokesync.auth0.token import ClientCredentials
 from spokesync.domain import SourceUser
 from spokesync.http.api_client import ApiClient
@@ -31,6 +37,8 @@ from spokesync.http.budget import RateBudget
 from spokesync.http.errors import (
     AmbiguousName,
     ApiError,
+    BadRequest,
+    CursorLost,
     MalformedResponse,
     NotFound,
     TransportError,
@@ -44,6 +52,8 @@ SERVICE = "auth0"
 ROLE_ID_PREFIX = "rol_"
 #: Scopes spokesync needs to read; ``update:users`` is needed too for write-back or blocking.
 READ_SCOPES = ("read:users", "read:roles")
+#: Live mode reads the tenant log besides (``read:logs_users`` is accepted by Auth0 too).
+LOG_SCOPES = ("read:logs", "read:logs_users")
 
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
@@ -147,6 +157,17 @@ class Auth0Client(ApiClient):
         paginator = CheckpointPaginator("users", take=page_size)
         async for page in paginator.pages(self.session, request):
             yield [self._parsed(request, parse_role_member, item) for item in page]
+
+    async def user_role_ids(self, user_id: str) -> frozenset[str] | None:
+        """The ids of the roles the user holds directly, or ``None`` when Auth0 answers 404."""
+        request = call("GET", "/api/v2/users/{id}/roles", id=user_id)
+        ids: set[str] = set()
+        try:
+            async for page in OffsetPaginator("roles").pages(self.session, request):
+                ids.update(self._parsed(request, parse_role, item).id for item in page)
+        except NotFound:
+            return None
+        return frozenset(ids)
 
     # -- users --------------------------------------------------------------------------------
 
@@ -289,6 +310,57 @@ class Auth0Client(ApiClient):
                 ) from exc
             except ExportFormatError as exc:
                 raise MalformedResponse(str(exc), service=SERVICE, method="GET", url=url) from exc
+
+    # -- tenant logs ---------------------------------------------------------------------------
+
+    async def log_entries_after(
+        self, log_id: str | None, take: int = 100
+    ) -> AsyncIterator[list[TenantLogEntry]]:
+        """Pages of the entries newer than ``log_id`` (checkpoint mode, ordered by log_id, not
+        by date); ``None`` reads from the oldest retained entry.
+
+        ``CursorLost`` when Auth0 refuses the position (400 or 404 on ``from``: what Auth0
+        answers for a log id past retention is not documented, so both are taken to mean it),
+        ``ScopeError`` without ``read:logs``.
+        """
+        request = call("GET", "/api/v2/logs")
+        pages = LogCheckpointPaginator(take).pages(self.session, request, log_id, log_id_order)
+        try:
+            async for page in pages:
+                entries: list[TenantLogEntry] = []
+                for item in page:
+                    try:
+                        entries.append(parse_log_entry(item))
+                    except ShapeError:
+                        continue  # an entry without a log_id cannot be placed: skip it
+                yield entries
+        except (BadRequest, NotFound) as exc:
+            if log_id is None:
+                raise
+            raise CursorLost.instead_of(
+                exc, f"the tenant log does not serve position {log_id} any more"
+            ) from exc
+        finally:
+            await pages.aclose()
+
+    async def newest_log_id(self) -> str | None:
+        """The log_id of the newest entry (page mode sorted by date, one entry), or None."""
+        request = call("GET", "/api/v2/logs", params={"sort": "date:-1", "per_page": 1, "page": 0})
+        body = await self.session.send_json(request)
+        items = body.get("logs") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            raise self.session.malformed(request, "expected a JSON array of log entries")
+        entries = [self._parsed(request, parse_log_entry, item) for item in items]
+        return max((e.log_id for e in entries), key=log_id_order, default=None)
+
+    async def log_entry_retained(self, log_id: str) -> bool:
+        """Whether the tenant log still holds entry ``log_id`` (``GET /logs/{id}``; 404: no)."""
+        request = call("GET", "/api/v2/logs/{id}", id=log_id)
+        try:
+            await self.session.send(request)
+        except NotFound:
+            return False
+        return True
 
     # -- credentials -----------------------------------------------------------------------------
 

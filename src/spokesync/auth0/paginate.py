@@ -1,4 +1,5 @@
-"""Auth0 pagination strategies: checkpoint (``from``/``take``/``next``) and offset (``page``).
+"""Auth0 pagination strategies: checkpoint (``from``/``take``/``next``), log checkpoints
+(``from=<log_id>``/``take``) and offset (``page``).
 
 A paginator knows how to ask for the first page, where the items are in an answer, and how to
 ask for the next page; the client owns sending. Both guard against a service that never ends.
@@ -61,6 +62,47 @@ class CheckpointPaginator:
                 raise session.malformed(request, "pagination cursor loops")
             seen.add(nxt)
             cursor = nxt
+
+
+@dataclass(frozen=True)
+class LogCheckpointPaginator:
+    """Tenant log pages newer than a ``log_id``: ``from``/``take``; the next ``from`` is the
+    highest ``log_id`` of the page (logs carry no ``next`` in the body, reference §7).
+
+    Ends at a page shorter than ``take`` (an empty one when idle: one request). An answer with
+    nothing newer than the position it was asked from is a loop, and ends the read.
+    """
+
+    take: int = MAX_PAGE
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.take <= MAX_PAGE:
+            raise ValueError(f"take must be 1..{MAX_PAGE}")
+
+    async def pages(
+        self, session: ApiSession, first: Call, position: str | None, order: Callable[[str], Any]
+    ) -> AsyncGenerator[list[Any], None]:
+        """Each page's raw entries, in order; ``order`` is the sort key of a log id."""
+        while True:
+            params: dict[str, str | int | bool] = {"take": self.take}
+            if position is not None:
+                params["from"] = position
+            request = _with_params(first, params)
+            body = await session.send_json(request)
+            if not isinstance(body, list):
+                raise session.malformed(request, "expected a JSON array of log entries")
+            yield body
+            ids = [
+                e["log_id"]
+                for e in body
+                if isinstance(e, dict) and isinstance(e.get("log_id"), str)
+            ]
+            if len(body) < self.take or not ids:
+                return
+            newest = max(ids, key=order)
+            if position is not None and order(newest) <= order(position):
+                return
+            position = newest
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 from spokesync.config.sections import (
     OKTA_BASE_SCOPES,
     OKTA_IDP_SCOPE,
+    OKTA_LOGS_SCOPE,
     OKTA_USER_TYPES_SCOPE,
     BindingConfig,
     IdentityConfig,
+    LiveConfig,
     OktaConfig,
     PolicyConfig,
     PrivateKeyHolder,
@@ -33,6 +35,7 @@ class Config(Section):
     mapping: dict[str, MappingRule] = Field(default_factory=dict)
     policy: PolicyConfig = PolicyConfig()
     identity: IdentityConfig = IdentityConfig()
+    live: LiveConfig = LiveConfig()
 
     @field_validator("sources")
     @classmethod
@@ -120,14 +123,22 @@ class Config(Section):
 
     def required_okta_scopes(self) -> tuple[str, ...]:
         """The Okta scopes a sync needs: users and groups, IdPs when a source links them, user
-        types when a source names one."""
+        types when a source names one, and the System Log in live mode."""
         needs_idp = any(s.okta_idp_id for s in self.sources.values())
         needs_types = any(s.okta_user_type for s in self.sources.values())
         return (
             OKTA_BASE_SCOPES
             + ((OKTA_IDP_SCOPE,) if needs_idp else ())
             + ((OKTA_USER_TYPES_SCOPE,) if needs_types else ())
+            + ((OKTA_LOGS_SCOPE,) if self.live.enabled else ())
         )
+
+    def with_live(self) -> Config:
+        """This config with ``[live] enabled = true`` (what ``serve --live`` runs with)."""
+        if self.live.enabled:
+            return self
+        # model_copy keeps the private origin (config check reads the file's mode through it).
+        return self.model_copy(update={"live": self.live.model_copy(update={"enabled": True})})
 
     def okta_scopes(self) -> tuple[str, ...]:
         """The scopes to request: ``okta.oauth.scopes`` as written, or the required ones."""

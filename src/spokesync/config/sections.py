@@ -1,5 +1,5 @@
 """The config file's tables below the top level: ``[state]``, ``[okta]``, ``[sources.*]``,
-``[[bindings]]``, ``[policy]``, ``[identity]``."""
+``[[bindings]]``, ``[policy]``, ``[identity]``, ``[live]``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,8 @@ from spokesync.config.values import (
 OKTA_BASE_SCOPES = ("okta.users.manage", "okta.groups.manage")
 #: Needed besides when a source links users to an Okta identity provider (``okta_idp_id``).
 OKTA_IDP_SCOPE = "okta.idps.manage"
+#: Needed besides in live mode, to read the System Log.
+OKTA_LOGS_SCOPE = "okta.logs.read"
 #: Needed besides when a source names an Okta user type (``okta_user_type``).
 OKTA_USER_TYPES_SCOPE = "okta.userTypes.read"
 
@@ -275,3 +277,14 @@ class PolicyConfig(Section):
 
 class IdentityConfig(Section):
     shared_across_sources: bool = False
+
+
+class LiveConfig(Section):
+    """``[live]``: react to the tenant logs and the System Log between scheduled runs.
+
+    ``enabled`` says the config is meant for ``serve --live`` (which sets it for its own
+    process), so that ``config check`` and the Okta token ask for the log scopes too.
+    """
+
+    enabled: bool = False
+    poll_seconds: int = Field(default=10, ge=1, le=300)

@@ -12,6 +12,7 @@
     │   ├── LoginTaken            Okta 400 E0000001 whose causes name ``login``
     │   └── StateConflict         Okta lifecycle call illegal in the user's current status
     ├── AmbiguousName             a name matched several roles or groups
+    ├── CursorLost                a log cursor the API no longer serves (retention, refused)
     ├── RateLimited               429; ``reset_at`` epoch seconds when the window resets (transient)
     └── ServerError               5xx                                              (transient)
 
@@ -110,6 +111,23 @@ class StateConflict(BadRequest):
 
 class AmbiguousName(ApiError):
     """A role or group name matched more than one object; use its id instead."""
+
+
+class CursorLost(ApiError):
+    """A log position the API no longer serves (past retention) or refuses: events since it
+    may be lost, so the reader must start again from now and reconcile everything once."""
+
+    @classmethod
+    def instead_of(cls, error: ApiError, message: str) -> CursorLost:
+        """The refusal ``error`` of a stored position, said as ``message``."""
+        return cls(
+            f"{message}: {error.message}",
+            service=error.service,
+            method=error.method,
+            url=error.url,
+            status=error.status,
+            code=error.code,
+        )
 
 
 class RateLimited(ApiError):

@@ -1,4 +1,4 @@
-"""Okta Management API v1 client: groups, members, users, lifecycle, IdP links.
+"""Okta Management API v1 client: groups, members, users, lifecycle, IdP links, System Log.
 
 Async, typed, over one ``httpx.AsyncClient``; pass ``transport=`` to talk to a mock or an ASGI
 app. Every request waits for its rate-limit bucket's budget (by default half of each bucket,
@@ -19,7 +19,14 @@ import httpx
 from spokesync.domain import TargetUser
 from spokesync.http.api_client import ApiClient
 from spokesync.http.budget import BudgetBook, RateBudget
-from spokesync.http.errors import AmbiguousName, BadRequest, NotFound, StateConflict, public_url
+from spokesync.http.errors import (
+    AmbiguousName,
+    BadRequest,
+    CursorLost,
+    NotFound,
+    StateConflict,
+    public_url,
+)
 from spokesync.http.session import Authorization, Call, StaticAuthorization, call
 from spokesync.okta.buckets import bucket_for
 from spokesync.okta.models import (
@@ -32,7 +39,8 @@ from spokesync.okta.models import (
     parse_target_user,
     parse_user_types,
 )
-from spokesync.okta.paginate import LinkPaginator
+from spokesync.okta.paginate import LinkPaginator, next_link
+from spokesync.okta.system_log import SystemLogEvent, parse_log_event
 
 SERVICE = "okta"
 GROUP_ID_PREFIX = "00g"
@@ -41,6 +49,8 @@ FEDERATION = "FEDERATION"
 #: Keep each search URL under this many characters (proxies and Okta reject long URLs).
 MAX_SEARCH_URL = 3500
 USERS_PAGE = 200
+#: System Log events per request (the spec's maximum)
+LOG_PAGE = 1000
 
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
@@ -246,6 +256,17 @@ class OktaClient(ApiClient):
         )
         return self._parsed(request, parse_target_user, await self.session.send_json(request))
 
+    async def user_group_ids(self, user_id: str) -> frozenset[str] | None:
+        """The ids of the groups the user belongs to, or ``None`` on 404."""
+        request = _call("GET", "/api/v1/users/{id}/groups", params={"limit": 200}, id=user_id)
+        ids: set[str] = set()
+        try:
+            async for page in LinkPaginator().pages(self.session, request):
+                ids.update(self._parsed(request, parse_group, item).id for item in page)
+        except NotFound:
+            return None
+        return frozenset(ids)
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def _lifecycle(self, user_id: str, operation: str, send_email: bool | None) -> None:
@@ -319,6 +340,68 @@ class OktaClient(ApiClient):
         request = _call("GET", "/api/v1/idps/{idp}/users", params={"limit": 200}, idp=idp_id)
         async for page in LinkPaginator().pages(self.session, request):
             yield [self._parsed(request, parse_idp_link, item) for item in page]
+
+    # -- System Log ------------------------------------------------------------------------------
+
+    async def log_events(
+        self,
+        position: str | None,
+        *,
+        since: str,
+        limit: int = LOG_PAGE,
+        event_types: Sequence[str] = (),
+    ) -> tuple[list[SystemLogEvent], str]:
+        """The events after ``position`` (a ``next`` link this method returned before), or
+        published since ``since`` when there is none; and the position to read from next.
+
+        A request without ``until`` is a polling request: its ``next`` link never ends, so
+        the read stops at a page shorter than ``limit`` (an idle poll is one request).
+        ``event_types``: prefixes of the event types wanted (a ``filter`` the ``next`` links
+        keep), so that sign-ins and the like are not read at all. ``CursorLost`` when Okta
+        refuses a stored position (400); ``ScopeError`` without ``okta.logs.read``.
+        """
+        if position is None:
+            params: dict[str, str | int | bool] = {
+                "since": since,
+                "limit": limit,
+                "sortOrder": "ASCENDING",
+            }
+            if event_types:
+                params["filter"] = " or ".join(
+                    f"eventType sw {search_literal(t)}" for t in event_types
+                )
+            request = _call("GET", "/api/v1/logs", params=params)
+        else:
+            request = _call("GET", "/api/v1/logs").following(position)
+        events: list[SystemLogEvent] = []
+        seen: set[str] = set()
+        while True:
+            try:
+                response = await self.session.send(request)
+            except BadRequest as exc:
+                if position is None:
+                    raise
+                raise CursorLost.instead_of(
+                    exc, "the System Log refused the stored position"
+                ) from exc
+            body = self.session.parse_json(request, response)
+            if not isinstance(body, list):
+                raise self.session.malformed(request, "expected a JSON array of events")
+            for item in body:
+                try:
+                    events.append(parse_log_event(item))
+                except ShapeError:
+                    continue  # an event we cannot read is one we ignore
+            here = response.request.url
+            link = next_link(response)
+            target = here.join(link) if link else here
+            if (target.scheme, target.host, target.port) != (here.scheme, here.host, here.port):
+                raise self.session.malformed(request, "the next link points to another host")
+            following = target.raw_path.decode("ascii")
+            if len(body) < limit or link is None or following in seen:
+                return events, following
+            seen.add(following)
+            request = request.following(following)
 
     # -- helpers --------------------------------------------------------------------------------
 
