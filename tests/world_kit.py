@@ -18,6 +18,7 @@ from unittest import mock
 from urllib.parse import quote
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from spokesync import config as config_module
@@ -46,6 +47,10 @@ ADMIN_SCOPES = [
     "delete:role_members",
     "create:roles",
 ]
+
+#: Marks an end-to-end module to run on both state backends (``pytestmark = ON_BOTH_BACKENDS``):
+#: overrides the ``state_backend`` fixture the ``world_factory`` reads.
+ON_BOTH_BACKENDS = pytest.mark.parametrize("state_backend", ["sqlite", "postgresql"])
 
 
 def auth0_user(n: int, *, roles: tuple[str, ...] = (ROLE,), **fields: Any) -> dict[str, Any]:
@@ -213,6 +218,8 @@ class World:
     emulators: Emulators
     tmp: Path
     extra_config: str = ""
+    #: the ``[state] url``; None: SQLite at ``db_path``
+    state: str | None = None
     runner: CliRunner = field(default_factory=CliRunner)
 
     @property
@@ -231,6 +238,10 @@ class World:
     def db_path(self) -> Path:
         return self.tmp / "state.db"
 
+    @property
+    def state_url(self) -> str:
+        return self.state or f"sqlite:///{self.db_path}"
+
     def write_config(self, extra: str = "", bindings: str | None = None) -> Path:
         binding = (
             bindings
@@ -241,7 +252,7 @@ class World:
         )
         self.config_path.write_text(
             f"""[state]
-url = "sqlite:///{self.db_path}"
+url = "{self.state_url}"
 
 [okta]
 org_url = "{self.okta_url}"
@@ -316,7 +327,12 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
             httpx.post(f"{url}/_emulator/stats/reset", timeout=10)
 
 
-def make_world(tmp: Path, document: Mapping[str, Any], **emulator_options: Any) -> World:
+def make_world(
+    tmp: Path,
+    document: Mapping[str, Any],
+    state_url: str | None = None,
+    **emulator_options: Any,
+) -> World:
     # Tests run the Auth0 emulator fast: rate limiting has its own tests.
     options = {"auth0_rate_limit": 2000.0, "auth0_burst": 4000, **emulator_options}
-    return World(start(document, **options), tmp)
+    return World(start(document, **options), tmp, state=state_url)

@@ -17,6 +17,7 @@ from spokesync.config.sections import (
     PolicyConfig,
     PrivateKeyHolder,
     Section,
+    ServeConfig,
     SourceConfig,
     StateConfig,
 )
@@ -32,6 +33,7 @@ class Config(Section):
     mapping: dict[str, MappingRule] = Field(default_factory=dict)
     policy: PolicyConfig = PolicyConfig()
     identity: IdentityConfig = IdentityConfig()
+    serve: ServeConfig = ServeConfig()
 
     @field_validator("sources")
     @classmethod

@@ -257,3 +257,9 @@ class PolicyConfig(Section):
 
 class IdentityConfig(Section):
     shared_across_sources: bool = False
+
+
+class ServeConfig(Section):
+    """``spokesync serve``: with a PostgreSQL state, how soon a standby replaces a dead leader."""
+
+    failover_seconds: float = Field(default=15.0, ge=2, le=300)

@@ -27,6 +27,23 @@ class LockHeld(StoreError):
         self.since = since
 
 
+class LeadershipLost(StoreError):
+    """This process no longer leads (its lock connection died, or another process leads now).
+
+    Raised by :meth:`Leadership.check` and, as fencing, by any write of a store fenced by a
+    leadership that was lost: the write did not happen. Never retried: the process must stop
+    acting and stand by again.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Leader:
+    """Who leads now: ``owner`` is ``host:pid``, ``since`` the UTC ISO time it took the lead."""
+
+    owner: str
+    since: str
+
+
 @dataclass(frozen=True, slots=True)
 class CachedProfile:
     """A cached source profile.
