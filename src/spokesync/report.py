@@ -17,7 +17,7 @@ from rich.table import Table
 from spokesync.domain import Action, Notice
 from spokesync.engine import RunResult
 from spokesync.redact import redact
-from spokesync.store.base import AuditRecord, RunRecord
+from spokesync.store.base import AuditRecord, Leader, RunRecord
 
 _SITUATION_ORDER = ["unmatched", "unlinked", "linked", "gone", "disputed", "-"]
 
@@ -148,9 +148,12 @@ def _generic(reason: str) -> str:
 
 
 def status_json(
-    runs: list[RunRecord], situations: Mapping[str, list[dict[str, Any]]]
+    runs: list[RunRecord],
+    situations: Mapping[str, list[dict[str, Any]]],
+    leader: Leader | None = None,
 ) -> dict[str, Any]:
     return {
+        "leader": None if leader is None else {"owner": leader.owner, "since": leader.since},
         "runs": [
             {
                 "run_id": r.id,
@@ -167,8 +170,15 @@ def status_json(
 
 
 def print_status(
-    console: Console, runs: list[RunRecord], situations: Mapping[str, list[dict[str, Any]]]
+    console: Console,
+    runs: list[RunRecord],
+    situations: Mapping[str, list[dict[str, Any]]],
+    leader: Leader | None = None,
 ) -> None:
+    if leader is not None:
+        console.print(
+            redact(f"leader: {leader.owner} since {leader.since}"), highlight=False, markup=False
+        )
     table = Table(title="last runs")
     for column in ("run", "mode", "started", "outcome", "created", "failed", "seconds"):
         table.add_column(column)

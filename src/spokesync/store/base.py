@@ -95,6 +95,10 @@ class Store(Protocol):
 
     def release_lock(self, owner: str) -> None: ...
 
+    # leadership among replicas (store.leadership takes and keeps it)
+    def leader(self) -> Leader | None:
+        """Who leads now, or None when no process holds the leadership."""
+
     # links
     def load_links(self) -> dict[IdentityKey, Link]: ...
     def save_link(self, link: Link) -> None:

@@ -48,10 +48,21 @@ LEADER_KEY = 0x5B0E51D
 #: cannot start before the old leader's in-flight writes have ended.
 FENCE_KEY = 0x5B0E51E
 
+
+def _granted(key: int) -> str:
+    """SQL condition on ``pg_locks``: advisory lock ``key`` granted in this database (advisory
+    keys are per database: other databases on the server are other deployments)."""
+    return (
+        f"locktype = 'advisory' AND granted AND classid = 0 AND objid = {int(key)} "
+        "AND objsubid = 1 AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+
+
+#: Whether the backend (pid, backend_start) still holds the leader lock.
 _HOLDS_LOCK = sa.text(
-    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-    "WHERE l.locktype = 'advisory' AND l.classid = 0 AND l.objid = :key "
-    "AND l.objsubid = 1 AND l.granted AND l.pid = :pid AND a.backend_start = :started"
+    f"SELECT count(*) FROM pg_locks WHERE {_granted(LEADER_KEY)} AND pid = :pid AND EXISTS "
+    "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = :pid AND a.backend_start = :started)"
 )
 
 
@@ -141,11 +152,8 @@ def current_leader(connection: Connection) -> Leader | None:
         return None
     if connection.dialect.name == "postgresql":
         live = connection.execute(
-            sa.text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
-                "AND objid = :key AND objsubid = 1 AND granted AND pid = :pid"
-            ),
-            {"key": LEADER_KEY, "pid": row.backend_pid},
+            sa.text(f"SELECT count(*) FROM pg_locks WHERE {_granted(LEADER_KEY)} AND pid = :pid"),
+            {"pid": row.backend_pid},
         ).scalar_one()
         if not live:
             return None
@@ -285,10 +293,8 @@ class PostgresLeadership:
                 # Still held after a probe interval: a write of a leader that lost its lock,
                 # possibly on a dead connection. End it; its transaction rolls back.
                 connection.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                    "AND classid = 0 AND objid = %s AND objsubid = 1 AND granted "
-                    "AND pid <> pg_backend_pid()",
-                    (FENCE_KEY,),
+                    f"SELECT pg_terminate_backend(pid) FROM pg_locks "
+                    f"WHERE {_granted(FENCE_KEY)} AND pid <> pg_backend_pid()"
                 )
                 connection.execute("SET lock_timeout = 0")
                 connection.execute("SELECT pg_advisory_lock(%s)", (FENCE_KEY,))
@@ -308,9 +314,8 @@ class PostgresLeadership:
                 return False
             try:
                 held = self._connection.execute(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
-                    "AND objid = %s AND objsubid = 1 AND granted AND pid = pg_backend_pid()",
-                    (LEADER_KEY,),
+                    f"SELECT count(*) FROM pg_locks "
+                    f"WHERE {_granted(LEADER_KEY)} AND pid = pg_backend_pid()"
                 ).fetchone()[0]
             except psycopg.Error:
                 held = 0
@@ -339,9 +344,7 @@ class PostgresLeadership:
         assert self._backend is not None  # set by the connection that won the lock
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(FENCE_KEY)))
         pid, started = self._backend
-        held = connection.execute(
-            _HOLDS_LOCK, {"key": LEADER_KEY, "pid": pid, "started": started}
-        ).scalar_one()
+        held = connection.execute(_HOLDS_LOCK, {"pid": pid, "started": started}).scalar_one()
         if not held:
             raise LeadershipLost(
                 f"{self.owner} no longer holds the leadership: the write was refused"

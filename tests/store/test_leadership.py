@@ -1,0 +1,198 @@
+"""Leadership among replicas: one leader, failover when its connection dies, fenced writes."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from spokesync.store import LeadershipLost, SqlStore, StoreError, open_store
+from spokesync.store.leadership import (
+    LEADER_KEY,
+    Leadership,
+    PostgresLeadership,
+    Timings,
+    default_owner,
+    open_leadership,
+)
+from tests.postgres_server import empty_database
+from tests.world_kit import World, auth0_user, seed
+
+#: The smallest failover the config allows: probes every 0.4 s, a 0.8 s lease.
+FAILOVER = 2.0
+
+Replica = tuple[SqlStore, Leadership]
+ReplicaFactory = Callable[..., Replica]
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> str:
+    return empty_database(postgres_url)
+
+
+@pytest.fixture
+def replicas() -> Iterator[ReplicaFactory]:
+    """Open a store plus its leadership as a replica named ``owner`` would; closed after."""
+    opened: list[Replica] = []
+
+    def replica(url: str, owner: str, failover: float = FAILOVER) -> Replica:
+        store = open_store(url)
+        leadership = open_leadership(store, failover, owner=owner)
+        opened.append((store, leadership))
+        return store, leadership
+
+    yield replica
+    for store, leadership in opened:
+        leadership.close()
+        store.close()
+
+
+def terminate_lock_connection(url: str) -> int:
+    """End the backend holding the leadership lock, as a dead host's would end."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            return len(
+                connection.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = "
+                        "'advisory' AND objid = :key AND objsubid = 1 AND granted AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                    ),
+                    {"key": LEADER_KEY},
+                ).all()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_timings_fit_the_failover_budget() -> None:
+    for failover in (5.0, 15.0, 60.0, 300.0):
+        t = Timings.for_failover(failover)
+        # the server frees a silent leader's lock, then a standby's next try wins
+        assert t.detection_seconds + t.probe <= failover
+        # the old leader stops (lease) before the server can free its lock
+        assert t.probe < t.lease < t.detection_seconds
+
+
+def test_exactly_one_of_two_contenders_leads(pg_url: str, replicas: ReplicaFactory) -> None:
+    _, first = replicas(pg_url, "host-a:1")
+    _, second = replicas(pg_url, "host-b:2")
+    assert first.acquire() is True
+    assert second.acquire(timeout=0.5) is False
+    assert first.is_leader and not second.is_leader
+    first.check()
+    with pytest.raises(LeadershipLost, match="host-b:2"):
+        second.check()
+    assert first.acquire() is True  # the leader asking again stays leader
+
+
+def test_release_hands_over_and_status_names_the_leader(
+    pg_url: str, replicas: ReplicaFactory
+) -> None:
+    store, first = replicas(pg_url, "host-a:1")
+    _, second = replicas(pg_url, "host-b:2")
+    assert store.leader() is None
+    assert first.acquire()
+    leader = store.leader()
+    assert leader is not None and leader.owner == "host-a:1" and leader.since.endswith("Z")
+    first.release()
+    assert store.leader() is None
+    assert second.acquire()
+    leader = store.leader()
+    assert leader is not None and leader.owner == "host-b:2"
+
+
+def test_a_dead_leaders_lock_passes_to_a_standby_within_the_failover(
+    pg_url: str, replicas: ReplicaFactory
+) -> None:
+    store, first = replicas(pg_url, "host-a:1")
+    _, second = replicas(pg_url, "host-b:2")
+    assert first.acquire()
+    assert terminate_lock_connection(pg_url) == 1  # the leader's host vanished
+    assert second.acquire(timeout=FAILOVER) is True
+    leader = store.leader()
+    assert leader is not None and leader.owner == "host-b:2"
+    # the old leader's next probe finds out; it no longer leads
+    assert isinstance(first, PostgresLeadership) and first.probe() is False
+    with pytest.raises(LeadershipLost):
+        first.check()
+
+
+def test_writes_of_a_deposed_leader_are_refused_and_not_retried(
+    pg_url: str, replicas: ReplicaFactory
+) -> None:
+    # The old leader's first probe is a minute away: it will go on believing it leads.
+    old_store, old = replicas(pg_url, "host-a:1", failover=300.0)
+    new_store, new = replicas(pg_url, "host-b:2")
+    assert old.acquire()
+    old_store.set_cursor("written-by", "host-a:1")
+    # A partition: the old leader's lock connection is gone, its store connection still works,
+    # and it has not probed yet (it still believes it leads).
+    terminate_lock_connection(pg_url)
+    assert new.acquire(timeout=FAILOVER)
+    assert old.is_leader  # within its lease: only the store can stop this write
+    statements: list[str] = []
+    sa.event.listen(
+        old_store.database.engine,
+        "before_cursor_execute",
+        lambda *args: statements.append(str(args[2])),
+    )
+    with pytest.raises(LeadershipLost, match="refused"):
+        old_store.set_cursor("written-by", "host-a:1 again")
+    # refused once, by the fence, before the write; no second attempt
+    assert sum("pg_locks" in s for s in statements) == 1
+    assert not any("cursors" in s for s in statements)
+    assert new_store.get_cursor("written-by") == "host-a:1"
+    new_store.set_cursor("written-by", "host-b:2")  # the new leader writes
+    assert old_store.get_cursor("written-by") == "host-b:2"  # reads are not fenced
+    assert isinstance(old, PostgresLeadership) and not old.probe()
+    with pytest.raises(LeadershipLost):
+        old_store.set_cursor("written-by", "host-a:1 later")
+
+
+def test_a_fenced_store_refuses_writes_once_released(
+    store_url: str, replicas: ReplicaFactory
+) -> None:
+    store, leadership = replicas(store_url, default_owner())
+    assert leadership.acquire()
+    store.set_cursor("c", "1")
+    leadership.release()
+    with pytest.raises(LeadershipLost):
+        store.set_cursor("c", "2")
+    assert store.get_cursor("c") == "1"
+    assert issubclass(LeadershipLost, StoreError)  # stops a run like any store failure
+
+
+def test_sqlite_leadership_is_one_process_on_one_host(
+    tmp_path: Path, replicas: ReplicaFactory
+) -> None:
+    url = f"sqlite:///{tmp_path}/state.db"
+    store, first = replicas(url, "a")
+    _, second = replicas(url, "b")
+    assert first.acquire() and not second.acquire(timeout=0.5)
+    leader = store.leader()
+    assert leader is not None and leader.owner == "a"
+    first.close()
+    assert second.acquire()
+    leader = store.leader()
+    assert leader is not None and leader.owner == "b"
+
+
+@pytest.mark.parametrize("state_backend", ["sqlite", "postgresql"])
+def test_status_json_names_the_leader(
+    world_factory: Callable[..., World], replicas: ReplicaFactory
+) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    world.write_config()
+    assert world.cli("status", "--json").json()["leader"] is None
+    _, leadership = replicas(world.state_url, f"{socket.gethostname()}:4242")
+    assert leadership.acquire()
+    shown = world.cli("status", "--json").json()["leader"]
+    assert shown["owner"] == f"{socket.gethostname()}:4242" and shown["since"].endswith("Z")
+    assert "leader:" in world.cli("status").stdout
+    leadership.release()
+    assert world.cli("status", "--json").json()["leader"] is None
