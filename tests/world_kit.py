@@ -26,7 +26,7 @@ from spokesync.cli import app
 from spokesync.clients import TransportFor
 from spokesync.emulators.runtime import Emulators, start
 from spokesync.engine import Engine, RunResult
-from spokesync.store import open_store
+from spokesync.store import Store, open_store
 
 CLIENT_SECRET = "test-client-secret-5f1e9a"
 ADMIN_SECRET = "test-admin-secret-77c2d0"
@@ -282,17 +282,18 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
         )
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
-    def run_engine(self, transport_for: TransportFor | None = None, **run: Any) -> RunResult:
+    def run_engine(
+        self, transport_for: TransportFor | None = None, store: Store | None = None, **run: Any
+    ) -> RunResult:
         """A sync in this process, through the engine, so a test can patch the clients or
-        the network; ``run`` goes to :meth:`Engine.run`."""
+        the network (or give the store); ``run`` goes to :meth:`Engine.run`."""
         env = {"TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET}
         with mock.patch.dict(os.environ, env):
             cfg = config_module.load(self.config_path)
-        store = open_store(cfg.state.url)
-        try:
+        if store is not None:
             return asyncio.run(Engine(cfg, store, transport_for=transport_for).run(**run))
-        finally:
-            store.close()
+        with open_store(cfg.state.url) as opened:
+            return asyncio.run(Engine(cfg, opened, transport_for=transport_for).run(**run))
 
     def sync(self, *args: str, expect: int = 0) -> Any:
         result = self.cli("sync", "--json", *args)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from spokesync.okta.client import OktaClient
 from spokesync.store import LeadershipLost, SqlStore, StoreError, open_store
 from spokesync.store.leadership import (
     LEADER_KEY,
@@ -196,3 +198,41 @@ def test_status_json_names_the_leader(
     assert "leader:" in world.cli("status").stdout
     leadership.release()
     assert world.cli("status", "--json").json()["leader"] is None
+
+
+@pytest.mark.parametrize("state_backend", ["postgresql"])
+def test_a_deposed_leaders_run_stops_and_the_next_leaders_run_converges(
+    world_factory: Callable[..., World], replicas: ReplicaFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = world_factory(seed([auth0_user(i) for i in range(1, 6)]))
+    world.write_config()
+    # One action at a time, so that the partition lands between two known actions.
+    text = world.config_path.read_text(encoding="utf-8")
+    world.config_path.write_text(text.replace("[okta]\n", "[okta]\nmax_concurrency = 1\n"))
+    old_store, old = replicas(world.state_url, "host-a:1", failover=300.0)
+    new_store, new = replicas(world.state_url, "host-b:2")
+    assert old.acquire()
+    create_user = OktaClient.create_user
+
+    async def create_then_lose_the_lead(self: OktaClient, *args: Any, **kwargs: Any) -> Any:
+        created = await create_user(self, *args, **kwargs)
+        # The leader's host is cut off from its lock connection; a standby takes over.
+        terminate_lock_connection(world.state_url)
+        assert new.acquire(timeout=FAILOVER)
+        return created
+
+    monkeypatch.setattr(OktaClient, "create_user", create_then_lose_the_lead)
+    with pytest.raises(LeadershipLost):
+        world.run_engine(store=old_store, apply=True)
+    monkeypatch.setattr(OktaClient, "create_user", create_user)
+    # The old leader stopped at its next write: one create reached Okta, and only once.
+    assert len(world.okta().users()) == 1
+    assert world.stats("okta")["requests"]["POST /api/v1/users"] == 1
+    # The new leader takes over the old leader's run lock and repairs the interrupted create.
+    result = world.run_engine(store=new_store, apply=True)
+    assert result.exit_code == 0, result.error
+    users = world.okta().users()
+    assert sorted(u["profile"]["login"] for u in users) == [
+        f"user{i}@partner.example" for i in range(1, 6)
+    ]
+    assert len(world.okta().members()) == 5

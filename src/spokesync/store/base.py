@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy.engine import Connection
+
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
 
@@ -42,6 +44,17 @@ class Leader:
 
     owner: str
     since: str
+
+
+class Fence(Protocol):
+    """What a fenced store asks inside each write transaction (store.leadership's are fences)."""
+
+    def fence(self, connection: Connection) -> None:
+        """Raise LeadershipLost unless this process may still write."""
+
+    def lock_backend(self) -> int | None:
+        """PostgreSQL: the backend holding this process's leadership, recorded with its runs'
+        run lock so that the run lock dies with the leadership."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from spokesync.store.base import Leader, LeadershipLost, StoreError
-from spokesync.store.run_lock import process_alive
+from spokesync.store.base import Fence, Leader, LeadershipLost, StoreError
 from spokesync.store.schema import LOCK_SLOT, leader
 
 if TYPE_CHECKING:
@@ -104,8 +103,9 @@ class Timings:
         return self.keepalive_idle + self.keepalive_interval * self.keepalive_count
 
 
-class Leadership(Protocol):
-    """Leading among the processes that share one state database."""
+class Leadership(Fence, Protocol):
+    """Leading among the processes that share one state database (and the fence of its
+    store's writes)."""
 
     owner: str
 
@@ -118,9 +118,6 @@ class Leadership(Protocol):
 
     def check(self) -> None:
         """Raise :class:`LeadershipLost` unless this process still leads: call before acting."""
-
-    def fence(self, connection: Connection) -> None:
-        """Inside a write transaction: raise :class:`LeadershipLost` unless still leading."""
 
     def release(self) -> None:
         """Stop leading (a standby may take over at once); harmless when not leading."""
@@ -145,17 +142,24 @@ def open_leadership(
     return chosen
 
 
+def holds_leadership(connection: Connection, backend_pid: int) -> bool:
+    """PostgreSQL: whether that backend holds the leadership lock now."""
+    held = connection.execute(
+        sa.text(f"SELECT count(*) FROM pg_locks WHERE {_granted(LEADER_KEY)} AND pid = :pid"),
+        {"pid": backend_pid},
+    ).scalar_one()
+    return bool(held)
+
+
 def current_leader(connection: Connection) -> Leader | None:
     """Who leads now per the ``leader`` row, if its holder still holds the leadership."""
+    from spokesync.store.run_lock import process_alive  # run_lock imports this module
+
     row = connection.execute(sa.select(leader).where(leader.c.slot == LOCK_SLOT)).first()
     if row is None:
         return None
     if connection.dialect.name == "postgresql":
-        live = connection.execute(
-            sa.text(f"SELECT count(*) FROM pg_locks WHERE {_granted(LEADER_KEY)} AND pid = :pid"),
-            {"pid": row.backend_pid},
-        ).scalar_one()
-        if not live:
+        if row.backend_pid is None or not holds_leadership(connection, row.backend_pid):
             return None
     # SQLite serves one host: a leader on this host is alive while its process is.
     elif row.host == socket.gethostname() and not process_alive(row.pid):
@@ -271,7 +275,7 @@ class PostgresLeadership:
                 return False
             self._leading = True
             self._last_ok = time.monotonic()
-        self._store.record_leader(self.owner, self._backend_pid())
+        self._store.record_leader(self.owner, self.lock_backend())
         self._stop.clear()
         self._heartbeat = threading.Thread(
             target=self._beat, name="spokesync-leadership", daemon=True
@@ -302,8 +306,9 @@ class PostgresLeadership:
         finally:
             connection.execute("SET lock_timeout = 0")
 
-    def _backend_pid(self) -> int | None:
-        return None if self._backend is None else int(self._backend[0])
+    def lock_backend(self) -> int | None:
+        """The backend pid of the lock connection while leading, else None."""
+        return None if self._backend is None or not self._leading else int(self._backend[0])
 
     def probe(self) -> bool:
         """Ask the server whether our connection still holds the lock; False once lost."""
@@ -426,6 +431,9 @@ class FileLeadership:
 
     def fence(self, connection: Connection) -> None:
         self.check()
+
+    def lock_backend(self) -> int | None:
+        return None  # a lock file, not a connection
 
     def release(self) -> None:
         if not self._leading:

@@ -107,6 +107,9 @@ run_lock = sa.Table(
     sa.Column("host", sa.String(), nullable=False),
     sa.Column("pid", sa.Integer(), nullable=False),
     sa.Column("acquired_at", sa.String(), nullable=False),
+    # PostgreSQL, a run of the leader: its leadership lock connection's backend. The run lock
+    # dies with that leadership, on whatever host the holder ran (NULL: a run by hand).
+    sa.Column("leader_backend_pid", sa.Integer(), nullable=True),
     sa.CheckConstraint(f"slot = {LOCK_SLOT}", name="ck_run_lock_single_row"),
 )
 

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -21,7 +21,14 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
 from spokesync.store import codec, leadership, run_lock
-from spokesync.store.base import AuditRecord, CachedProfile, Leader, RunRecord, StoreError
+from spokesync.store.base import (
+    AuditRecord,
+    CachedProfile,
+    Fence,
+    Leader,
+    RunRecord,
+    StoreError,
+)
 from spokesync.store.database import Database
 from spokesync.store.migrate import migrate
 from spokesync.store.schema import cursors, failures, journal, links, runs, source_profiles
@@ -50,13 +57,6 @@ def _describe(exc: SQLAlchemyError) -> str:
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         return f"{type(exc.orig).__name__}: {str(exc.orig).strip()}"
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-
-
-class Fence(Protocol):
-    """What a fenced store asks inside each write transaction (a Leadership is one)."""
-
-    def fence(self, connection: Connection) -> None:
-        """Raise LeadershipLost unless this process may still write."""
 
 
 class SqlStore:
@@ -134,7 +134,8 @@ class SqlStore:
     def acquire_lock(self, owner: str) -> None:
         """Take the run lock or raise LockHeld; a dead holder on this host is taken over."""
         with self._transaction("acquire the run lock", write=True) as connection:
-            run_lock.acquire(connection, owner, utc_now())
+            leader_backend = None if self._fence is None else self._fence.lock_backend()
+            run_lock.acquire(connection, owner, utc_now(), leader_backend)
 
     def release_lock(self, owner: str) -> None:
         """Release the run lock if ``owner`` holds it."""

@@ -1,4 +1,4 @@
-"""The ``leader`` table: who leads among replicas, shown by ``status``.
+"""Leadership: the ``leader`` table (who leads, for ``status``) and the run lock's leader.
 
 Revision ID: 0003
 Revises: 0002
@@ -28,7 +28,10 @@ def upgrade() -> None:
         sa.Column("backend_pid", sa.Integer(), nullable=True),
         sa.CheckConstraint("slot = 1", name="ck_leader_single_row"),
     )
+    op.add_column("run_lock", sa.Column("leader_backend_pid", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("run_lock") as batch:
+        batch.drop_column("leader_backend_pid")
     op.drop_table("leader")
