@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -236,3 +239,45 @@ def test_a_deposed_leaders_run_stops_and_the_next_leaders_run_converges(
         f"user{i}@partner.example" for i in range(1, 6)
     ]
     assert len(world.okta().members()) == 5
+
+
+def test_a_write_in_flight_when_the_lead_moves_does_not_land(
+    pg_url: str, replicas: ReplicaFactory
+) -> None:
+    old_store, old = replicas(pg_url, "host-a:1", failover=300.0)
+    new_store, new = replicas(pg_url, "host-b:2")
+    assert old.acquire()
+    took_over: list[bool] = []
+
+    def lose_the_lead_mid_write(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # Past the fence, inside the write transaction: the lead moves now.
+        if "INSERT INTO cursors" in statement and not took_over:
+            terminate_lock_connection(pg_url)
+            took_over.append(new.acquire(timeout=FAILOVER))
+
+    sa.event.listen(old_store.database.engine, "before_cursor_execute", lose_the_lead_mid_write)
+    # The new leader waited for the write's transaction, then ended it: it never commits.
+    with pytest.raises(StoreError):
+        old_store.set_cursor("written-by", "host-a:1")
+    assert took_over == [True]
+    assert new_store.get_cursor("written-by") is None
+
+
+def test_a_leader_whose_connection_goes_silent_stops_leading_within_its_lease(
+    pg_url: str, replicas: ReplicaFactory
+) -> None:
+    store, leadership = replicas(pg_url, "host-a:1")
+    assert leadership.acquire()
+    backend = leadership.lock_backend()
+    assert backend is not None
+    os.kill(backend, signal.SIGSTOP)  # the server side of the connection stops answering
+    try:
+        deadline = time.monotonic() + FAILOVER
+        while leadership.is_leader and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Deposed by its own lease (2/5 of the failover) while the server still holds the lock.
+        assert not leadership.is_leader
+        with pytest.raises(LeadershipLost):
+            store.set_cursor("c", "1")
+    finally:
+        os.kill(backend, signal.SIGCONT)
