@@ -245,8 +245,8 @@ class PostgresLeadership:
 
     def acquire(self, timeout: float = 0.0) -> bool:
         """Try ``pg_try_advisory_lock`` every probe interval until ``timeout``."""
-        if self.is_leader:
-            return True
+        if self.is_leader or (self._leading and self.probe()):
+            return True  # still leading (a late probe may renew an expired lease)
         deadline = time.monotonic() + timeout
         while True:
             if self._try_once():
@@ -275,12 +275,16 @@ class PostgresLeadership:
                 return False
             self._leading = True
             self._last_ok = time.monotonic()
-        self._store.record_leader(self.owner, self.lock_backend())
         self._stop.clear()
         self._heartbeat = threading.Thread(
             target=self._beat, name="spokesync-leadership", daemon=True
         )
         self._heartbeat.start()
+        try:
+            self._store.record_leader(self.owner, self.lock_backend())
+        except StoreError:
+            self.release()  # leading unseen is worse than not leading: try again later
+            raise
         return True
 
     def _wait_out_old_writes(self) -> None:
@@ -372,7 +376,9 @@ class PostgresLeadership:
                 return
             self._leading = False
             try:
-                self._connection.execute("SELECT pg_advisory_unlock(%s)", (LEADER_KEY,))
+                # All of them: the connection holds nothing else, and this frees the lock
+                # however many times the session took it.
+                self._connection.execute("SELECT pg_advisory_unlock_all()")
             except psycopg.Error:
                 self._drop_connection()  # the server frees the lock with the connection
 
