@@ -328,11 +328,11 @@ class PostgresLeadership:
                 ).fetchone()[0]
             except psycopg.Error:
                 held = 0
-            if held:
+            if held and self._leading:  # (release may have given up waiting meanwhile)
                 self._last_ok = time.monotonic()
                 return True
             self._leading = False
-            self._drop_connection()
+            self._drop_connection()  # whatever it still holds is freed with it
             return False
 
     def _beat(self) -> None:
@@ -363,15 +363,21 @@ class PostgresLeadership:
         import psycopg
 
         self._stop.set()
+        # A probe stuck on a hung server must not hang the caller: wait at most a lease.
+        patience = self._timings.lease
         if self._heartbeat is not None and self._heartbeat is not threading.current_thread():
-            self._heartbeat.join()
+            self._heartbeat.join(patience)
         self._heartbeat = None
         if self.is_leader:
             # While still leading: the row write is fenced like any other. The row is only
             # informational, so failing to delete it is harmless (the next leader replaces it).
             with contextlib.suppress(StoreError):
                 self._store.forget_leader(self.owner)
-        with self._io:
+        if not self._io.acquire(timeout=patience):
+            # The stuck probe drops the connection (and so the lock) once it fails.
+            self._leading = False
+            return
+        try:
             if not self._leading:
                 return
             self._leading = False
@@ -381,6 +387,8 @@ class PostgresLeadership:
                 self._connection.execute("SELECT pg_advisory_unlock_all()")
             except psycopg.Error:
                 self._drop_connection()  # the server frees the lock with the connection
+        finally:
+            self._io.release()
 
     def close(self) -> None:
         self.release()
