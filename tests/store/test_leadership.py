@@ -74,6 +74,15 @@ def terminate_lock_connection(url: str) -> int:
         engine.dispose()
 
 
+def leader_and_standby(replicas: ReplicaFactory, url: str) -> tuple[Replica, Replica]:
+    """A leader ("host-a:1") whose first probe is minutes away, so it goes on believing it
+    leads whatever happens, and a standby ("host-b:2") on the short failover."""
+    old = replicas(url, "host-a:1", failover=300.0)
+    new = replicas(url, "host-b:2")
+    assert old[1].acquire()
+    return old, new
+
+
 def test_timings_fit_the_failover_budget() -> None:
     for failover in (5.0, 15.0, 60.0, 300.0):
         t = Timings.for_failover(failover)
@@ -130,10 +139,7 @@ def test_a_dead_leaders_lock_passes_to_a_standby_within_the_failover(
 def test_writes_of_a_deposed_leader_are_refused_and_not_retried(
     pg_url: str, replicas: ReplicaFactory
 ) -> None:
-    # The old leader's first probe is a minute away: it will go on believing it leads.
-    old_store, old = replicas(pg_url, "host-a:1", failover=300.0)
-    new_store, new = replicas(pg_url, "host-b:2")
-    assert old.acquire()
+    (old_store, old), (new_store, new) = leader_and_standby(replicas, pg_url)
     old_store.set_cursor("written-by", "host-a:1")
     # A partition: the old leader's lock connection is gone, its store connection still works,
     # and it has not probed yet (it still believes it leads).
@@ -212,9 +218,7 @@ def test_a_deposed_leaders_run_stops_and_the_next_leaders_run_converges(
     # One action at a time, so that the partition lands between two known actions.
     text = world.config_path.read_text(encoding="utf-8")
     world.config_path.write_text(text.replace("[okta]\n", "[okta]\nmax_concurrency = 1\n"))
-    old_store, old = replicas(world.state_url, "host-a:1", failover=300.0)
-    new_store, new = replicas(world.state_url, "host-b:2")
-    assert old.acquire()
+    (old_store, _), (new_store, new) = leader_and_standby(replicas, world.state_url)
     create_user = OktaClient.create_user
 
     async def create_then_lose_the_lead(self: OktaClient, *args: Any, **kwargs: Any) -> Any:
@@ -244,9 +248,7 @@ def test_a_deposed_leaders_run_stops_and_the_next_leaders_run_converges(
 def test_a_write_in_flight_when_the_lead_moves_does_not_land(
     pg_url: str, replicas: ReplicaFactory
 ) -> None:
-    old_store, old = replicas(pg_url, "host-a:1", failover=300.0)
-    new_store, new = replicas(pg_url, "host-b:2")
-    assert old.acquire()
+    (old_store, _), (new_store, new) = leader_and_standby(replicas, pg_url)
     took_over: list[bool] = []
 
     def lose_the_lead_mid_write(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
