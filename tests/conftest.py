@@ -14,6 +14,10 @@ from tests import postgres_server
 from tests.world_kit import World, make_world
 
 
+#: The controlling process's PostgreSQL scratch directory (tests/postgres_server.py).
+_SCRATCH = pytest.StashKey[Path]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The controlling process names the shared PostgreSQL directory before workers start."""
     if hasattr(config, "workerinput") or os.environ.get(postgres_server.URL_ENV):
@@ -27,9 +31,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     scratch = config.stash.get(_SCRATCH, None)
     if scratch is not None:
         postgres_server.stop(scratch)
-
-
-_SCRATCH = pytest.StashKey[Path]()
 
 
 @pytest.fixture(autouse=True)
