@@ -13,7 +13,6 @@ import stamina
 from tests import postgres_server
 from tests.world_kit import World, make_world
 
-
 #: The controlling process's PostgreSQL scratch directory (tests/postgres_server.py).
 _SCRATCH = pytest.StashKey[Path]()
 
