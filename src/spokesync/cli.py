@@ -152,23 +152,25 @@ def sync(
 
 @app.command()
 def status(as_json: JsonOpt = False) -> None:
-    """Last runs, and the identities by situation with their last error."""
+    """The leader among replicas, last runs, and the identities by situation with their last
+    error."""
     cfg = load_config()
     store = _open_store(cfg)
     try:
         runs = store.recent_runs(10)
         situations = _situations(store)
         live = live_status(store, cfg.sources, datetime.now(UTC))
+        leader = store.leader()
     finally:
         store.close()
     if as_json:
         out.print(
-            report.to_json(report.status_json(runs, situations, live)),
+            report.to_json(report.status_json(runs, situations, live, leader)),
             markup=False,
             highlight=False,
         )
     else:
-        report.print_status(out, runs, situations, live)
+        report.print_status(out, runs, situations, live, leader)
 
 
 def _situations(store: Store) -> dict[str, list[dict[str, Any]]]:

@@ -17,7 +17,7 @@ from rich.table import Table
 from spokesync.domain import Action, Notice
 from spokesync.engine import RunResult
 from spokesync.redact import redact
-from spokesync.store.base import AuditRecord, RunRecord
+from spokesync.store.base import AuditRecord, Leader, RunRecord
 
 _SITUATION_ORDER = ["unmatched", "unlinked", "linked", "gone", "disputed", "-"]
 
@@ -151,9 +151,11 @@ def status_json(
     runs: list[RunRecord],
     situations: Mapping[str, list[dict[str, Any]]],
     live: Mapping[str, Any] | None = None,
+    leader: Leader | None = None,
 ) -> dict[str, Any]:
     """The object ``status --json`` prints; ``live`` only once live mode has run."""
     return {
+        "leader": None if leader is None else {"owner": leader.owner, "since": leader.since},
         "runs": [
             {
                 "run_id": r.id,
@@ -175,7 +177,12 @@ def print_status(
     runs: list[RunRecord],
     situations: Mapping[str, list[dict[str, Any]]],
     live: Mapping[str, Any] | None = None,
+    leader: Leader | None = None,
 ) -> None:
+    if leader is not None:
+        console.print(
+            redact(f"leader: {leader.owner} since {leader.since}"), highlight=False, markup=False
+        )
     table = Table(title="last runs")
     for column in ("run", "mode", "started", "outcome", "created", "failed", "seconds"):
         table.add_column(column)

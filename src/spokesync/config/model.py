@@ -20,6 +20,7 @@ from spokesync.config.sections import (
     PolicyConfig,
     PrivateKeyHolder,
     Section,
+    ServeConfig,
     SourceConfig,
     StateConfig,
 )
@@ -36,6 +37,7 @@ class Config(Section):
     policy: PolicyConfig = PolicyConfig()
     identity: IdentityConfig = IdentityConfig()
     live: LiveConfig = LiveConfig()
+    serve: ServeConfig = ServeConfig()
 
     @field_validator("sources")
     @classmethod

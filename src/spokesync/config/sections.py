@@ -288,3 +288,9 @@ class LiveConfig(Section):
 
     enabled: bool = False
     poll_seconds: int = Field(default=10, ge=1, le=300)
+
+
+class ServeConfig(Section):
+    """``spokesync serve``: with a PostgreSQL state, how soon a standby replaces a dead leader."""
+
+    failover_seconds: float = Field(default=15.0, ge=2, le=300)

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy.engine import Connection
+
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
 
@@ -25,6 +27,34 @@ class LockHeld(StoreError):
         super().__init__(f"another run holds the lock ({owner}, since {since})")
         self.owner = owner
         self.since = since
+
+
+class LeadershipLost(StoreError):
+    """This process no longer leads (its lock connection died, or another process leads now).
+
+    Raised by :meth:`Leadership.check` and, as fencing, by any write of a store fenced by a
+    leadership that was lost: the write did not happen. Never retried: the process must stop
+    acting and stand by again.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Leader:
+    """Who leads now: ``owner`` is ``host:pid``, ``since`` the UTC ISO time it took the lead."""
+
+    owner: str
+    since: str
+
+
+class Fence(Protocol):
+    """What a fenced store asks inside each write transaction (store.leadership's are fences)."""
+
+    def fence(self, connection: Connection) -> None:
+        """Raise LeadershipLost unless this process may still write."""
+
+    def lock_backend(self) -> int | None:
+        """PostgreSQL: the backend holding this process's leadership, recorded with its runs'
+        run lock so that the run lock dies with the leadership."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +107,10 @@ class Store(Protocol):
         (same host, dead pid) is taken over."""
 
     def release_lock(self, owner: str) -> None: ...
+
+    # leadership among replicas (store.leadership takes and keeps it)
+    def leader(self) -> Leader | None:
+        """Who leads now, or None when no process holds the leadership."""
 
     # links
     def load_links(self) -> dict[IdentityKey, Link]: ...

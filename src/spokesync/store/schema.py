@@ -107,5 +107,23 @@ run_lock = sa.Table(
     sa.Column("host", sa.String(), nullable=False),
     sa.Column("pid", sa.Integer(), nullable=False),
     sa.Column("acquired_at", sa.String(), nullable=False),
+    # PostgreSQL, a run of the leader: its leadership lock connection's backend. The run lock
+    # dies with that leadership, on whatever host the holder ran (NULL: a run by hand).
+    sa.Column("leader_backend_pid", sa.Integer(), nullable=True),
     sa.CheckConstraint(f"slot = {LOCK_SLOT}", name="ck_run_lock_single_row"),
+)
+
+#: Who leads among replicas, for ``status`` only: the leadership lock is the truth, so a row
+#: whose holder no longer holds it (a dead leader's) is ignored rather than trusted.
+leader = sa.Table(
+    "leader",
+    metadata,
+    sa.Column("slot", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("owner", sa.String(), nullable=False),
+    sa.Column("host", sa.String(), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("since", sa.String(), nullable=False),
+    # PostgreSQL: the backend of the connection holding the advisory lock (NULL on SQLite).
+    sa.Column("backend_pid", sa.Integer(), nullable=True),
+    sa.CheckConstraint(f"slot = {LOCK_SLOT}", name="ck_leader_single_row"),
 )

@@ -20,8 +20,15 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
-from spokesync.store import codec, run_lock
-from spokesync.store.base import AuditRecord, CachedProfile, RunRecord, StoreError
+from spokesync.store import codec, leadership, run_lock
+from spokesync.store.base import (
+    AuditRecord,
+    CachedProfile,
+    Fence,
+    Leader,
+    RunRecord,
+    StoreError,
+)
 from spokesync.store.database import Database
 from spokesync.store.migrate import migrate
 from spokesync.store.schema import cursors, failures, journal, links, runs, source_profiles
@@ -59,6 +66,7 @@ class SqlStore:
         self._db = database
         self._mutex = threading.RLock()  # one connection: threads take turns
         self._closed = False
+        self._fence: Fence | None = None
 
     def __repr__(self) -> str:
         return f"SqlStore({self._db.safe_url!r})"
@@ -74,6 +82,15 @@ class SqlStore:
         """The database URL with any password masked."""
         return self._db.safe_url
 
+    @property
+    def database(self) -> Database:
+        """The engine and what kind of database it is (for the leadership lock)."""
+        return self._db
+
+    def fence_with(self, fence: Fence | None) -> None:
+        """From now on every write transaction first asks ``fence`` (None: no fencing)."""
+        self._fence = fence
+
     # -- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
@@ -86,6 +103,9 @@ class SqlStore:
                 with self._db.engine.connect() as connection:
                     if self._db.is_sqlite:
                         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                    if write and self._fence is not None:
+                        # Same transaction as the write: a deposed leader's write never lands.
+                        self._fence.fence(connection)
                     yield connection
                     connection.commit()
             except SQLAlchemyError as exc:
@@ -114,12 +134,32 @@ class SqlStore:
     def acquire_lock(self, owner: str) -> None:
         """Take the run lock or raise LockHeld; a dead holder on this host is taken over."""
         with self._transaction("acquire the run lock", write=True) as connection:
-            run_lock.acquire(connection, owner, utc_now())
+            leader_backend = None if self._fence is None else self._fence.lock_backend()
+            run_lock.acquire(connection, owner, utc_now(), leader_backend)
 
     def release_lock(self, owner: str) -> None:
         """Release the run lock if ``owner`` holds it."""
         with self._transaction("release the run lock", write=True) as connection:
             run_lock.release(connection, owner)
+
+    # -- leadership (who leads is the lock's business; this row only names it) -----------
+
+    def leader(self) -> Leader | None:
+        """Who leads now, or None when no process holds the leadership."""
+        with self._transaction("read the leader") as connection:
+            return leadership.current_leader(connection)
+
+    def record_leader(self, owner: str, backend_pid: int | None) -> Leader:
+        """Name ``owner`` (this process, which just took the leadership) as leader from now."""
+        held = Leader(owner, utc_now())
+        with self._transaction("record the leader", write=True) as connection:
+            leadership.record_leader(connection, held, backend_pid)
+        return held
+
+    def forget_leader(self, owner: str) -> None:
+        """Remove ``owner``'s leader row (it is stepping down)."""
+        with self._transaction("forget the leader", write=True) as connection:
+            leadership.forget_leader(connection, owner)
 
     # -- links ------------------------------------------------------------------------------
 
