@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -155,7 +155,7 @@ def status(as_json: JsonOpt = False) -> None:
     store = _open_store(cfg)
     try:
         runs = store.recent_runs(10)
-        situations = _situations(store)
+        situations = report.situations(store)
     finally:
         store.close()
     if as_json:
@@ -164,39 +164,6 @@ def status(as_json: JsonOpt = False) -> None:
         )
     else:
         report.print_status(out, runs, situations)
-
-
-def _situations(store: Store) -> dict[str, list[dict[str, Any]]]:
-    failures = store.failures()
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for key, link in sorted(store.load_links().items()):
-        situation = "gone" if link.deprovisioned or not link.managed_groups else "linked"
-        row: dict[str, Any] = {
-            "identity": key,
-            "okta_id": link.okta_id,
-            "login": link.login,
-            "groups": sorted(link.managed_groups),
-            "origin": link.origin,
-        }
-        if link.deprovisioned:
-            row["deprovisioned"] = link.deprovisioned
-        if key in failures:
-            row["failures"], row["last_error"] = failures[key]
-        grouped.setdefault(situation, []).append(row)
-    runs = store.recent_runs(1)
-    if runs:
-        for notice in runs[0].summary.get("skipped_reasons", []):
-            situation = notice.get("situation") or notice.get("kind", "skipped")
-            grouped.setdefault(str(situation), []).append(
-                {"identity": notice["identity"], "kind": notice["kind"], "reason": notice["reason"]}
-            )
-    linked = {row["identity"] for rows in grouped.values() for row in rows}
-    for key, (streak, reason) in sorted(failures.items()):
-        if key not in linked:
-            grouped.setdefault("failing", []).append(
-                {"identity": key, "failures": streak, "last_error": reason}
-            )
-    return grouped
 
 
 @config_app.command("check")
@@ -249,12 +216,21 @@ def serve(
         str, typer.Option(help="Cron expression for runs (default: daily at 03:00 UTC).")
     ] = "0 3 * * *",
     once_now: Annotated[bool, typer.Option("--now", help="Also run once at start.")] = False,
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            help="HOST:PORT of the dashboard, probes and metrics, or 'off' "
+            "(default: [serve] http, else 127.0.0.1:8470).",
+        ),
+    ] = None,
 ) -> None:
-    """Run sync on a schedule until stopped, one run at a time."""
+    """Run sync on a schedule until stopped, one run at a time; serve the dashboard, health
+    probes and Prometheus metrics over HTTP."""
     from spokesync.service import serve_forever
 
     cfg = load_config()
-    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, console=err))
+    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, http=http, console=err))
 
 
 @app.command()

@@ -51,6 +51,8 @@ _COUNTED = {
     ActionKind.LINK_IDP: "idp_linked",
     ActionKind.WRITE_BACK: "written_back",
 }
+#: The summary's action counts, in reading order.
+ACTION_COUNTS = tuple(_COUNTED.values())
 
 
 @dataclass
@@ -99,11 +101,15 @@ class Engine:
         force: bool = False,
         only_user: str | None = None,
         retry_quarantined: bool = False,
+        run_id: str | None = None,
     ) -> RunResult:
-        """One run. Never raises for API or per-identity failures: they land in the result."""
+        """One run. Never raises for API or per-identity failures: they land in the result.
+
+        ``run_id`` is given by a caller that announced the run before it started (the service's
+        run queue); a new one is made otherwise."""
         started = self.clock()
         mode = "sync" if apply else "plan"
-        run_id = new_run_id(started)
+        run_id = run_id or new_run_id(started)
         owner = f"{socket.gethostname()}:{os.getpid()}:{run_id}"
         if apply:
             try:

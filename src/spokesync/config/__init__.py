@@ -18,6 +18,7 @@ from spokesync.config.sections import (
     OktaOAuthConfig,
     PolicyConfig,
     PrivateKeyHolder,
+    ServeConfig,
     SourceConfig,
     StateConfig,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "OktaOAuthConfig",
     "PolicyConfig",
     "PrivateKeyHolder",
+    "ServeConfig",
     "SigningAlgorithm",
     "SourceConfig",
     "StateConfig",

@@ -17,6 +17,7 @@ from spokesync.config.sections import (
     PolicyConfig,
     PrivateKeyHolder,
     Section,
+    ServeConfig,
     SourceConfig,
     StateConfig,
 )
@@ -32,6 +33,7 @@ class Config(Section):
     mapping: dict[str, MappingRule] = Field(default_factory=dict)
     policy: PolicyConfig = PolicyConfig()
     identity: IdentityConfig = IdentityConfig()
+    serve: ServeConfig = ServeConfig()
 
     @field_validator("sources")
     @classmethod
@@ -143,6 +145,8 @@ class Config(Section):
         ]
         if self.okta.token is not None:
             values.append(self.okta.token.get_secret_value())
+        if self.serve.token is not None:
+            values.append(self.serve.token.get_secret_value())
         return values + self.private_keys()
 
     @model_validator(mode="after")
