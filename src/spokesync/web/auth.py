@@ -25,8 +25,8 @@ from spokesync.config import is_loopback_host
 
 SESSION_COOKIE = "spokesync_session"
 CSRF_COOKIE = "spokesync_csrf"
-#: Paths anyone may read: the probes, the sign-in form and the style sheet.
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/signin", "/static/style.css"})
+#: Paths anyone may read: the probes, the sign-in form, the style sheet, the (absent) icon.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/signin", "/static/style.css", "/favicon.ico"})
 _SESSION_CONTEXT = b"spokesync dashboard session v1"
 
 

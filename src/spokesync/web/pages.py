@@ -127,7 +127,6 @@ def audit(request: Request) -> Response:
     return render(
         request,
         "audit.html",
-        404 if wanted and identity is None else 200,
         wanted=wanted,
         identity=identity,
         user=user,
@@ -202,3 +201,8 @@ _STYLE = resources.files("spokesync.web").joinpath("static/style.css").read_byte
 
 def style_sheet(_request: Request) -> Response:
     return Response(_STYLE, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+def no_icon(_request: Request) -> Response:
+    """No icon, said without a 404 that a browser would report as an error."""
+    return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})
