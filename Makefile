@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.churn --users 20000
 	$(BIN)/python -m bench.planning --users 100000
 	$(BIN)/python -m bench.workflows_baseline --users 500
+	$(BIN)/python -m bench.dashboard --identities 100000 --days 365
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
