@@ -157,7 +157,7 @@ def main() -> None:
         results = asyncio.run(measure(url, paths, args.repeat))
     console.print(
         figures_table(
-            f"dashboard on {args.identities} identities, {rows} audit rows (median of {args.repeat})",
+            f"dashboard: {args.identities} identities, {rows} audit rows, median of {args.repeat}",
             [
                 (what, f"{ms:.1f} ms" + (f", {size // 1024} KiB" if size else ""))
                 for what, ms, size in results

@@ -489,7 +489,9 @@ def test_serve_defaults_to_loopback_and_its_token_is_a_secret(
     assert load(write(tmp_path, GOOD)).serve.http == "127.0.0.1:8470"
     token = "serve-token-0123456789abcdef"
     monkeypatch.setenv("SPOKESYNC_TEST_SERVE", token)
-    config = load(write(tmp_path, GOOD + '[serve]\nhttp = "off"\ntoken = "${SPOKESYNC_TEST_SERVE}"\n'))
+    config = load(
+        write(tmp_path, GOOD + '[serve]\nhttp = "off"\ntoken = "${SPOKESYNC_TEST_SERVE}"\n')
+    )
     assert config.serve.http == "off"
     assert token in config.secrets() and token not in repr(config)
     assert redact(f"the token is {token}") == "the token is [REDACTED]"

@@ -61,7 +61,10 @@ def test_run_requests_are_checked(world_factory: WorldFactory) -> None:
     world = world_factory(seed([auth0_user(1)]))
     with serving(world) as svc:
         post = svc.http.post
-        assert post("/api/runs", content=b"{}", headers={"content-type": "text/plain"}).status_code == 415
+        assert (
+            post("/api/runs", content=b"{}", headers={"content-type": "text/plain"}).status_code
+            == 415
+        )
         for body in (b"[1]", b'{"user": ""}', b'{"user": 5}', b'{"everyone": true}', b"{nope"):
             answer = post("/api/runs", content=body, headers={"content-type": "application/json"})
             assert answer.status_code == 400, body
@@ -117,7 +120,9 @@ def test_429s_are_counted_as_the_org_answered_them(world_factory: WorldFactory) 
         statuses = world.stats("okta")["statuses"]
         assert int(statuses.get("429", 0)) >= 1
         for status, count in statuses.items():
-            assert svc.metric("spokesync_api_requests_total", service="okta", status=status) == count
+            assert (
+                svc.metric("spokesync_api_requests_total", service="okta", status=status) == count
+            )
 
 
 def test_gauges_are_seeded_from_the_store_at_start(world_factory: WorldFactory) -> None:

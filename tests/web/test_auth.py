@@ -30,7 +30,9 @@ def test_without_the_token_only_the_probes_answer(world_factory: WorldFactory) -
         assert http.get("/readyz").status_code == 200
         for path in ("/metrics", "/api/status"):
             answer = http.get(path)
-            assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith("Bearer")
+            assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith(
+                "Bearer"
+            )
         assert http.get("/").status_code == 303 and http.get("/").headers["location"] == "/signin"
         assert http.post("/api/runs", json={}).status_code == 401
         wrong = {"Authorization": "Bearer " + SERVE_TOKEN[:-1] + "x"}
@@ -101,7 +103,14 @@ def test_cross_site_posts_are_refused(world_factory: WorldFactory) -> None:
 def test_every_answer_carries_the_security_headers(world_factory: WorldFactory) -> None:
     world = world_factory(seed([auth0_user(1)]))
     with serving(world) as svc:
-        for path in ("/", "/healthz", "/metrics", "/api/status", "/audit?identity=nobody", "/signin"):
+        for path in (
+            "/",
+            "/healthz",
+            "/metrics",
+            "/api/status",
+            "/audit?identity=nobody",
+            "/signin",
+        ):
             headers = svc.http.get(path).headers
             csp = headers["content-security-policy"]
             assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, path

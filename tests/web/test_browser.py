@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.web.service_kit import Running, serving
@@ -73,7 +74,9 @@ def page(browser: Any) -> Iterator[Any]:
 
 def _world(world_factory: WorldFactory) -> World:
     users = [auth0_user(n) for n in range(1, 6)]
-    users.append(auth0_user(6, name=HOSTILE_NAME, given_name=HOSTILE_GIVEN, family_name=HOSTILE_NAME))
+    users.append(
+        auth0_user(6, name=HOSTILE_NAME, given_name=HOSTILE_GIVEN, family_name=HOSTILE_NAME)
+    )
     return world_factory(seed(users))
 
 
@@ -90,7 +93,7 @@ def test_dashboard_shows_the_last_run_without_console_errors(
     world_factory: WorldFactory, page: Any
 ) -> None:
     world = _world(world_factory)
-    with serving(world) as svc:
+    with serving(world, extra_config='[policy]\nmax_deprovision = "50%"\n') as svc:
         run = svc.sync()
         svc.sync({"user": "auth0|u00002"})
         page.goto(svc.url + "/")
@@ -99,8 +102,32 @@ def test_dashboard_shows_the_last_run_without_console_errors(
         assert page.locator("svg.chart rect.bar-actions").count() == 2
         linked = page.locator("#situations tr", has_text="linked").first.text_content()
         assert "6" in linked
+        assert page.problems == []
+        _some_history(world, svc)
+        page.goto(svc.url + "/")
+        assert page.locator("svg.chart rect.bar-actions").count() == 5
         page.screenshot(path=str(svc_screenshot(world)), full_page=True)
         assert page.problems == []
+
+
+def _some_history(world: World, svc: Running) -> None:
+    """A few more runs, for the screenshot: new members, an edit, a leaver, failing calls."""
+    admin = world.auth0()
+    for n in (7, 8, 9):
+        user = admin.create({"email": f"user{n}@partner.example", "email_verified": True,
+                             "password": "Pw-1234567890!", "given_name": f"New{n}",
+                             "family_name": "Partner"})  # fmt: skip
+        admin.assign(user["user_id"])
+    admin.patch("auth0|u00001", {"family_name": "Renamed"})
+    svc.sync()
+    admin.unassign("auth0|u00003")
+    svc.sync()
+    faults = {"rate": 0.5, "seed": 3, "kinds": {"503": 1}}
+    httpx.put(f"{world.okta_url}/_emulator/faults", json=faults)
+    admin.patch("auth0|u00004", {"family_name": "Again"})
+    admin.patch("auth0|u00005", {"family_name": "Again"})
+    svc.sync()
+    httpx.put(f"{world.okta_url}/_emulator/faults", json={"rate": 0.0, "seed": 0})
 
 
 def svc_screenshot(world: World) -> Path:
