@@ -4,6 +4,7 @@ and the Prometheus metrics those runs leave (names and label sets from DESIGN.md
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import httpx
@@ -168,3 +169,28 @@ def test_status_json_is_valid_json_with_runs(world_factory: WorldFactory) -> Non
         body = svc.http.get("/api/status")
     assert body.headers["content-type"].startswith("application/json")
     assert json.loads(body.text)["runs"][0]["mode"] == "sync"
+
+
+def test_a_request_during_a_run_is_queued_behind_it(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(n) for n in range(1, 4)]), latency_ms=20)
+    with serving(world) as svc:
+        first = svc.http.post("/api/runs", json={}).json()["run_id"]
+        second = svc.http.post("/api/runs", json={"user": "auth0|u00003"}).json()["run_id"]
+        assert first != second
+        runs = [svc.wait_for_run(run_id) for run_id in (first, second)]
+    assert runs[0]["finished_at"] <= runs[1]["started_at"]  # one at a time, in order
+    assert runs[0]["summary"]["created"] == 3 and runs[1]["summary"]["created"] == 0
+
+
+def test_stopping_lets_the_current_run_finish(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(n) for n in range(1, 6)]), latency_ms=20)
+    with serving(world) as svc:
+        run_id = svc.http.post("/api/runs", json={}).json()["run_id"]
+        deadline = time.monotonic() + 30
+        while svc.service.queue is None or svc.service.queue.current is None:
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.005)
+        svc.service.stop()  # as SIGTERM does, mid-run
+    (run,) = world.cli("status", "--json").json()["runs"]
+    assert run["run_id"] == run_id and run["outcome"] == "succeeded"
+    assert len(world.okta().members()) == 5
