@@ -127,6 +127,9 @@ class Service:
             await serving
         for task in waits:
             task.cancel()
+        if not stopping.is_set():  # the HTTP server ended by itself: a supervisor restarts us
+            log.error("the HTTP server stopped; stopping the service")
+            return 1
         return 0
 
     def _on_signal(self, signum: int) -> None:
