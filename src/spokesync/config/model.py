@@ -163,6 +163,8 @@ class Config(Section):
         ]
         if self.okta.token is not None:
             values.append(self.okta.token.get_secret_value())
+        if self.serve.token is not None:
+            values.append(self.serve.token.get_secret_value())
         return values + self.private_keys()
 
     @model_validator(mode="after")

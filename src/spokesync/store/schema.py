@@ -31,6 +31,7 @@ links = sa.Table(
     # Not unique: with [identity] shared_across_sources, identities from several tenants
     # may share one Okta user.
     sa.Index("ix_links_okta_id", "okta_id"),
+    sa.Index("ix_links_login", "login"),
 )
 
 #: The last profile read from Auth0 per identity, so unchanged members cost no per-user read.
@@ -78,6 +79,7 @@ journal = sa.Table(
     sa.Index("ix_journal_started_at", "started_at"),
     sa.Index("ix_journal_status", "status"),
     sa.Index("ix_journal_run_id", "run_id"),
+    sa.Index("ix_journal_identity_id", "identity", "id"),
 )
 
 #: Consecutive failures per identity (quarantine after a streak).
