@@ -27,7 +27,6 @@ from spokesync.auth0.paginate import OFFSET_CAP, CheckpointPaginator, OffsetPagi
 from spokesync.auth0.token import ClientCredentials
 from spokesync.domain import SourceUser
 from spokesync.http.api_client import ApiClient
-from spokesync.http.budget import RateBudget
 from spokesync.http.errors import (
     AmbiguousName,
     ApiError,
@@ -39,6 +38,7 @@ from spokesync.http.errors import (
 )
 from spokesync.http.factory import make_client
 from spokesync.http.session import Call, call
+from spokesync.http.token_bucket import TokenBucketBudget
 
 SERVICE = "auth0"
 ROLE_ID_PREFIX = "rol_"
@@ -73,7 +73,7 @@ class Auth0Client(ApiClient):
         timeout: float = 30,
         verify: bool | str = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        budget: RateBudget | None = None,
+        budget: TokenBucketBudget | None = None,
         retry_attempts: int = 4,
         max_concurrency: int = 10,
         sleep: Sleep = asyncio.sleep,
@@ -87,7 +87,8 @@ class Auth0Client(ApiClient):
         self._transport = transport
         self._sleep = sleep
         self._clock = clock
-        self.budget = budget or RateBudget(name=SERVICE, share=1.0, sleep=sleep, clock=clock)
+        # The Management API's token bucket, paced from its x-ratelimit-* headers (reference §8).
+        self.budget = budget or TokenBucketBudget(name=SERVICE, sleep=sleep, clock=clock)
         self._connect(
             SERVICE,
             self._base_url,
@@ -104,7 +105,7 @@ class Auth0Client(ApiClient):
     def __repr__(self) -> str:
         return f"Auth0Client(source={self.source!r}, base_url={self._base_url!r})"
 
-    def _budget_for(self, request: Call) -> RateBudget | None:
+    def _budget_for(self, request: Call) -> TokenBucketBudget | None:
         # /oauth/token belongs to the Authentication API, whose limits are separate.
         return None if request.token_endpoint else self.budget
 

@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -25,7 +26,24 @@ _REMAINING = ("x-rate-limit-remaining", "x-ratelimit-remaining")
 _RESET = ("x-rate-limit-reset", "x-ratelimit-reset")
 
 
-def _header_int(headers: Mapping[str, str], names: tuple[str, ...]) -> int | None:
+class Pacer(Protocol):
+    """What a session asks of a rate-limit budget around each call it sends."""
+
+    async def acquire(self) -> None:
+        """Wait until the call may go."""
+        ...
+
+    def update(self, headers: Mapping[str, str]) -> None:
+        """The call was answered with these headers."""
+        ...
+
+    def cancel(self) -> None:
+        """The call got no answer."""
+        ...
+
+
+def header_int(headers: Mapping[str, str], names: tuple[str, ...]) -> int | None:
+    """The first of ``names`` present in (lower-cased) ``headers``, as an int; None if absent."""
     for name in names:
         raw = headers.get(name)
         if raw is not None:
@@ -95,12 +113,15 @@ class RateBudget:
             if self.clock() >= now + self.max_wait:
                 self.used, self.remaining, self.reset_at = 0, None, None
 
+    def cancel(self) -> None:
+        """A call got no answer: nothing to learn (what it took stays taken)."""
+
     def update(self, headers: Mapping[str, str]) -> None:
         """Learn limit, remainder and reset from a response's headers (either vendor's names)."""
         lowered = {k.lower(): v for k, v in headers.items()}
-        limit = _header_int(lowered, _LIMIT)
-        remaining = _header_int(lowered, _REMAINING)
-        reset = _header_int(lowered, _RESET)
+        limit = header_int(lowered, _LIMIT)
+        remaining = header_int(lowered, _REMAINING)
+        reset = header_int(lowered, _RESET)
         if reset is None:
             return
         if limit == 0:
