@@ -114,6 +114,7 @@ class Engine:
         self.store.start_run(run_id, mode, _iso(started))
         result = RunResult(run_id, mode, EXIT_OK)
         calls: dict[str, int] = {}
+        rate_limited: dict[str, int] = {}
         try:
             async with open_clients(self.config, self.transport_for) as clients:
                 try:
@@ -127,6 +128,8 @@ class Engine:
                     )
                 finally:
                     calls = clients.call_counts()
+                    rate_limited = clients.rate_limited_counts()
+                    _log_retries(clients.retry_counts())
         except ResolveError as exc:
             result.exit_code, result.error = EXIT_CONFIG, str(exc)
         except AuthError as exc:
@@ -135,7 +138,9 @@ class Engine:
         except ApiError as exc:
             result.exit_code, result.error = EXIT_PARTIAL, f"the run stopped: {exc}"
         finally:
-            result.summary = summarize(result, calls, time.perf_counter() - t0)
+            result.summary = summarize(
+                result, calls, time.perf_counter() - t0, rate_limited=rate_limited
+            )
             self.store.finish_run(
                 run_id, result.summary["outcome"], _iso(self.clock()), result.summary
             )
@@ -224,8 +229,26 @@ class Engine:
         result.exit_code = EXIT_PARTIAL if failed else EXIT_OK
 
 
-def summarize(result: RunResult, calls: dict[str, int], seconds: float) -> dict[str, Any]:
-    """Counts of what was done (or planned), skipped and failed, with reasons and API calls."""
+def _log_retries(retries: dict[str, dict[str, int]]) -> None:
+    """One line per service whose calls were retried: ``auth0: 3 calls retried after 429,
+    1 after 503`` (stamina's line per retry is switched off in :mod:`spokesync.logs`)."""
+    for service, causes in sorted(retries.items()):
+        if not causes:
+            continue
+        parts = [f"{n} after {cause}" for cause, n in sorted(causes.items())]
+        parts[0] = parts[0].replace(" after ", " calls retried after ", 1)
+        log.info(f"{service}: " + ", ".join(parts), service=service, retried=causes)
+
+
+def summarize(
+    result: RunResult,
+    calls: dict[str, int],
+    seconds: float,
+    *,
+    rate_limited: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Counts of what was done (or planned), skipped and failed, with reasons, API calls
+    and the 429 answers among them."""
     applied = result.mode == "sync"
     counts = {name: 0 for name in _COUNTED.values()}
     failures: list[dict[str, str]] = []
@@ -271,6 +294,7 @@ def summarize(result: RunResult, calls: dict[str, int], seconds: float) -> dict[
         "failed": len({f["identity"] for f in failures}),
         "failures": failures,
         "api_calls": calls,
+        "api_429s": rate_limited or {},
         "duration_seconds": round(seconds, 3),
         "error": result.error,
     }
