@@ -64,6 +64,7 @@ def start(
     okta_rate_limit: int | None = None,
     auth0_rate_limit: float | None = None,
     auth0_burst: int | None = None,
+    auth0_search_index_delay: float = 0.0,
     fault_rate: float = 0.0,
     fault_seed: int = 0,
 ) -> Emulators:
@@ -80,7 +81,11 @@ def start(
     )
     try:
         auth0_app = auth0_emulator.create_app(
-            seed.get("auth0", {}), control=auth0_control, rate_per_second=rate, burst=burst
+            seed.get("auth0", {}),
+            control=auth0_control,
+            rate_per_second=rate,
+            burst=burst,
+            search_index_delay=auth0_search_index_delay,
         )
         okta_app = okta_emulator.create_app(
             seed.get("okta", {}), control=okta_control, rate_limit_per_minute=okta_rate_limit

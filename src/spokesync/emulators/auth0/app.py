@@ -56,15 +56,19 @@ def create_app(
     burst: int = 50,
     token_lifetime_seconds: int = 86400,
     tenant: str = "emulated",
+    search_index_delay: float = 0.0,
 ) -> Starlette:
     """An ASGI app emulating one Auth0 tenant's Management API and ``/oauth/token``.
 
     ``seed`` is the ``"auth0"`` object of the seed file; a bad entry raises ValueError.
     ``app.state.auth0`` holds the context; its ``clock`` can be advanced by tests.
+    ``search_index_delay`` seconds pass before a user created or changed through the API shows
+    in search (the seed is indexed already): search is eventually consistent (reference §5).
     """
     clock = Clock()
     state = Tenant(tenant, clock)
     clients = load_seed(seed, state)
+    state.search_index_delay = search_index_delay
     management_bucket = TokenBucket(rate_per_second, burst, clock)
     context = Context(
         tenant=state,
