@@ -5,8 +5,10 @@ how many requests *we* sent in the current window. ``acquire()`` waits until the
 when we have used our ``share`` of the limit (Okta lets one token use 50 % of a bucket by default,
 so other integrations keep theirs) or the bucket's remainder falls to a small ``reserve``.
 
-Okta sends ``X-Rate-Limit-Limit/Remaining/Reset``, Auth0 ``X-RateLimit-Limit/Remaining/Reset``;
-both give the reset in epoch seconds. ``sleep`` and ``clock`` are injectable so tests never wait.
+Okta sends ``X-Rate-Limit-Limit/Remaining/Reset`` (Auth0's ``X-RateLimit-*`` names are read
+too); the reset is in epoch seconds. Auth0's limit is a token bucket, paced by
+:class:`~spokesync.http.token_bucket.TokenBucketBudget` instead. :class:`Pacer` is what a
+session needs of either. ``sleep`` and ``clock`` are injectable so tests never wait.
 """
 
 from __future__ import annotations
