@@ -257,8 +257,8 @@ class Observer:
             if sum(1 for k in refresh if k.startswith(prefix)) >= source_config.export_threshold:
                 # ``refresh`` itself is the filter: no second set of 100,000s of keys.
                 refresh.difference_update(await self._export(name, refresh, book))
-        for name in self.config.sources:
-            if self.only_user is None:
+        if self.only_user is None:  # one user: its GET is immediately consistent
+            for name in self.config.sources:
                 refresh.difference_update(await self._search_by_id(name, refresh, book))
         deleted: set[IdentityKey] = set()
         fetched = await _bounded(self.concurrency, [self._reader(k) for k in sorted(refresh)])
