@@ -22,6 +22,7 @@ from bench.common import (
     calls_table,
     console,
     figures_table,
+    report_auth0_rows,
     user_id,
 )
 from bench.unchanged_rerun import expected_pages, setup
@@ -95,6 +96,7 @@ def figures(
             "linked them, and it removes only memberships it added",
         ),
         ("429 answers", f"{report.throttled:,}"),
+        *report_auth0_rows(report),
         ("peak RSS of the run", f"{report.peak_rss_mb:.0f} MB"),
     ]
 

@@ -513,6 +513,21 @@ def calls_table(title: str, report: RunReport) -> Table:
     return table
 
 
+def auth0_rows(requests: Mapping[str, Any], statuses: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """ "Auth0 calls" and "Auth0 429s" from the Auth0 emulator's stats (requests, statuses)."""
+    calls = sum(int(v) for v in requests.values())
+    refused = int(statuses.get("429", 0))
+    return [
+        ("Auth0 calls", f"{calls:,}"),
+        ("Auth0 429s", f"{refused:,} ({pct(refused, calls)} of its calls)"),
+    ]
+
+
+def report_auth0_rows(report: RunReport) -> list[tuple[str, str]]:
+    """:func:`auth0_rows` of one run."""
+    return auth0_rows(report.requests("auth0"), report.statuses("auth0"))
+
+
 def phase_rows(report: RunReport) -> list[tuple[str, str]]:
     """One row per progress phase: when it was first and last reported, from the run's start."""
     return [

@@ -19,6 +19,7 @@ from bench.common import (
     figures_table,
     pct,
     phase_rows,
+    report_auth0_rows,
 )
 
 SHARE = 0.5  # the config default: half of each Okta bucket is ours
@@ -48,6 +49,7 @@ def figures(users: int, limits: Limits, report: RunReport) -> list[tuple[str, st
         ("users/s, apply phase", f"{during_apply:.2f} ({pct(during_apply, ceiling)} of ceiling)"),
         ("API calls", f"{calls:,}"),
         ("429 answers", f"{report.throttled:,} ({pct(report.throttled, calls)} of calls)"),
+        *report_auth0_rows(report),
         ("peak RSS of the run", f"{report.peak_rss_mb:.0f} MB"),
         *phase_rows(report),
     ]

@@ -21,6 +21,7 @@ from bench.common import (
     ceil_div,
     console,
     figures_table,
+    report_auth0_rows,
 )
 
 #: endpoints whose count grows with N one call per user (none may appear in an unchanged run)
@@ -81,6 +82,7 @@ def figures(
         ("other calls", f"{report.total_calls - role_pages - group_pages:,}"),
         ("per-user calls", f"{per_user_calls(report):,}"),
         ("429 answers", f"{report.throttled:,}"),
+        *report_auth0_rows(report),
         ("peak RSS of the run", f"{report.peak_rss_mb:.0f} MB"),
     ]
 

@@ -23,6 +23,7 @@ from bench.common import (
     ROLE_ID,
     BenchWorld,
     Limits,
+    auth0_rows,
     console,
     figures_table,
     pct,
@@ -117,6 +118,7 @@ def main() -> None:
     with BenchWorld(args.users, limits) as world:
         created, seconds, seen = load(world)
         okta_requests = world.emu.stats("okta")["requests"]
+        auth0_stats = world.emu.stats("auth0")
     rate = created / seconds
     ceiling = ceiling_per_second(limits)
     calls = sum(seen.values())
@@ -128,6 +130,7 @@ def main() -> None:
         ("users/s", f"{rate:.2f} ({pct(rate, ceiling)} of spokesync's ceiling {ceiling:.2f}/s)"),
         ("API calls", f"{calls:,} ({calls / max(1, created):.2f} per user)"),
         ("429 answers", f"{seen.get(429, 0):,}"),
+        *auth0_rows(auth0_stats["requests"], auth0_stats["statuses"]),
         (
             "Okta calls by endpoint",
             ", ".join(f"{k}: {v}" for k, v in sorted(okta_requests.items())),

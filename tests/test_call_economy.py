@@ -90,9 +90,46 @@ def test_first_run_creates_each_member_with_its_group_in_one_call(
     # No membership call, no per-user read: the group went in the create body.
     assert okta == {"GET /api/v1/groups": 1, "GET /api/v1/groups/{groupId}/users": 1}
     auth0 = requests(world, "auth0")
-    # Below the export threshold each new profile is read once, and only once.
-    assert auth0.get("GET /api/v2/users/{id}") == n
+    # Below the export threshold the new profiles come from batched user_id searches.
+    assert auth0["GET /api/v2/users"] == math.ceil(n / 100)
+    assert "GET /api/v2/users/{id}" not in auth0
     assert len(world.okta().members()) == n
+
+
+def test_first_run_of_300_reads_their_profiles_in_at_most_15_calls(
+    world_factory: WorldFactory,
+) -> None:
+    n = 300
+    world = world_factory(seed([member(i) for i in range(1, n + 1)]), **FAST_OKTA)
+    out = world.plan()
+    assert out["summary"]["created"] == n
+    auth0 = requests(world, "auth0")
+    profile_reads = auth0.get("GET /api/v2/users", 0) + auth0.get("GET /api/v2/users/{id}", 0)
+    assert profile_reads <= 15  # one GET each made 300
+    assert set(world.stats("auth0")["statuses"]) == {"200"}
+
+
+def test_members_missing_from_the_lagging_search_index_are_read_one_by_one(
+    world_factory: WorldFactory,
+) -> None:
+    n, fresh = 150, 4
+    # Users created or changed through the API stay out of search for an hour.
+    world = world_factory(
+        seed([member(i) for i in range(1, n + 1)]), auth0_search_index_delay=3600, **FAST_OKTA
+    )
+    admin = world.auth0()
+    for i in range(n + 1, n + fresh + 1):
+        body = auth0_user(i)
+        body.pop("roles")
+        body.pop("user_id")
+        admin.assign(admin.create(body)["user_id"])
+    out = world.sync()
+    assert out["summary"]["created"] == n + fresh
+    auth0 = requests(world, "auth0")
+    assert auth0["GET /api/v2/users/{id}"] == fresh  # none lost, and only those
+    members = world.okta().members()
+    assert len(members) == n + fresh
+    assert f"user{n + fresh}@partner.example" in members
 
 
 def test_first_run_above_the_export_threshold_reads_no_profile_one_by_one(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -193,3 +195,21 @@ def test_identity_failing_repeatedly_is_quarantined_until_retried(
     retried = world.sync("--retry-quarantined")
     assert retried["summary"]["created"] == 1
     assert world.sync()["notices"] == []
+
+
+def test_retries_are_summed_up_in_one_line_per_service(
+    world_factory: Callable[..., World],
+) -> None:
+    world = world_factory(seed([auth0_user(i) for i in range(1, 41)]))
+    # Auth0 answers about one call in three with a 429 or a 503, replayably.
+    world.emulators.auth0_control.faults.configure(0.3, 1, kinds={"429": 1, "503": 1})
+    result = world.cli("sync", "--json")
+    assert result.exit_code == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout)["summary"]
+    statuses = world.stats("auth0")["statuses"]
+    refused = int(statuses.get("429", 0))
+    assert refused > 0 and summary["api_429s"]["auth0"] == refused
+    assert "stamina.retry_scheduled" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if "calls retried after" in line]
+    assert len(lines) == 1 and '"event": "auth0: ' in lines[0]
+    assert len(world.okta().members()) == 40

@@ -11,6 +11,7 @@ TLS verification is always on (a source may name a CA bundle); every call has a 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -69,6 +70,20 @@ class Clients:
             "auth0": sum(c.calls.total() for c in self.auth0.values()),
             "okta": self.okta.calls.total(),
         }
+
+    def rate_limited_counts(self) -> dict[str, int]:
+        """429 answers received so far, per service."""
+        return {
+            "auth0": sum(c.rate_limited for c in self.auth0.values()),
+            "okta": self.okta.rate_limited,
+        }
+
+    def retry_counts(self) -> dict[str, dict[str, int]]:
+        """Calls sent again so far, per service, by what failed (``"429"``, ``"503"``, ...)."""
+        auth0: Counter[str] = Counter()
+        for client in self.auth0.values():
+            auth0.update(client.retried)
+        return {"auth0": dict(auth0), "okta": dict(self.okta.retried)}
 
 
 def _warn_plain_http(url: str, what: str) -> None:

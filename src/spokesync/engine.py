@@ -12,7 +12,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -128,9 +128,12 @@ class Engine:
         self.store.start_run(run_id, mode, _iso(started))
         result = RunResult(run_id, mode, EXIT_OK)
         calls: dict[str, int] = {}
+        rate_limited: dict[str, int] = {}
         try:
             async with _opened(self.config, self.transport_for, clients) as open_:
                 before = open_.call_counts()
+                before_429 = open_.rate_limited_counts()
+                before_retries = open_.retry_counts()
                 try:
                     await self._run(
                         open_,
@@ -142,7 +145,14 @@ class Engine:
                         retry_quarantined=retry_quarantined,
                     )
                 finally:
-                    calls = {k: n - before.get(k, 0) for k, n in open_.call_counts().items()}
+                    calls = _since(before, open_.call_counts())
+                    rate_limited = _since(before_429, open_.rate_limited_counts())
+                    _log_retries(
+                        {
+                            service: _since(before_retries.get(service, {}), causes)
+                            for service, causes in open_.retry_counts().items()
+                        }
+                    )
         except ResolveError as exc:
             result.exit_code, result.error = EXIT_CONFIG, str(exc)
         except AuthError as exc:
@@ -151,7 +161,9 @@ class Engine:
         except ApiError as exc:
             result.exit_code, result.error = EXIT_PARTIAL, f"the run stopped: {exc}"
         finally:
-            result.summary = summarize(result, calls, time.perf_counter() - t0)
+            result.summary = summarize(
+                result, calls, time.perf_counter() - t0, rate_limited=rate_limited
+            )
             self.store.finish_run(
                 run_id, result.summary["outcome"], _iso(self.clock()), result.summary
             )
@@ -259,8 +271,32 @@ async def _opened(
         yield opened
 
 
-def summarize(result: RunResult, calls: dict[str, int], seconds: float) -> dict[str, Any]:
-    """Counts of what was done (or planned), skipped and failed, with reasons and API calls."""
+def _since(before: Mapping[str, int], now: Mapping[str, int]) -> dict[str, int]:
+    """Counts of ``now`` less ``before``: what this run added to clients that may have served
+    earlier runs (live mode keeps its clients between polls)."""
+    return {k: n - before.get(k, 0) for k, n in now.items()}
+
+
+def _log_retries(retries: dict[str, dict[str, int]]) -> None:
+    """One line per service whose calls were retried: ``auth0: 3 calls retried after 429,
+    1 after 503`` (stamina's line per retry is switched off in :mod:`spokesync.logs`)."""
+    for service, causes in sorted(retries.items()):
+        parts = [f"{n} after {cause}" for cause, n in sorted(causes.items()) if n]
+        if not parts:
+            continue
+        parts[0] = parts[0].replace(" after ", " calls retried after ", 1)
+        log.info(f"{service}: " + ", ".join(parts), service=service, retried=causes)
+
+
+def summarize(
+    result: RunResult,
+    calls: dict[str, int],
+    seconds: float,
+    *,
+    rate_limited: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """Counts of what was done (or planned), skipped and failed, with reasons, API calls
+    and the 429 answers among them."""
     applied = result.mode == "sync"
     counts = {name: 0 for name in _COUNTED.values()}
     failures: list[dict[str, str]] = []
@@ -306,6 +342,7 @@ def summarize(result: RunResult, calls: dict[str, int], seconds: float) -> dict[
         "failed": len({f["identity"] for f in failures}),
         "failures": failures,
         "api_calls": calls,
+        "api_429s": rate_limited or {},
         "duration_seconds": round(seconds, 3),
         "error": result.error,
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 
+import stamina.instrumentation
 import structlog
 
 from spokesync.redact import redact_event
@@ -36,5 +37,8 @@ def configure(*, json_lines: bool | None = None, level: str = "INFO") -> None:
         logger_factory=lambda *_: structlog.PrintLogger(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+    # stamina logs every retry it schedules; the engine logs one line per run instead
+    # ("auth0: 3 calls retried after 429, 1 after 503").
+    stamina.instrumentation.set_on_retry_hooks([])
     # httpx logs every request URL at INFO; our own events say what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -122,6 +122,8 @@ def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
     calls = summary.get("api_calls", {})
     for service, count in sorted(calls.items()):
         table.add_row(f"API calls: {service}", str(count))
+    for service, count in sorted(summary.get("api_429s", {}).items()):
+        table.add_row(f"API 429s: {service}", str(count))
     table.add_row("duration", f"{summary.get('duration_seconds', 0):.2f} s")
     console.print(table)
     reasons = _reason_counts(summary.get("skipped_reasons", []))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
-from spokesync.auth0.client import Auth0Client
+from spokesync.auth0.client import SEARCH_QUERY_BUDGET, Auth0Client, user_id_queries
 from spokesync.auth0.token import ClientCredentials
 from spokesync.emulators.auth0 import create_app
 from spokesync.http.errors import AuthError, NotFound
@@ -74,3 +75,27 @@ async def test_unknown_role_and_bad_secret() -> None:
         with pytest.raises(AuthError) as info:
             await c.find_role("Salesforce")
     assert "wrong" not in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_batched_id_search_finds_ids_with_lucene_characters_in_few_calls() -> None:
+    document = seed(250)
+    odd = ['samlp|acme|a"b', "oidc|x\\y", "auth0|(par) OR x:y*"]
+    document["users"].extend(
+        {"user_id": uid, "email": f"odd{i}@x.example"} for i, uid in enumerate(odd)
+    )
+    app = create_app(document, rate_per_second=1000, burst=1000)
+    wanted = [f"auth0|{i:05d}" for i in range(250)] + odd + ["auth0|absent"]
+    async with client(app) as c:
+        found: list[str] = []
+        async for page in c.search_users_by_id(wanted):
+            found.extend(u.user_id for u in page)
+    assert sorted(found) == sorted(wanted[:-1])
+    assert c.calls["GET /api/v2/users"] == 3  # 100 ids a page
+
+
+def test_batched_id_queries_keep_urls_short() -> None:
+    long_ids = [f"samlp|enterprise-connection|{'x' * 60}{i}" for i in range(200)]
+    queries = user_id_queries(long_ids)
+    assert len(queries) > 2
+    assert all(len(quote(q, safe="")) <= SEARCH_QUERY_BUDGET + 20 for q in queries)

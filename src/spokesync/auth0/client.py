@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -33,7 +34,6 @@ from spokesync.auth0.paginate import (
 from spokesync.auth0.token import ClientCredentials
 from spokesync.domain import SourceUser
 from spokesync.http.api_client import ApiClient
-from spokesync.http.budget import RateBudget
 from spokesync.http.errors import (
     AmbiguousName,
     ApiError,
@@ -47,8 +47,13 @@ from spokesync.http.errors import (
 )
 from spokesync.http.factory import make_client
 from spokesync.http.session import Call, call
+from spokesync.http.token_bucket import TokenBucketBudget
 
 SERVICE = "auth0"
+#: users search: at most this many results per page (reference §5, OAS ``per_page`` 0..100)
+SEARCH_PER_PAGE = 100
+#: the encoded ``q`` of a batched id search stays under this, keeping URLs under ~4 KB
+SEARCH_QUERY_BUDGET = 3500
 ROLE_ID_PREFIX = "rol_"
 #: Scopes spokesync needs to read; ``update:users`` is needed too for write-back or blocking.
 READ_SCOPES = ("read:users", "read:roles")
@@ -64,6 +69,33 @@ def iso_millis(moment: datetime) -> str:
     return (
         moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     )
+
+
+def lucene_phrase(value: str) -> str:
+    """``value`` as a quoted Lucene phrase: inside double quotes only ``\\`` and ``"`` need a
+    backslash (Auth0 search uses Lucene query syntax, reference §5 / docs
+    manage-users/user-search/user-search-query-syntax; escaping per the Lucene query parser
+    syntax, "Escaping Special Characters"). ``|`` and other characters of a user id need none."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def user_id_queries(user_ids: Sequence[str], budget: int = SEARCH_QUERY_BUDGET) -> list[str]:
+    """``user_id:("a" OR "b" ...)`` queries of at most ``SEARCH_PER_PAGE`` ids (one page each)
+    whose URL-encoded length fits ``budget``."""
+    queries: list[str] = []
+    batch: list[str] = []
+    size = 0
+    for user_id in user_ids:
+        term = lucene_phrase(user_id)
+        cost = len(quote(term, safe="")) + len(quote(" OR ", safe=""))
+        if batch and (size + cost > budget or len(batch) >= SEARCH_PER_PAGE):
+            queries.append(f"user_id:({' OR '.join(batch)})")
+            batch, size = [], 0
+        batch.append(term)
+        size += cost
+    if batch:
+        queries.append(f"user_id:({' OR '.join(batch)})")
+    return queries
 
 
 def _parse_iso(value: str) -> datetime:
@@ -83,7 +115,7 @@ class Auth0Client(ApiClient):
         timeout: float = 30,
         verify: bool | str = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        budget: RateBudget | None = None,
+        budget: TokenBucketBudget | None = None,
         retry_attempts: int = 4,
         max_concurrency: int = 10,
         sleep: Sleep = asyncio.sleep,
@@ -97,7 +129,8 @@ class Auth0Client(ApiClient):
         self._transport = transport
         self._sleep = sleep
         self._clock = clock
-        self.budget = budget or RateBudget(name=SERVICE, share=1.0, sleep=sleep, clock=clock)
+        # The Management API's token bucket, paced from its x-ratelimit-* headers (reference §8).
+        self.budget = budget or TokenBucketBudget(name=SERVICE, sleep=sleep, clock=clock)
         self._connect(
             SERVICE,
             self._base_url,
@@ -114,7 +147,7 @@ class Auth0Client(ApiClient):
     def __repr__(self) -> str:
         return f"Auth0Client(source={self.source!r}, base_url={self._base_url!r})"
 
-    def _budget_for(self, request: Call) -> RateBudget | None:
+    def _budget_for(self, request: Call) -> TokenBucketBudget | None:
         # /oauth/token belongs to the Authentication API, whose limits are separate.
         return None if request.token_endpoint else self.budget
 
@@ -179,6 +212,24 @@ class Auth0Client(ApiClient):
         except NotFound:
             return None
         return self._user(request, body)
+
+    async def search_users_by_id(self, user_ids: Sequence[str]) -> AsyncIterator[list[SourceUser]]:
+        """The users among ``user_ids`` that the search index holds, a page per batched query.
+
+        One ``GET /users?q=user_id:(...)`` reads up to 100 profiles. The index is eventually
+        consistent (reference §5): a user created or changed seconds ago may be missing or
+        older, so the caller reads the missing ones with :meth:`get_user`.
+        """
+        for query in user_id_queries(user_ids):
+            request = call(
+                "GET",
+                "/api/v2/users",
+                params={"q": query, "search_engine": "v3", "per_page": SEARCH_PER_PAGE},
+            )
+            body = await self.session.send_json(request)
+            if not isinstance(body, list):
+                raise self.session.malformed(request, "the search answer is not a JSON array")
+            yield [self._user(request, item) for item in body]
 
     async def patch_user(self, user_id: str, body: Mapping[str, Any]) -> SourceUser:
         """``PATCH /users/{id}`` (metadata is merged key by key; ``None`` removes a key)."""

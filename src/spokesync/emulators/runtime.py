@@ -64,6 +64,7 @@ def start(
     okta_rate_limit: int | None = None,
     auth0_rate_limit: float | None = None,
     auth0_burst: int | None = None,
+    auth0_search_index_delay: float = 0.0,
     fault_rate: float = 0.0,
     fault_seed: int = 0,
     log_delay_ms: float = 0.0,
@@ -90,6 +91,7 @@ def start(
             rate_per_second=rate,
             burst=burst,
             log_delay_ms=log_delay_ms,
+            search_index_delay=auth0_search_index_delay,
         )
         okta_app = okta_emulator.create_app(
             seed.get("okta", {}),

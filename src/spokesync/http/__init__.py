@@ -23,6 +23,7 @@ from spokesync.http.errors import (
 from spokesync.http.factory import make_client
 from spokesync.http.retry import RetryPolicy
 from spokesync.http.session import ApiSession, Authorization, Call, StaticAuthorization, call
+from spokesync.http.token_bucket import TokenBucketBudget
 
 __all__ = [
     "AmbiguousName",
@@ -44,6 +45,7 @@ __all__ = [
     "ServerError",
     "StateConflict",
     "StaticAuthorization",
+    "TokenBucketBudget",
     "TransportError",
     "call",
     "is_transient",

@@ -9,7 +9,7 @@ from typing import Self
 
 import httpx
 
-from spokesync.http.budget import RateBudget
+from spokesync.http.budget import Pacer
 from spokesync.http.factory import make_client
 from spokesync.http.retry import RetryPolicy
 from spokesync.http.session import ApiSession, Authorization, Call
@@ -26,7 +26,7 @@ class ApiClient:
         service: str,
         base_url: str,
         authorization: Authorization,
-        budget_for: Callable[[Call], RateBudget | None],
+        budget_for: Callable[[Call], Pacer | None],
         *,
         timeout: float,
         verify: bool | str,
@@ -56,6 +56,16 @@ class ApiClient:
     def calls(self) -> Counter[str]:
         """Requests sent, by ``"METHOD /path/template"``; ``calls.total()`` for all."""
         return self.session.calls
+
+    @property
+    def retried(self) -> Counter[str]:
+        """Calls sent again, by what failed: ``"429"``, ``"503"``, ``"transport"``, ..."""
+        return self.session.retried
+
+    @property
+    def rate_limited(self) -> int:
+        """429 answers received."""
+        return self.session.rate_limited
 
     async def __aenter__(self) -> Self:
         return self

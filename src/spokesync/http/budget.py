@@ -5,8 +5,10 @@ how many requests *we* sent in the current window. ``acquire()`` waits until the
 when we have used our ``share`` of the limit (Okta lets one token use 50 % of a bucket by default,
 so other integrations keep theirs) or the bucket's remainder falls to a small ``reserve``.
 
-Okta sends ``X-Rate-Limit-Limit/Remaining/Reset``, Auth0 ``X-RateLimit-Limit/Remaining/Reset``;
-both give the reset in epoch seconds. ``sleep`` and ``clock`` are injectable so tests never wait.
+Okta sends ``X-Rate-Limit-Limit/Remaining/Reset`` (Auth0's ``X-RateLimit-*`` names are read
+too); the reset is in epoch seconds. Auth0's limit is a token bucket, paced by
+:class:`~spokesync.http.token_bucket.TokenBucketBudget` instead. :class:`Pacer` is what a
+session needs of either. ``sleep`` and ``clock`` are injectable so tests never wait.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -25,7 +28,24 @@ _REMAINING = ("x-rate-limit-remaining", "x-ratelimit-remaining")
 _RESET = ("x-rate-limit-reset", "x-ratelimit-reset")
 
 
-def _header_int(headers: Mapping[str, str], names: tuple[str, ...]) -> int | None:
+class Pacer(Protocol):
+    """What a session asks of a rate-limit budget around each call it sends."""
+
+    async def acquire(self) -> None:
+        """Wait until the call may go."""
+        ...
+
+    def update(self, headers: Mapping[str, str]) -> None:
+        """The call was answered with these headers."""
+        ...
+
+    def cancel(self) -> None:
+        """The call got no answer."""
+        ...
+
+
+def header_int(headers: Mapping[str, str], names: tuple[str, ...]) -> int | None:
+    """The first of ``names`` present in (lower-cased) ``headers``, as an int; None if absent."""
     for name in names:
         raw = headers.get(name)
         if raw is not None:
@@ -95,12 +115,15 @@ class RateBudget:
             if self.clock() >= now + self.max_wait:
                 self.used, self.remaining, self.reset_at = 0, None, None
 
+    def cancel(self) -> None:
+        """A call got no answer: nothing to learn (what it took stays taken)."""
+
     def update(self, headers: Mapping[str, str]) -> None:
         """Learn limit, remainder and reset from a response's headers (either vendor's names)."""
         lowered = {k.lower(): v for k, v in headers.items()}
-        limit = _header_int(lowered, _LIMIT)
-        remaining = _header_int(lowered, _REMAINING)
-        reset = _header_int(lowered, _RESET)
+        limit = header_int(lowered, _LIMIT)
+        remaining = header_int(lowered, _REMAINING)
+        reset = header_int(lowered, _RESET)
         if reset is None:
             return
         if limit == 0:

@@ -22,9 +22,12 @@ from urllib.parse import quote
 import httpx
 
 from spokesync.http import observer
-from spokesync.http.budget import RateBudget
+from spokesync.http.budget import Pacer
 from spokesync.http.errors import (
+    ApiError,
     MalformedResponse,
+    RateLimited,
+    ServerError,
     TransportError,
     error_from_response,
     public_url,
@@ -137,11 +140,20 @@ def call(
     )
 
 
+def retry_cause(exc: ApiError) -> str:
+    """What made a call worth sending again: ``"429"``, ``"503"`` (the status), or
+    ``"transport"``, as the run summary counts retries."""
+    if isinstance(exc, RateLimited | ServerError) and exc.status is not None:
+        return str(exc.status)
+    return "transport" if isinstance(exc, TransportError) else type(exc).__name__
+
+
 class ApiSession:
     """Sends :class:`Call` s for one service over one ``httpx.AsyncClient``.
 
     ``calls`` counts every request sent (retries and token requests included) by endpoint;
-    ``calls.total()`` is the total.
+    ``calls.total()`` is the total. ``retried`` counts the calls sent again, by what failed
+    (:func:`retry_cause`); ``rate_limited`` counts the 429 answers.
     """
 
     def __init__(
@@ -151,7 +163,7 @@ class ApiSession:
         *,
         authorization: Authorization | None = None,
         retry: RetryPolicy | None = None,
-        budget_for: Callable[[Call], RateBudget | None] | None = None,
+        budget_for: Callable[[Call], Pacer | None] | None = None,
         max_concurrency: int | None = None,
     ) -> None:
         self.service = service
@@ -161,6 +173,8 @@ class ApiSession:
         self._budget_for = budget_for or (lambda _call: None)
         self._slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self.calls: Counter[str] = Counter()
+        self.retried: Counter[str] = Counter()
+        self.rate_limited = 0
 
     @property
     def base_url(self) -> str:
@@ -172,7 +186,20 @@ class ApiSession:
 
     async def send(self, request: Call) -> httpx.Response:
         """Send with retries; return the 2xx/3xx response or raise an ``ApiError``."""
-        return await self.retry.run(lambda: self._send_authorized(request))
+        failed: list[ApiError] = []
+
+        async def attempt() -> httpx.Response:
+            if failed:
+                self.retried[retry_cause(failed[-1])] += 1
+            try:
+                return await self._send_authorized(request)
+            except ApiError as exc:
+                failed.append(exc)
+                if isinstance(exc, RateLimited):
+                    self.rate_limited += 1
+                raise
+
+        return await self.retry.run(attempt)
 
     async def send_json(self, request: Call) -> Any:
         """Send and parse the body as JSON (``MalformedResponse`` if it is not)."""
@@ -226,8 +253,18 @@ class ApiSession:
 
     async def _send_once(self, request: Call, header: str | None) -> httpx.Response:
         budget = self._budget_for(request)
-        if budget is not None:
-            await budget.acquire()
+        if budget is None:
+            return await self._exchange(request, header)
+        await budget.acquire()
+        try:
+            response = await self._exchange(request, header)
+        except BaseException:
+            budget.cancel()
+            raise
+        budget.update(response.headers)
+        return response
+
+    async def _exchange(self, request: Call, header: str | None) -> httpx.Response:
         headers = {"Authorization": header} if header else None
         built = self.http.build_request(
             request.method,
@@ -258,8 +295,6 @@ class ApiSession:
                     url=public_url(built.url),
                 ) from exc
         observer.notify(self.service, response.status_code)
-        if budget is not None:
-            budget.update(response.headers)
         return response
 
     @contextlib.asynccontextmanager

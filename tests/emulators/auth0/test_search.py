@@ -72,7 +72,6 @@ async def test_sort_totals_and_fields(emulator: Emulator) -> None:
     "query",
     [
         "free text",
-        "email:(a OR b)",
         'email:"unterminated',
         "updated_at:[a b]",
         "email:a email:b",
@@ -130,3 +129,29 @@ def test_compile_never_crashes_with_anything_but_query_error(text: str) -> None:
     # anything else (IndexError, TypeError, ...) would fail the test
     with contextlib.suppress(QueryError):
         compile_query(text)
+
+
+# Field grouping and escaped phrases: Lucene query parser syntax ("Field Grouping",
+# "Escaping Special Characters"), which Auth0's v3 search follows (reference §5).
+
+
+@pytest.mark.parametrize(
+    ("query", "matching"),
+    [
+        ('user_id:("auth0|a" OR "auth0|c")', {"auth0|a", "auth0|c"}),
+        ("user_id:(auth0|b)", {"auth0|b"}),
+        ('user_id:("q\\"uote" OR "back\\\\slash")', {'q"uote', "back\\slash"}),
+        ('user_id:("auth0|a" OR "auth0|b") AND NOT user_id:"auth0|b"', {"auth0|a"}),
+        ('user_id:("par)en" OR "auth0|c")', {"par)en", "auth0|c"}),
+    ],
+)
+def test_field_grouping_and_escaped_phrases(query: str, matching: set[str]) -> None:
+    ids = ["auth0|a", "auth0|b", "auth0|c", 'q"uote', "back\\slash", "par)en"]
+    predicate = compile_query(query)
+    assert {i for i in ids if predicate({"user_id": i})} == matching
+
+
+@pytest.mark.parametrize("query", ["user_id:(", 'user_id:("a" OR', "user_id:()"])
+def test_broken_groups_are_refused(query: str) -> None:
+    with pytest.raises(QueryError):
+        compile_query(query)

@@ -59,6 +59,7 @@ def create_app(
     tenant: str = "emulated",
     log_delay_ms: float = 0.0,
     log_retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+    search_index_delay: float = 0.0,
 ) -> Starlette:
     """An ASGI app emulating one Auth0 tenant's Management API and ``/oauth/token``.
 
@@ -66,10 +67,13 @@ def create_app(
     ``app.state.auth0`` holds the context; its ``clock`` can be advanced by tests.
     A tenant-log entry becomes visible ``log_delay_ms`` after its write and is dropped
     ``log_retention_seconds`` after it.
+    ``search_index_delay`` seconds pass before a user created or changed through the API shows
+    in search (the seed is indexed already): search is eventually consistent (reference §5).
     """
     clock = Clock()
     state = Tenant(tenant, clock)
     clients = load_seed(seed, state)
+    state.search_index_delay = search_index_delay
     management_bucket = TokenBucket(rate_per_second, burst, clock)
     context = Context(
         tenant=state,

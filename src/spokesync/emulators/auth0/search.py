@@ -3,7 +3,9 @@
 Supported: ``field:value`` and ``field:"quoted value"`` (dotted paths such as
 ``identities.connection`` or ``user_metadata.team``; ``*`` and ``?`` wildcards in unquoted
 values), ranges ``field:[A TO B]`` / ``{A TO B}`` / mixed, with ``*`` for an open end,
-``_exists_:field``, ``AND``/``OR``/``NOT`` (also ``&&``/``||``) and parentheses.
+``_exists_:field``, ``AND``/``OR``/``NOT`` (also ``&&``/``||``), parentheses, and field
+grouping ``field:("a" OR "b")`` (Lucene query parser syntax, "Field Grouping", which Auth0's
+v3 search follows: "Multiple terms can be grouped together with parentheses", reference §5).
 Normalized fields (email, name, given_name, family_name, nickname) match ignoring case, as
 Auth0 documents; others are case-sensitive. Anything else raises QueryError: the caller
 answers 400 rather than silently matching nothing.
@@ -204,12 +206,42 @@ def _term(query: str, path: str, index: int) -> tuple[Predicate, int]:
     if ch in "[{":
         return _read_range(path, query, index)
     if ch == "(":
-        raise QueryError(f"field grouping {path}:(...) is not supported; repeat the field")
+        end = _group_end(query, index)
+        parser = _Parser(list(_tokens(query[index + 1 : end], field=path)))
+        if parser.peek() is None:
+            raise QueryError(f"empty group after {path}:")
+        predicate = parser.expression()
+        if parser.peek() is not None:
+            raise QueryError(f"unexpected {parser.peek()} in the group of {path}")
+        return predicate, end + 1
     value, end, wildcard = _read_bare(query, index)
     return _equals(path, value, wildcard=wildcard), end
 
 
-def _tokens(query: str) -> Iterator[Token]:
+def _group_end(query: str, start: int) -> int:
+    """The index of the ``)`` closing the group opened at ``query[start] == "("``."""
+    depth = 0
+    index = start
+    while index < len(query):
+        ch = query[index]
+        if ch == "\\":
+            index += 2
+            continue
+        if ch == '"':
+            _, index = _read_quoted(query, index)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    raise QueryError("missing closing parenthesis")
+
+
+def _tokens(query: str, field: str | None = None) -> Iterator[Token]:
+    """Tokens of ``query``; inside a field group, bare and quoted values apply to ``field``."""
     index = 0
     while index < len(query):
         ch = query[index]
@@ -218,11 +250,17 @@ def _tokens(query: str) -> Iterator[Token]:
         elif ch in "()":
             yield Token(ch)
             index += 1
+        elif ch == '"' and field is not None:
+            value, index = _read_quoted(query, index)
+            yield Token("TERM", _equals(field, value, wildcard=False))
         elif match := _FIELD.match(query, index):
             predicate, index = _term(query, match.group(1), match.end())
             yield Token("TERM", predicate)
         else:
-            word, index, _ = _read_bare(query, index)
+            word, index, wildcard = _read_bare(query, index)
+            if word not in _OPERATORS and field is not None:
+                yield Token("TERM", _equals(field, word, wildcard=wildcard))
+                continue
             if word not in _OPERATORS:
                 raise QueryError(
                     f"unsupported query syntax near {word!r}: use field:value terms "

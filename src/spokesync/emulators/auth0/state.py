@@ -65,6 +65,11 @@ class Tenant:
         self._members: dict[str, list[str]] = {}
         self._user_roles: dict[str, dict[str, None]] = {}
         self._by_email: dict[str, list[str]] = {}
+        #: seconds before a created or changed user shows in search: the index is eventually
+        #: consistent (reference §5); 0 = at once. Tests set it and move ``clock``.
+        self.search_index_delay = 0.0
+        #: user id -> (when the current document shows in search, what search shows until then)
+        self._unindexed: dict[str, tuple[float, UserDoc | None]] = {}
 
     # users -------------------------------------------------------------------------------
 
@@ -74,6 +79,10 @@ class Tenant:
         old = self.users.get(user_id)
         if old is not None:
             self._unindex_email(old)
+        if self.search_index_delay > 0:
+            pending = self._unindexed.get(user_id)
+            shown = pending[1] if pending and self.clock.now() < pending[0] else old
+            self._unindexed[user_id] = (self.clock.now() + self.search_index_delay, shown)
         self.users[user_id] = doc
         self._user_roles.setdefault(user_id, {})
         email = doc.get("email")
@@ -94,10 +103,26 @@ class Tenant:
         doc = self.users.pop(user_id, None)
         if doc is None:
             return False
+        self._unindexed.pop(user_id, None)
         self._unindex_email(doc)
         for role_id in self._user_roles.pop(user_id, {}):
             self._remove_member(role_id, user_id)
         return True
+
+    def searchable_users(self) -> list[UserDoc]:
+        """The users as the search index holds them: a document created or changed less than
+        ``search_index_delay`` ago shows as it was before (or not at all, when new)."""
+        if not self._unindexed:
+            return list(self.users.values())
+        now = self.clock.now()
+        shown: list[UserDoc] = []
+        for user_id, doc in self.users.items():
+            pending = self._unindexed.get(user_id)
+            if pending is None or now >= pending[0]:
+                shown.append(doc)
+            elif pending[1] is not None:
+                shown.append(pending[1])
+        return shown
 
     def users_by_email(self, email: str) -> list[UserDoc]:
         """Users whose email equals ``email`` ignoring case."""

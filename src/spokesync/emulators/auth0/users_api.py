@@ -79,7 +79,7 @@ def _matches(request: Request, ctx: Context) -> list[UserDoc]:
         ordering = sort_key(params["sort"]) if params.get("sort") else None
     except QueryError as error:
         raise ApiError(400, f"Bad query: {error}", "invalid_query_string") from None
-    docs = list(ctx.tenant.users.values())
+    docs = ctx.tenant.searchable_users()
     if predicate is not None:
         docs = [doc for doc in docs if predicate(doc)]
     if ordering is not None:
