@@ -88,3 +88,62 @@ def test_interrupted_create_of_a_user_deleted_meanwhile_does_not_keep_the_group(
     assert "user1@partner.example" not in world.okta().members(GROUP), (
         "a deleted Auth0 user keeps the group through an Okta user spokesync created"
     )
+
+
+def test_interrupted_create_of_a_user_blocked_meanwhile_does_not_keep_access(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by seed 20261173: the first run is killed right after Okta created user 10 (in the
+    # group); user 10 is blocked in Auth0 before any run links that Okta user.
+    world = world_factory(seed([auth0_user(1), auth0_user(2)]))
+    world.write_config(extra='[policy]\nmax_deprovision = "100%"\n')
+    original = OktaClient.create_user
+
+    async def create_then_die(self: OktaClient, *args: Any, **kwargs: Any) -> Any:
+        await original(self, *args, **kwargs)
+        raise _Crash  # Okta created the user (in the group); the link is never stored
+
+    monkeypatch.setattr(OktaClient, "create_user", create_then_die)
+    with pytest.raises(_Crash):
+        world.run_engine(apply=True, only_user="auth0|u00001")
+    monkeypatch.setattr(OktaClient, "create_user", original)
+    assert "user1@partner.example" in world.okta().members()  # what the crashed run did
+    world.auth0().patch("auth0|u00001", {"blocked": True})  # before the next run
+    world.sync()
+    okta = world.okta().user("user1@partner.example")
+    assert okta is not None
+    member = "user1@partner.example" in world.okta().members(GROUP)
+    assert not member or okta["status"] in ("SUSPENDED", "DEPROVISIONED"), (
+        f"a blocked Auth0 user keeps the group through an Okta user spokesync created "
+        f"({okta['status']})"
+    )
+    assert world.plan()["actions"] == []  # converged in one run
+    world.auth0().patch("auth0|u00001", {"blocked": False})
+    world.sync()  # the deprovisioning spokesync made is undone, as for any linked user
+    okta = world.okta().user("user1@partner.example")
+    assert okta is not None and okta["status"] in ("ACTIVE", "PROVISIONED"), okta
+    assert "user1@partner.example" in world.okta().members(GROUP)
+    assert world.plan()["actions"] == []
+
+
+def test_a_targeted_run_leaves_the_interrupted_rows_of_other_identities_open(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = world_factory(seed([auth0_user(1), auth0_user(2)]))
+    world.write_config(extra='[policy]\nmax_deprovision = "100%"\n')
+    original = OktaClient.create_user
+
+    async def create_then_die(self: OktaClient, *args: Any, **kwargs: Any) -> Any:
+        await original(self, *args, **kwargs)
+        raise _Crash  # Okta created the user (in the group); the link is never stored
+
+    monkeypatch.setattr(OktaClient, "create_user", create_then_die)
+    with pytest.raises(_Crash):
+        world.run_engine(apply=True, only_user="auth0|u00001")
+    monkeypatch.setattr(OktaClient, "create_user", original)
+    world.sync("--user", "auth0|u00002")  # plans user 2 alone: user 1's row is not its to close
+    world.auth0().unassign("auth0|u00001")
+    world.sync()
+    assert "user1@partner.example" not in world.okta().members(GROUP), (
+        "the interrupted create was forgotten by a run that never looked at its identity"
+    )
