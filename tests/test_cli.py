@@ -281,12 +281,15 @@ def test_emulate_serves_both_apis_until_interrupted(tmp_path: Path) -> None:
 
 
 def test_serve_runs_now_then_stops_cleanly_on_sigterm(world_factory: WorldFactory) -> None:
+    from spokesync.emulators.server import free_port
+
     world = world_factory(seed([auth0_user(1), auth0_user(2)]))
     world.write_config()
+    port = free_port()
     log = world.tmp / "serve.log"
     log_file = log.open("w")
     process = subprocess.Popen(
-        world.command("serve", "--now", "--schedule", "0 3 * * *"),
+        world.command("serve", "--now", "--schedule", "0 3 * * *", "--http", f"127.0.0.1:{port}"),
         stdout=subprocess.DEVNULL,
         stderr=log_file,
         text=True,
@@ -300,6 +303,9 @@ def test_serve_runs_now_then_stops_cleanly_on_sigterm(world_factory: WorldFactor
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline
             time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'spokesync_runs_total{mode="sync",outcome="succeeded"} 1.0' in metrics
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

@@ -194,6 +194,21 @@ CORPUS: list[tuple[str, str, list[str]]] = [
         ["line 6 (key client_id in [sources.apac]): not valid TOML"],
     ),
     ("TOML syntax error outside a key", "[okta\n", ["line 1: not valid TOML"]),
+    (
+        "serve.http not an address",
+        GOOD + '[serve]\nhttp = "8470"\n',
+        ["serve.http", 'HOST:PORT such as "127.0.0.1:8470", or "off"'],
+    ),
+    (
+        "serve.http port out of range",
+        GOOD + '[serve]\nhttp = "127.0.0.1:70000"\n',
+        ["serve.http", "not between 1 and 65535"],
+    ),
+    (
+        "serve.token too short",
+        GOOD + '[serve]\ntoken = "too-short"\n',
+        ["serve.token", "shorter than 16 characters"],
+    ),
 ]
 
 
@@ -510,3 +525,17 @@ def test_a_user_type_needs_the_user_types_scope(tmp_path: Path) -> None:
         "okta.groups.manage",
         "okta.userTypes.read",
     )
+
+
+def test_serve_defaults_to_loopback_and_its_token_is_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load(write(tmp_path, GOOD)).serve.http == "127.0.0.1:8470"
+    token = "serve-token-0123456789abcdef"
+    monkeypatch.setenv("SPOKESYNC_TEST_SERVE", token)
+    config = load(
+        write(tmp_path, GOOD + '[serve]\nhttp = "off"\ntoken = "${SPOKESYNC_TEST_SERVE}"\n')
+    )
+    assert config.serve.http == "off"
+    assert token in config.secrets() and token not in repr(config)
+    assert redact(f"the token is {token}") == "the token is [REDACTED]"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.world_kit import GROUP, World, auth0_user, okta_user, seed
+from tests.world_kit import GROUP, ON_BOTH_BACKENDS, World, auth0_user, okta_user, seed
+
+pytestmark = ON_BOTH_BACKENDS
 
 WorldFactory = Callable[..., World]
 ROLE_B = "rol_Tableau000000001"

@@ -8,7 +8,9 @@ import pytest
 
 from spokesync.emulators import auth0 as auth0_emulator
 from spokesync.emulators.server import RunningServer, serve_in_thread
-from tests.world_kit import GROUP, ROLE, Auth0Admin, World, auth0_user, seed
+from tests.world_kit import GROUP, ON_BOTH_BACKENDS, ROLE, Auth0Admin, World, auth0_user, seed
+
+pytestmark = ON_BOTH_BACKENDS
 
 WorldFactory = Callable[..., World]
 GROUP_EMEA = "00gEmeaPartners00001"

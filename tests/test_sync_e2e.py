@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from spokesync.okta.client import OktaClient
 from spokesync.store import open_store
-from tests.world_kit import GROUP, World, auth0_user, okta_user, seed
+from tests.world_kit import GROUP, ON_BOTH_BACKENDS, World, auth0_user, okta_user, seed
+
+pytestmark = ON_BOTH_BACKENDS
 
 WorldFactory = Callable[..., World]
 
@@ -141,18 +143,21 @@ def test_crash_between_create_and_link_converges_without_duplicate(
     assert sorted(logins) == sorted(set(logins)) and len(logins) == 5
     assert len(world.okta().members()) == 5
     assert world.plan()["actions"] == []
-    with sqlite3.connect(world.db_path) as db:
-        statuses = dict(
-            db.execute("select status, count(*) from journal group by status").fetchall()
-        )
+    engine = sa.create_engine(world.state_url)
+    try:
+        with engine.connect() as db:
+            statuses = dict(
+                db.execute(sa.text("select status, count(*) from journal group by status")).all()
+            )
+    finally:
+        engine.dispose()
     assert statuses.get("started", 0) == 0  # the interrupted row was resolved
 
 
 def test_second_concurrent_sync_is_refused_with_exit_4(world_factory: WorldFactory) -> None:
     world = world_factory(seed([auth0_user(1)]))
     world.write_config()
-    cfg_url = f"sqlite:///{world.db_path}"
-    holder = open_store(cfg_url)
+    holder = open_store(world.state_url)
     try:
         holder.acquire_lock("otherhost:4242:run-x")
         result = world.cli("sync")

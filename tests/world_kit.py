@@ -19,6 +19,7 @@ from unittest import mock
 from urllib.parse import quote
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from spokesync import config as config_module
@@ -26,7 +27,7 @@ from spokesync.cli import app
 from spokesync.clients import TransportFor
 from spokesync.emulators.runtime import Emulators, start
 from spokesync.engine import Engine, RunResult
-from spokesync.store import open_store
+from spokesync.store import Store, open_store
 
 CLIENT_SECRET = "test-client-secret-5f1e9a"
 ADMIN_SECRET = "test-admin-secret-77c2d0"
@@ -47,6 +48,10 @@ ADMIN_SCOPES = [
     "delete:role_members",
     "create:roles",
 ]
+
+#: Marks an end-to-end module to run on both state backends (``pytestmark = ON_BOTH_BACKENDS``):
+#: overrides the ``state_backend`` fixture the ``world_factory`` reads.
+ON_BOTH_BACKENDS = pytest.mark.parametrize("state_backend", ["sqlite", "postgresql"])
 
 
 def auth0_user(n: int, *, roles: tuple[str, ...] = (ROLE,), **fields: Any) -> dict[str, Any]:
@@ -216,6 +221,8 @@ class World:
     emulators: Emulators
     tmp: Path
     extra_config: str = ""
+    #: the ``[state] url``; None: SQLite at ``db_path``
+    state: str | None = None
     runner: CliRunner = field(default_factory=CliRunner)
 
     @property
@@ -234,6 +241,10 @@ class World:
     def db_path(self) -> Path:
         return self.tmp / "state.db"
 
+    @property
+    def state_url(self) -> str:
+        return self.state or f"sqlite:///{self.db_path}"
+
     def write_config(self, extra: str = "", bindings: str | None = None, source: str = "") -> Path:
         """The config file; ``source`` holds more keys of ``[sources.partners]``."""
         binding = (
@@ -245,7 +256,7 @@ class World:
         )
         self.config_path.write_text(
             f"""[state]
-url = "sqlite:///{self.db_path}"
+url = "{self.state_url}"
 
 [okta]
 org_url = "{self.okta_url}"
@@ -286,16 +297,17 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
         )
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
-    def run_engine(self, transport_for: TransportFor | None = None, **run: Any) -> RunResult:
+    def run_engine(
+        self, transport_for: TransportFor | None = None, store: Store | None = None, **run: Any
+    ) -> RunResult:
         """A sync in this process, through the engine, so a test can patch the clients or
-        the network; ``run`` goes to :meth:`Engine.run`."""
+        the network (or give the store); ``run`` goes to :meth:`Engine.run`."""
         with mock.patch.dict(os.environ, self.env):
             cfg = config_module.load(self.config_path)
-        store = open_store(cfg.state.url)
-        try:
+        if store is not None:
             return asyncio.run(Engine(cfg, store, transport_for=transport_for).run(**run))
-        finally:
-            store.close()
+        with open_store(cfg.state.url) as opened:
+            return asyncio.run(Engine(cfg, opened, transport_for=transport_for).run(**run))
 
     def sync(self, *args: str, expect: int = 0) -> Any:
         result = self.cli("sync", "--json", *args)
@@ -330,7 +342,12 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
             httpx.post(f"{url}/_emulator/stats/reset", timeout=10)
 
 
-def make_world(tmp: Path, document: Mapping[str, Any], **emulator_options: Any) -> World:
+def make_world(
+    tmp: Path,
+    document: Mapping[str, Any],
+    state_url: str | None = None,
+    **emulator_options: Any,
+) -> World:
     # Tests run the Auth0 emulator fast: rate limiting has its own tests.
     options = {"auth0_rate_limit": 2000.0, "auth0_burst": 4000, **emulator_options}
-    return World(start(document, **options), tmp)
+    return World(start(document, **options), tmp, state=state_url)

@@ -12,7 +12,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -152,56 +152,25 @@ def sync(
 
 @app.command()
 def status(as_json: JsonOpt = False) -> None:
-    """Last runs, and the identities by situation with their last error."""
+    """The leader among replicas, last runs, and the identities by situation with their last
+    error."""
     cfg = load_config()
     store = _open_store(cfg)
     try:
         runs = store.recent_runs(10)
-        situations = _situations(store)
+        situations = report.situations(store)
         live = live_status(store, cfg.sources, datetime.now(UTC))
+        leader = store.leader()
     finally:
         store.close()
     if as_json:
         out.print(
-            report.to_json(report.status_json(runs, situations, live)),
+            report.to_json(report.status_json(runs, situations, live, leader)),
             markup=False,
             highlight=False,
         )
     else:
-        report.print_status(out, runs, situations, live)
-
-
-def _situations(store: Store) -> dict[str, list[dict[str, Any]]]:
-    failures = store.failures()
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for key, link in sorted(store.load_links().items()):
-        situation = "gone" if link.deprovisioned or not link.managed_groups else "linked"
-        row: dict[str, Any] = {
-            "identity": key,
-            "okta_id": link.okta_id,
-            "login": link.login,
-            "groups": sorted(link.managed_groups),
-            "origin": link.origin,
-        }
-        if link.deprovisioned:
-            row["deprovisioned"] = link.deprovisioned
-        if key in failures:
-            row["failures"], row["last_error"] = failures[key]
-        grouped.setdefault(situation, []).append(row)
-    runs = store.recent_runs(1)
-    if runs:
-        for notice in runs[0].summary.get("skipped_reasons", []):
-            situation = notice.get("situation") or notice.get("kind", "skipped")
-            grouped.setdefault(str(situation), []).append(
-                {"identity": notice["identity"], "kind": notice["kind"], "reason": notice["reason"]}
-            )
-    linked = {row["identity"] for rows in grouped.values() for row in rows}
-    for key, (streak, reason) in sorted(failures.items()):
-        if key not in linked:
-            grouped.setdefault("failing", []).append(
-                {"identity": key, "failures": streak, "last_error": reason}
-            )
-    return grouped
+        report.print_status(out, runs, situations, live, leader)
 
 
 @config_app.command("check")
@@ -258,12 +227,23 @@ def serve(
         bool,
         typer.Option("--live", help="Between runs, sync what the Auth0 and Okta logs say changed."),
     ] = False,
+    http: Annotated[
+        str | None,
+        typer.Option(
+            "--http",
+            help="HOST:PORT of the dashboard, probes and metrics, or 'off' "
+            "(default: [serve] http, else 127.0.0.1:8470).",
+        ),
+    ] = None,
 ) -> None:
-    """Run sync on a schedule until stopped, one run at a time."""
+    """Run sync on a schedule until stopped, one run at a time; serve the dashboard, health
+    probes and Prometheus metrics over HTTP."""
     from spokesync.service import serve_forever
 
     cfg = load_config()
-    raise typer.Exit(serve_forever(cfg, schedule, run_now=once_now, console=err, live=live))
+    raise typer.Exit(
+        serve_forever(cfg, schedule, run_now=once_now, http=http, console=err, live=live)
+    )
 
 
 @app.command()

@@ -53,6 +53,8 @@ _COUNTED = {
     ActionKind.LINK_IDP: "idp_linked",
     ActionKind.WRITE_BACK: "written_back",
 }
+#: The summary's action counts, in reading order.
+ACTION_COUNTS = tuple(_COUNTED.values())
 
 
 @dataclass
@@ -104,16 +106,18 @@ class Engine:
         only: frozenset[IdentityKey] | None = None,
         mode: str | None = None,
         clients: Clients | None = None,
+        run_id: str | None = None,
     ) -> RunResult:
         """One run. Never raises for API or per-identity failures: they land in the result.
 
         ``only`` limits the run to those identities; ``mode`` names the run in its record
         (default ``sync`` or ``plan``); ``clients`` reuses open clients (live mode keeps its
-        own between polls) instead of opening new ones for the run.
+        own between polls) instead of opening new ones for the run. ``run_id`` is given by a
+        caller that announced the run before it started (the service's run queue).
         """
         started = self.clock()
         mode = mode or ("sync" if apply else "plan")
-        run_id = new_run_id(started)
+        run_id = run_id or new_run_id(started)
         owner = f"{socket.gethostname()}:{os.getpid()}:{run_id}"
         if apply:
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -16,8 +17,9 @@ from rich.table import Table
 
 from spokesync.domain import Action, Notice
 from spokesync.engine import RunResult
+from spokesync.live.cursors import live_status
 from spokesync.redact import redact
-from spokesync.store.base import AuditRecord, RunRecord
+from spokesync.store.base import AuditRecord, Leader, RunRecord, Store
 
 _SITUATION_ORDER = ["unmatched", "unlinked", "linked", "gone", "disputed", "-"]
 
@@ -147,13 +149,50 @@ def _generic(reason: str) -> str:
     return reason.split(":", 1)[0] if reason.count(":") and len(reason) > 80 else reason
 
 
+def situations(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """The identities of ``status``, grouped by situation, with streaks and last errors."""
+    failures = store.failures()
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for key, link in sorted(store.load_links().items()):
+        situation = "gone" if link.deprovisioned or not link.managed_groups else "linked"
+        row: dict[str, Any] = {
+            "identity": key,
+            "okta_id": link.okta_id,
+            "login": link.login,
+            "groups": sorted(link.managed_groups),
+            "origin": link.origin,
+        }
+        if link.deprovisioned:
+            row["deprovisioned"] = link.deprovisioned
+        if key in failures:
+            row["failures"], row["last_error"] = failures[key]
+        grouped.setdefault(situation, []).append(row)
+    runs = store.recent_runs(1)
+    if runs:
+        for notice in runs[0].summary.get("skipped_reasons", []):
+            situation = notice.get("situation") or notice.get("kind", "skipped")
+            grouped.setdefault(str(situation), []).append(
+                {"identity": notice["identity"], "kind": notice["kind"], "reason": notice["reason"]}
+            )
+    linked = {row["identity"] for rows in grouped.values() for row in rows}
+    for key, (streak, reason) in sorted(failures.items()):
+        if key not in linked:
+            grouped.setdefault("failing", []).append(
+                {"identity": key, "failures": streak, "last_error": reason}
+            )
+    return grouped
+
+
 def status_json(
     runs: list[RunRecord],
     situations: Mapping[str, list[dict[str, Any]]],
     live: Mapping[str, Any] | None = None,
+    leader: Leader | None = None,
 ) -> dict[str, Any]:
-    """The object ``status --json`` prints; ``live`` only once live mode has run."""
+    """The object ``status --json`` prints (and the service's ``GET /api/status``); ``live``
+    only once live mode has run."""
     return {
+        "leader": None if leader is None else {"owner": leader.owner, "since": leader.since},
         "runs": [
             {
                 "run_id": r.id,
@@ -170,12 +209,27 @@ def status_json(
     }
 
 
+def status_of(
+    store: Store, sources: Iterable[str], now: datetime, runs: int = 10
+) -> dict[str, Any]:
+    """:func:`status_json` of the last ``runs`` runs, every identity in ``store``, the live
+    positions of ``sources`` and the leader."""
+    return status_json(
+        store.recent_runs(runs), situations(store), live_status(store, sources, now), store.leader()
+    )
+
+
 def print_status(
     console: Console,
     runs: list[RunRecord],
     situations: Mapping[str, list[dict[str, Any]]],
     live: Mapping[str, Any] | None = None,
+    leader: Leader | None = None,
 ) -> None:
+    if leader is not None:
+        console.print(
+            redact(f"leader: {leader.owner} since {leader.since}"), highlight=False, markup=False
+        )
     table = Table(title="last runs")
     for column in ("run", "mode", "started", "outcome", "created", "failed", "seconds"):
         table.add_column(column)

@@ -1,24 +1,41 @@
-"""``spokesync serve``: run sync on a cron schedule until stopped, one run at a time.
+"""``spokesync serve``: syncs on a cron schedule, and the dashboard, probes and metrics over HTTP.
 
-A run that overlaps another process's run is refused by the run lock and logged; SIGTERM
-(as Kubernetes sends) lets the current run finish and then stops.
+One asyncio loop holds the scheduler, the run queue's worker and the HTTP server (uvicorn
+serving the :mod:`spokesync.web` app). Runs go one at a time through
+:class:`~spokesync.run_queue.RunQueue`, whoever asks. Each run's engine works in a thread of
+its own (its own loop and store connection): planning 100,000 identities is CPU work and the
+store is synchronous, and neither may stall ``/healthz`` while it lasts. SIGTERM (as
+Kubernetes sends) or SIGINT lets the current run finish and then stops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
+import socket
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 
 import structlog
+import uvicorn
 from croniter import croniter
 from rich.console import Console
 
-from spokesync.config import Config
-from spokesync.engine import EXIT_CONFIG, Engine
+from spokesync.clients import TransportFor
+from spokesync.config import Config, is_loopback_host
+from spokesync.config.sections import parse_listen
+from spokesync.engine import EXIT_CONFIG, Engine, RunResult
+from spokesync.http.observer import observing
+from spokesync.run_queue import Leadership, RunQueue, RunRefused, RunRequest, SoleLeader
 from spokesync.store import Store, StoreError, open_store
+from spokesync.web.app import build_app
+from spokesync.web.context import WebContext
+from spokesync.web.metrics import Metrics
 
 log = structlog.get_logger("spokesync.service")
 
@@ -29,37 +46,220 @@ def next_run(schedule: str, after: datetime) -> datetime:
     return moment
 
 
-def _store(config: Config) -> Store | None:
-    """The state store, or None (logged) when it cannot be opened."""
-    try:
-        return open_store(config.state.url)
-    except StoreError as exc:
-        log.error("state store unavailable", error=str(exc))
-        return None
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the service decides when to stop (after the
+    current run), and uvicorn would re-raise the signal at exit."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
-def run_once(config: Config) -> int:
-    """One scheduled sync; returns its exit code."""
-    store = _store(config)
-    if store is None:
-        return EXIT_CONFIG
-    try:
-        result = asyncio.run(Engine(config, store).run(apply=True))
-    finally:
-        store.close()
-    summary = {k: v for k, v in result.summary.items() if k not in ("skipped_reasons", "failures")}
-    log.info("scheduled run", exit_code=result.exit_code, **summary)
-    return result.exit_code
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A bound listening socket, so that a taken port is a one-line error before anything
+    starts (uvicorn would exit the process from inside the loop)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+class Service:
+    """The scheduler, the run queue and (with a socket) the HTTP server, on one loop."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        schedule: str,
+        run_now: bool = False,
+        sock: socket.socket | None = None,
+        leadership: Leadership | None = None,
+        transport_for: TransportFor | None = None,
+        handle_signals: bool = True,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.schedule = schedule
+        self.run_now = run_now
+        self.sock = sock
+        self.leadership = leadership or SoleLeader(f"{socket.gethostname()}:{os.getpid()}")
+        self.transport_for = transport_for
+        self.handle_signals = handle_signals
+        self.metrics = Metrics(self.leadership)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self.queue: RunQueue | None = None
+
+    def stop(self) -> None:
+        """Ask the service to stop after the current run (from any thread)."""
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+
+    async def run(self) -> int:
+        """Serve until stopped; returns the exit code."""
+        self._loop = asyncio.get_running_loop()
+        self._stopping = stopping = asyncio.Event()
+        if self.handle_signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                self._loop.add_signal_handler(signum, self._on_signal, signum)
+        quarantine_after = self.config.policy.quarantine_after
+        await asyncio.to_thread(self.metrics.seed, self.store, quarantine_after)
+        self.queue = queue = RunQueue(self._execute, self.leadership)
+        worker = asyncio.create_task(queue.work(), name="run queue")
+        scheduler = asyncio.create_task(self._schedule(queue), name="scheduler")
+        server: _Server | None = None
+        waits: set[asyncio.Task[Any]] = {asyncio.create_task(stopping.wait())}
+        if self.sock is not None:
+            app = build_app(WebContext(self.config, self.store, self.metrics, queue))
+            server = _Server(
+                uvicorn.Config(
+                    app, log_config=None, access_log=False, lifespan="off", server_header=False
+                )
+            )
+            serving = asyncio.create_task(server.serve(sockets=[self.sock]), name="http")
+            waits.add(serving)
+            host, port = self.sock.getsockname()[:2]
+            log.info("serving", url=f"http://{host}:{port}/")
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        scheduler.cancel()
+        await queue.close()
+        worker.cancel()
+        if server is not None:
+            server.should_exit = True
+            await serving
+        for task in waits:
+            task.cancel()
+        if not stopping.is_set():  # the HTTP server ended by itself: a supervisor restarts us
+            log.error("the HTTP server stopped; stopping the service")
+            return 1
+        return 0
+
+    def _on_signal(self, signum: int) -> None:
+        log.info("stopping after the current run", signal=signal.Signals(signum).name)
+        assert self._stopping is not None
+        self._stopping.set()
+
+    async def _schedule(self, queue: RunQueue) -> None:
+        """Queue a run at every time the schedule fires (and once at start with ``--now``),
+        each after the previous scheduled one ended: a slow run never piles up others."""
+        if self.run_now:
+            await self._scheduled_run(queue, "start")
+        while True:
+            due = next_run(self.schedule, datetime.now(UTC))
+            log.info("next run", at=due.isoformat())
+            await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()))
+            await self._scheduled_run(queue, "schedule")
+
+    async def _scheduled_run(self, queue: RunQueue, origin: str) -> None:
+        try:
+            ticket = queue.submit(origin=origin)
+        except RunRefused as exc:  # a standby, or stopping: the leader runs the schedule
+            log.info("scheduled run not started", reason=str(exc))
+            return
+        await ticket.done
+
+    async def _execute(self, request: RunRequest) -> RunResult | None:
+        """One run from the queue, its API calls counted into the metrics."""
+        with observing(self.metrics.count_api_call):
+            try:
+                result = await asyncio.to_thread(self._run_engine, request)
+            except StoreError as exc:
+                log.error("state store unavailable", run_id=request.run_id, error=str(exc))
+                self.metrics.record_crash("sync")
+                return None
+        self.metrics.record_run(result)
+        quarantine_after = self.config.policy.quarantine_after
+        await asyncio.to_thread(self._after_run, quarantine_after)
+        summary = {
+            k: v
+            for k, v in result.summary.items()
+            if k not in ("skipped_reasons", "failures", "run_id")
+        }
+        log.info(
+            "run done",
+            run_id=request.run_id,
+            origin=request.origin,
+            exit_code=result.exit_code,
+            **summary,
+        )
+        return result
+
+    def _after_run(self, quarantine_after: int) -> None:
+        last = self.store.recent_runs(1)
+        if last:
+            self.metrics.record_success(last[0])
+        self.metrics.refresh_identities(self.store, quarantine_after)
+
+    def _run_engine(self, request: RunRequest) -> RunResult:
+        store = open_store(self.config.state.url)
+        try:
+            engine = Engine(self.config, store, transport_for=self.transport_for)
+            return asyncio.run(
+                engine.run(apply=True, only_user=request.user, run_id=request.run_id)
+            )
+        finally:
+            store.close()
 
 
 def serve_forever(
-    config: Config, schedule: str, *, run_now: bool, console: Console, live: bool = False
+    config: Config,
+    schedule: str,
+    *,
+    run_now: bool,
+    http: str | None,
+    console: Console,
+    live: bool = False,
 ) -> int:
-    """Loop until SIGINT/SIGTERM. Returns 2 for a bad schedule, else 0. With ``live``, the
-    logs are polled between the scheduled runs (:mod:`spokesync.live.loop`)."""
+    """Check the schedule, the address and the store, then serve until SIGINT/SIGTERM.
+
+    Returns 2 (with a one-line message) for a bad schedule or address, a non-loopback
+    address without ``[serve] token``, a taken port or an unusable store; else 0.
+    """
     if not croniter.is_valid(schedule):
         console.print(f"spokesync: --schedule {schedule!r} is not a cron expression", markup=False)
         return EXIT_CONFIG
+    option = "--http" if http is not None else "[serve] http"
+    try:
+        listen = parse_listen(http if http is not None else config.serve.http)
+    except ValueError as exc:
+        console.print(f"spokesync: {option} {exc}", markup=False)
+        return EXIT_CONFIG
+    if listen is not None and not is_loopback_host(listen[0]) and config.serve.token is None:
+        console.print(
+            f"spokesync: {option} {listen[0]} is not a loopback address, and without "
+            '[serve] token anyone who reaches it could start runs: set [serve] token = "${'
+            'SPOKESYNC_SERVE_TOKEN}" (a long random value), or listen on 127.0.0.1',
+            markup=False,
+        )
+        return EXIT_CONFIG
+    try:
+        store = open_store(config.state.url)
+    except StoreError as exc:
+        console.print(f"spokesync: {exc}", markup=False)
+        return EXIT_CONFIG
+    try:
+        sock = None
+        if listen is not None:
+            try:
+                sock = listen_socket(*listen)
+            except OSError as exc:
+                console.print(
+                    f"spokesync: cannot listen on {listen[0]}:{listen[1]} ({exc.strerror}); "
+                    f"pick another {option} address or port, or 'off'",
+                    markup=False,
+                )
+                return EXIT_CONFIG
+        if live:
+            return _serve_live(config, schedule, run_now=run_now, store=store)
+        service = Service(config, store, schedule=schedule, run_now=run_now, sock=sock)
+        return asyncio.run(service.run())
+    finally:
+        store.close()
+
+
+def _serve_live(config: Config, schedule: str, *, run_now: bool, store: Store) -> int:
+    from spokesync.live.loop import serve_live
+
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -68,36 +268,13 @@ def serve_forever(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    if live:
-        return _serve_live(config, schedule, run_now=run_now, stop=stop)
-    if run_now:
-        run_once(config)
-    while not stop.is_set():
-        due = next_run(schedule, datetime.now(UTC))
-        log.info("next run", at=due.isoformat())
-        while not stop.is_set() and datetime.now(UTC) < due:
-            stop.wait(min(30.0, max(0.0, (due - datetime.now(UTC)).total_seconds())))
-        if not stop.is_set():
-            run_once(config)
-    return 0
-
-
-def _serve_live(config: Config, schedule: str, *, run_now: bool, stop: threading.Event) -> int:
-    from spokesync.live.loop import serve_live
-
-    store = _store(config)
-    if store is None:
-        return EXIT_CONFIG
-    try:
-        asyncio.run(
-            serve_live(
-                config.with_live(),
-                store,
-                lambda after: next_run(schedule, after),
-                run_now=run_now,
-                stop=stop,
-            )
+    asyncio.run(
+        serve_live(
+            config.with_live(),
+            store,
+            lambda after: next_run(schedule, after),
+            run_now=run_now,
+            stop=stop,
         )
-    finally:
-        store.close()
+    )
     return 0

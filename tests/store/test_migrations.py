@@ -14,7 +14,16 @@ from spokesync.store import StoreError, open_store
 from spokesync.store.migrate import SCHEMA_HEAD, VERSION_TABLE, alembic_config, current_revision
 from spokesync.store.schema import metadata
 
-TABLES = {"links", "source_profiles", "runs", "journal", "failures", "cursors", "run_lock"}
+TABLES = {
+    "links",
+    "source_profiles",
+    "runs",
+    "journal",
+    "failures",
+    "cursors",
+    "run_lock",
+    "leader",
+}
 
 
 def table_names(url: str) -> set[str]:

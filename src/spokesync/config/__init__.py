@@ -22,6 +22,7 @@ from spokesync.config.sections import (
     OktaOAuthConfig,
     PolicyConfig,
     PrivateKeyHolder,
+    ServeConfig,
     SourceConfig,
     StateConfig,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "OktaOAuthConfig",
     "PolicyConfig",
     "PrivateKeyHolder",
+    "ServeConfig",
     "SigningAlgorithm",
     "SourceConfig",
     "StateConfig",

@@ -20,6 +20,7 @@ from spokesync.config.sections import (
     PolicyConfig,
     PrivateKeyHolder,
     Section,
+    ServeConfig,
     SourceConfig,
     StateConfig,
 )
@@ -36,6 +37,7 @@ class Config(Section):
     policy: PolicyConfig = PolicyConfig()
     identity: IdentityConfig = IdentityConfig()
     live: LiveConfig = LiveConfig()
+    serve: ServeConfig = ServeConfig()
 
     @field_validator("sources")
     @classmethod
@@ -161,6 +163,8 @@ class Config(Section):
         ]
         if self.okta.token is not None:
             values.append(self.okta.token.get_secret_value())
+        if self.serve.token is not None:
+            values.append(self.serve.token.get_secret_value())
         return values + self.private_keys()
 
     @model_validator(mode="after")

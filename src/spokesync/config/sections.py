@@ -1,5 +1,5 @@
 """The config file's tables below the top level: ``[state]``, ``[okta]``, ``[sources.*]``,
-``[[bindings]]``, ``[policy]``, ``[identity]``, ``[live]``."""
+``[[bindings]]``, ``[policy]``, ``[identity]``, ``[live]``, ``[serve]``."""
 
 from __future__ import annotations
 
@@ -288,3 +288,59 @@ class LiveConfig(Section):
 
     enabled: bool = False
     poll_seconds: int = Field(default=10, ge=1, le=300)
+
+
+#: ``[serve] http`` when the config does not say: the dashboard and probes on loopback only.
+DEFAULT_HTTP = "127.0.0.1:8470"
+#: The shortest ``[serve] token`` accepted: it guards who may start runs.
+MIN_TOKEN_LENGTH = 16
+
+
+def parse_listen(value: str) -> tuple[str, int] | None:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) as a pair, or None for ``off``; ValueError else."""
+    text = value.strip()
+    if text.lower() == "off":
+        return None
+    wrong = f'must be HOST:PORT such as "127.0.0.1:8470", or "off", not {value!r}'
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(wrong)
+    if host.startswith("["):
+        if not host.endswith("]"):
+            raise ValueError(wrong)
+        host = host[1:-1]
+    elif ":" in host:
+        raise ValueError(f"{wrong} (write an IPv6 address in brackets: [::1]:8470)")
+    number = int(port)
+    if not 0 < number < 65536:
+        raise ValueError(f"names port {number}, which is not between 1 and 65535")
+    return host, number
+
+
+class ServeConfig(Section):
+    """``spokesync serve``: where the dashboard, probes and metrics listen, their token, and
+    (with a PostgreSQL state) how soon a standby replaces a dead leader."""
+
+    http: str = DEFAULT_HTTP
+    #: Bearer token every endpoint but the probes requires (give it as "${VAR}")
+    token: SecretStr | None = None
+    failover_seconds: float = Field(default=15.0, ge=2, le=300)
+
+    @field_validator("http")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        parse_listen(v)
+        return v.strip()
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return None
+        check_secret(v)
+        if len(v.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"is shorter than {MIN_TOKEN_LENGTH} characters; use a long random value "
+                "(e.g. from `openssl rand -hex 32`)"
+            )
+        return v

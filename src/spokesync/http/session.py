@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import httpx
 
+from spokesync.http import observer
 from spokesync.http.budget import RateBudget
 from spokesync.http.errors import (
     MalformedResponse,
@@ -241,6 +242,7 @@ class ApiSession:
             try:
                 response = await self.http.send(built)
             except httpx.TransportError as exc:
+                observer.notify(self.service, None)
                 # str(exc) may quote the URL with its query: only the class name goes out.
                 raise TransportError(
                     f"{type(exc).__name__}: the exchange did not complete",
@@ -255,6 +257,7 @@ class ApiSession:
                     method=request.method,
                     url=public_url(built.url),
                 ) from exc
+        observer.notify(self.service, response.status_code)
         if budget is not None:
             budget.update(response.headers)
         return response

@@ -1,4 +1,9 @@
-"""State: links, source-profile cache, runs, the action journal and audit, cursors, run lock.
+"""State: links, source-profile cache, runs, the action journal and audit, cursors, run lock,
+and leadership among replicas (``leadership``).
+
+Errors: :class:`StoreError` (cannot open, migrate, read or write) and its kinds
+:class:`LockHeld` (another run holds the run lock) and :class:`LeadershipLost` (this process no
+longer leads; a fenced write was refused and must not be retried).
 
 ``open_store(url)`` is the way in: it opens SQLite (default) or PostgreSQL, brings the schema
 to the current revision and returns a :class:`SqlStore` implementing :class:`Store`.
@@ -6,12 +11,22 @@ to the current revision and returns a :class:`SqlStore` implementing :class:`Sto
 
 from __future__ import annotations
 
-from spokesync.store.base import AuditRecord, LockHeld, RunRecord, Store, StoreError
+from spokesync.store.base import (
+    AuditRecord,
+    Leader,
+    LeadershipLost,
+    LockHeld,
+    RunRecord,
+    Store,
+    StoreError,
+)
 from spokesync.store.database import open_database
 from spokesync.store.sql_store import SqlStore
 
 __all__ = [
     "AuditRecord",
+    "Leader",
+    "LeadershipLost",
     "LockHeld",
     "RunRecord",
     "SqlStore",

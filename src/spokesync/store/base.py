@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy.engine import Connection
+
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
 
@@ -25,6 +27,34 @@ class LockHeld(StoreError):
         super().__init__(f"another run holds the lock ({owner}, since {since})")
         self.owner = owner
         self.since = since
+
+
+class LeadershipLost(StoreError):
+    """This process no longer leads (its lock connection died, or another process leads now).
+
+    Raised by :meth:`Leadership.check` and, as fencing, by any write of a store fenced by a
+    leadership that was lost: the write did not happen. Never retried: the process must stop
+    acting and stand by again.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Leader:
+    """Who leads now: ``owner`` is ``host:pid``, ``since`` the UTC ISO time it took the lead."""
+
+    owner: str
+    since: str
+
+
+class Fence(Protocol):
+    """What a fenced store asks inside each write transaction (store.leadership's are fences)."""
+
+    def fence(self, connection: Connection) -> None:
+        """Raise LeadershipLost unless this process may still write."""
+
+    def lock_backend(self) -> int | None:
+        """PostgreSQL: the backend holding this process's leadership, recorded with its runs'
+        run lock so that the run lock dies with the leadership."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +95,16 @@ class AuditRecord:
     error: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class FailureRecord:
+    """One identity's current failure streak."""
+
+    identity: IdentityKey
+    streak: int
+    reason: str
+    run_id: str
+
+
 class Store(Protocol):
     """What the engine needs to remember between runs."""
 
@@ -77,6 +117,10 @@ class Store(Protocol):
         (same host, dead pid) is taken over."""
 
     def release_lock(self, owner: str) -> None: ...
+
+    # leadership among replicas (store.leadership takes and keeps it)
+    def leader(self) -> Leader | None:
+        """Who leads now, or None when no process holds the leadership."""
 
     # links
     def load_links(self) -> dict[IdentityKey, Link]: ...
@@ -104,7 +148,11 @@ class Store(Protocol):
     def finish_run(
         self, run_id: str, outcome: str, finished_at: str, summary: Mapping[str, Any]
     ) -> None: ...
-    def recent_runs(self, limit: int = 10) -> list[RunRecord]: ...
+    def recent_runs(self, limit: int = 10, before: str | None = None) -> list[RunRecord]:
+        """The newest runs first; ``before`` (a run id) pages on: only runs started before it."""
+
+    def last_run(self, mode: str, outcome: str) -> RunRecord | None:
+        """The newest run of ``mode`` that ended with ``outcome``."""
 
     # the journal, which is also the audit log: one row per applied action
     def journal_start(
@@ -140,7 +188,9 @@ class Store(Protocol):
         identity: IdentityKey | None = None,
         since: str | None = None,
         limit: int | None = None,
-    ) -> list[AuditRecord]: ...
+        before: int | None = None,
+    ) -> list[AuditRecord]:
+        """Journal rows oldest first; ``limit`` keeps the newest, ``before`` those below an id."""
 
     # per-identity failure streaks (quarantine) and cursors/watermarks
     def record_failure(self, identity: IdentityKey, run_id: str, reason: str) -> int:
@@ -149,6 +199,19 @@ class Store(Protocol):
     def clear_failure(self, identity: IdentityKey) -> None: ...
     def failures(self) -> dict[IdentityKey, tuple[int, str]]:
         """identity -> (consecutive failures, last reason)."""
+
+    # read-only queries for the dashboard: each a page or a count, never a whole table
+    def failure_page(
+        self, limit: int, after: IdentityKey | None = None, min_streak: int = 1
+    ) -> list[FailureRecord]:
+        """Failure streaks of at least ``min_streak`` by identity, from after ``after``."""
+
+    def failure_count(self, min_streak: int = 1) -> int: ...
+    def link_counts(self) -> dict[str, int]:
+        """Linked identities by situation: ``linked``, or ``gone`` (deprovisioned, no group)."""
+
+    def find_identity(self, text: str) -> IdentityKey | None:
+        """The identity ``text`` names: an identity key, or the Okta login of a link."""
 
     def get_cursor(self, name: str) -> str | None: ...
     def set_cursor(self, name: str, value: str) -> None: ...

@@ -1,9 +1,11 @@
 """The run lock: one row in ``run_lock`` says which process is syncing.
 
 The row's primary key is a constant, so of two processes inserting at once exactly one wins,
-on every backend. A lock left by a process that died on this host is taken over; a lock from
-another host is never taken over (its pid means nothing here), so a crashed run on another
-machine must be cleared by hand (delete the row).
+on every backend. A lock left by a process that died on this host is taken over. On PostgreSQL
+a run of the leader (``store.leadership``) records its leadership lock's backend, and its lock
+is taken over, from any host, once that backend no longer holds the leadership. Any other lock
+from another host is never taken over (its pid means nothing here), so a crashed run by hand
+on another machine must be cleared by hand (delete the row).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from spokesync.store import leadership
 from spokesync.store.base import LockHeld
 from spokesync.store.schema import LOCK_SLOT, run_lock
 
@@ -37,14 +40,25 @@ def _holder(connection: Connection) -> Any:
     return connection.execute(sa.select(run_lock).where(run_lock.c.slot == LOCK_SLOT)).first()
 
 
-def acquire(connection: Connection, owner: str, now: str) -> None:
-    """Insert our lock row, taking over a dead local holder's; raise LockHeld otherwise."""
+def _holder_gone(connection: Connection, holder: Any) -> bool:
+    if holder.leader_backend_pid is not None and connection.dialect.name == "postgresql":
+        return not leadership.holds_leadership(connection, holder.leader_backend_pid)
+    return holder.host == socket.gethostname() and not process_alive(holder.pid)
+
+
+def acquire(
+    connection: Connection, owner: str, now: str, leader_backend_pid: int | None = None
+) -> None:
+    """Insert our lock row, taking over a gone holder's; raise LockHeld otherwise.
+
+    ``leader_backend_pid``: this process leads, on that leadership lock connection.
+    """
     host, pid = socket.gethostname(), os.getpid()
     holder = _holder(connection)
     if holder is not None:
         if (holder.owner, holder.host, holder.pid) == (owner, host, pid):
             return  # already ours
-        if holder.host != host or process_alive(holder.pid):
+        if not _holder_gone(connection, holder):
             raise LockHeld(holder.owner, holder.acquired_at)
         # Conditional on the stale owner: if a racing process took it over first, we delete
         # nothing and our insert below loses on the primary key.
@@ -57,7 +71,12 @@ def acquire(connection: Connection, owner: str, now: str) -> None:
         with connection.begin_nested():
             connection.execute(
                 sa.insert(run_lock).values(
-                    slot=LOCK_SLOT, owner=owner, host=host, pid=pid, acquired_at=now
+                    slot=LOCK_SLOT,
+                    owner=owner,
+                    host=host,
+                    pid=pid,
+                    acquired_at=now,
+                    leader_backend_pid=leader_backend_pid,
                 )
             )
     except IntegrityError:

@@ -31,6 +31,7 @@ links = sa.Table(
     # Not unique: with [identity] shared_across_sources, identities from several tenants
     # may share one Okta user.
     sa.Index("ix_links_okta_id", "okta_id"),
+    sa.Index("ix_links_login", "login"),
 )
 
 #: The last profile read from Auth0 per identity, so unchanged members cost no per-user read.
@@ -78,6 +79,7 @@ journal = sa.Table(
     sa.Index("ix_journal_started_at", "started_at"),
     sa.Index("ix_journal_status", "status"),
     sa.Index("ix_journal_run_id", "run_id"),
+    sa.Index("ix_journal_identity_id", "identity", "id"),
 )
 
 #: Consecutive failures per identity (quarantine after a streak).
@@ -107,5 +109,23 @@ run_lock = sa.Table(
     sa.Column("host", sa.String(), nullable=False),
     sa.Column("pid", sa.Integer(), nullable=False),
     sa.Column("acquired_at", sa.String(), nullable=False),
+    # PostgreSQL, a run of the leader: its leadership lock connection's backend. The run lock
+    # dies with that leadership, on whatever host the holder ran (NULL: a run by hand).
+    sa.Column("leader_backend_pid", sa.Integer(), nullable=True),
     sa.CheckConstraint(f"slot = {LOCK_SLOT}", name="ck_run_lock_single_row"),
+)
+
+#: Who leads among replicas, for ``status`` only: the leadership lock is the truth, so a row
+#: whose holder no longer holds it (a dead leader's) is ignored rather than trusted.
+leader = sa.Table(
+    "leader",
+    metadata,
+    sa.Column("slot", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("owner", sa.String(), nullable=False),
+    sa.Column("host", sa.String(), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("since", sa.String(), nullable=False),
+    # PostgreSQL: the backend of the connection holding the advisory lock (NULL on SQLite).
+    sa.Column("backend_pid", sa.Integer(), nullable=True),
+    sa.CheckConstraint(f"slot = {LOCK_SLOT}", name="ck_leader_single_row"),
 )

@@ -20,8 +20,16 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
-from spokesync.store import codec, run_lock
-from spokesync.store.base import AuditRecord, CachedProfile, RunRecord, StoreError
+from spokesync.store import codec, leadership, run_lock
+from spokesync.store.base import (
+    AuditRecord,
+    CachedProfile,
+    FailureRecord,
+    Fence,
+    Leader,
+    RunRecord,
+    StoreError,
+)
 from spokesync.store.database import Database
 from spokesync.store.migrate import migrate
 from spokesync.store.schema import cursors, failures, journal, links, runs, source_profiles
@@ -59,6 +67,7 @@ class SqlStore:
         self._db = database
         self._mutex = threading.RLock()  # one connection: threads take turns
         self._closed = False
+        self._fence: Fence | None = None
 
     def __repr__(self) -> str:
         return f"SqlStore({self._db.safe_url!r})"
@@ -74,6 +83,15 @@ class SqlStore:
         """The database URL with any password masked."""
         return self._db.safe_url
 
+    @property
+    def database(self) -> Database:
+        """The engine and what kind of database it is (for the leadership lock)."""
+        return self._db
+
+    def fence_with(self, fence: Fence | None) -> None:
+        """From now on every write transaction first asks ``fence`` (None: no fencing)."""
+        self._fence = fence
+
     # -- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
@@ -86,6 +104,9 @@ class SqlStore:
                 with self._db.engine.connect() as connection:
                     if self._db.is_sqlite:
                         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                    if write and self._fence is not None:
+                        # Same transaction as the write: a deposed leader's write never lands.
+                        self._fence.fence(connection)
                     yield connection
                     connection.commit()
             except SQLAlchemyError as exc:
@@ -114,12 +135,32 @@ class SqlStore:
     def acquire_lock(self, owner: str) -> None:
         """Take the run lock or raise LockHeld; a dead holder on this host is taken over."""
         with self._transaction("acquire the run lock", write=True) as connection:
-            run_lock.acquire(connection, owner, utc_now())
+            leader_backend = None if self._fence is None else self._fence.lock_backend()
+            run_lock.acquire(connection, owner, utc_now(), leader_backend)
 
     def release_lock(self, owner: str) -> None:
         """Release the run lock if ``owner`` holds it."""
         with self._transaction("release the run lock", write=True) as connection:
             run_lock.release(connection, owner)
+
+    # -- leadership (who leads is the lock's business; this row only names it) -----------
+
+    def leader(self) -> Leader | None:
+        """Who leads now, or None when no process holds the leadership."""
+        with self._transaction("read the leader") as connection:
+            return leadership.current_leader(connection)
+
+    def record_leader(self, owner: str, backend_pid: int | None) -> Leader:
+        """Name ``owner`` (this process, which just took the leadership) as leader from now."""
+        held = Leader(owner, utc_now())
+        with self._transaction("record the leader", write=True) as connection:
+            leadership.record_leader(connection, held, backend_pid)
+        return held
+
+    def forget_leader(self, owner: str) -> None:
+        """Remove ``owner``'s leader row (it is stepping down)."""
+        with self._transaction("forget the leader", write=True) as connection:
+            leadership.forget_leader(connection, owner)
 
     # -- links ------------------------------------------------------------------------------
 
@@ -246,22 +287,33 @@ class SqlStore:
             if result.rowcount == 0:
                 raise StoreError(f"cannot finish run {run_id}: it was never started")
 
-    def recent_runs(self, limit: int = 10) -> list[RunRecord]:
-        """The ``limit`` most recently started runs, newest first."""
+    def recent_runs(self, limit: int = 10, before: str | None = None) -> list[RunRecord]:
+        """The ``limit`` most recently started runs, newest first; with ``before`` (a run id),
+        the page after that run (by start time, then id: a keyset on ix_runs_started_at)."""
         query = sa.select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        if before is not None:
+            mark = sa.select(runs.c.started_at).where(runs.c.id == before).scalar_subquery()
+            query = query.where(
+                sa.or_(
+                    runs.c.started_at < mark,
+                    sa.and_(runs.c.started_at == mark, runs.c.id < before),
+                )
+            )
         with self._transaction("read recent runs") as connection:
             rows = connection.execute(query).all()
-        return [
-            RunRecord(
-                id=row.id,
-                mode=row.mode,
-                started_at=row.started_at,
-                finished_at=row.finished_at,
-                outcome=row.outcome,
-                summary=codec.load_json_or_none(row.summary),
-            )
-            for row in rows
-        ]
+        return [_run_record(row) for row in rows]
+
+    def last_run(self, mode: str, outcome: str) -> RunRecord | None:
+        """The newest run of ``mode`` that ended with ``outcome`` (newest first by start)."""
+        query = (
+            sa.select(runs)
+            .where(runs.c.mode == mode, runs.c.outcome == outcome)
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+            .limit(1)
+        )
+        with self._transaction("read the last run") as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _run_record(row)
 
     # -- journal / audit --------------------------------------------------------------------
 
@@ -356,14 +408,18 @@ class SqlStore:
         identity: IdentityKey | None = None,
         since: str | None = None,
         limit: int | None = None,
+        before: int | None = None,
     ) -> list[AuditRecord]:
         """Journal rows, oldest first; ``since`` compares ``started_at`` (ISO strings, so use
-        the same format and zone as the writer); ``limit`` keeps the newest rows."""
+        the same format and zone as the writer); ``limit`` keeps the newest rows; ``before``
+        keeps rows whose id is below it (the next page back, by ix_journal_identity_id)."""
         query = sa.select(journal)
         if identity is not None:
             query = query.where(journal.c.identity == identity)
         if since is not None:
             query = query.where(journal.c.started_at >= since)
+        if before is not None:
+            query = query.where(journal.c.id < before)
         query = query.order_by(journal.c.id.desc())
         if limit is not None:
             query = query.limit(limit)
@@ -421,6 +477,60 @@ class SqlStore:
             ).all()
         return {row.identity: (row.streak, row.last_reason) for row in rows}
 
+    # -- dashboard queries ------------------------------------------------------------------
+
+    def failure_page(
+        self, limit: int, after: IdentityKey | None = None, min_streak: int = 1
+    ) -> list[FailureRecord]:
+        """Failure streaks of at least ``min_streak``, by identity, from after ``after``."""
+        query = (
+            sa.select(failures)
+            .where(failures.c.streak >= min_streak)
+            .order_by(failures.c.identity)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(failures.c.identity > after)
+        with self._transaction("read failure streaks") as connection:
+            rows = connection.execute(query).all()
+        return [FailureRecord(r.identity, r.streak, r.last_reason, r.last_run) for r in rows]
+
+    def failure_count(self, min_streak: int = 1) -> int:
+        """How many identities fail at least ``min_streak`` runs in a row."""
+        query = sa.select(sa.func.count()).where(failures.c.streak >= min_streak)
+        with self._transaction("count failure streaks") as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def link_counts(self) -> dict[str, int]:
+        """Linked identities by situation, as ``status`` sorts them: ``gone`` when
+        deprovisioned or in no managed group, else ``linked`` (one aggregate, no rows read)."""
+        gone = sa.or_(links.c.deprovisioned != "", links.c.managed_groups == codec.dump_json([]))
+        situation = sa.case((gone, "gone"), else_="linked").label("situation")
+        query = sa.select(situation, sa.func.count()).group_by(situation)
+        with self._transaction("count links") as connection:
+            rows = connection.execute(query).all()
+        return {str(name): int(count) for name, count in rows}
+
+    def find_identity(self, text: str) -> IdentityKey | None:
+        """The identity ``text`` names: a linked or journaled identity key, or a link's login."""
+        wanted = text.strip()
+        if not wanted:
+            return None
+        by_key = sa.select(links.c.identity).where(links.c.identity == wanted)
+        in_journal = sa.select(journal.c.identity).where(journal.c.identity == wanted).limit(1)
+        by_login = (
+            sa.select(links.c.identity)
+            .where(links.c.login.in_({wanted, wanted.lower()}))
+            .order_by(links.c.identity)
+            .limit(1)
+        )
+        with self._transaction("find an identity") as connection:
+            for query in (by_key, in_journal, by_login):
+                found = connection.execute(query).scalar_one_or_none()
+                if found is not None:
+                    return str(found)
+        return None
+
     # -- cursors ----------------------------------------------------------------------------
 
     def get_cursor(self, name: str) -> str | None:
@@ -439,6 +549,17 @@ class SqlStore:
             )
             if result.rowcount == 0:
                 connection.execute(sa.insert(cursors).values(name=name, value=value))
+
+
+def _run_record(row: sa.Row[Any]) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        mode=row.mode,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        outcome=row.outcome,
+        summary=codec.load_json_or_none(row.summary),
+    )
 
 
 def _check_finished_status(status: str) -> None:

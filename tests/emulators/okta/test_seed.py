@@ -63,25 +63,22 @@ async def test_groups_by_name_or_id_and_generated_ids() -> None:
         assert {g["profile"]["name"] for g in groups} == {"Everyone", "Sales", "AD Imported"}
 
 
-async def test_100k_users_load_fast_and_page_cheaply() -> None:
+async def test_100k_users_load_and_page() -> None:
+    # How fast a 100k seed loads and pages is the benchmarks' business (bench/), not a
+    # timed assertion here: this checks that a seed that size works end to end.
     users = [
         {"profile": profile(f"user{index:06d}@partner.example"), "groups": ["Sales"]}
         for index in range(100_000)
     ]
-    started = time.perf_counter()
     app = create_app(seed(users=users), clock=FakeClock())
-    loaded = time.perf_counter() - started
-    # generous: about 1 s on an idle laptop, but the suite shares two cores with others
-    assert loaded < 8.0, f"seed load took {loaded:.1f}s"
     async with client(app) as api:
         response = await api.get(
             "/api/v1/users", params={"filter": 'profile.login eq "user099999@partner.example"'}
         )
         assert len(response.json()) == 1
-        started = time.perf_counter()
         page = await api.get("/api/v1/groups/00gsales0000000000001/users?limit=200")
         assert len(page.json()) == 200
-        assert time.perf_counter() - started < 1.0
+        assert 'rel="next"' in page.headers["link"]
 
 
 async def test_seeded_credentials_shape_the_user() -> None:

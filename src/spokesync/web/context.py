@@ -1,0 +1,33 @@
+"""What the service's routes read and act on: config, store, metrics, run queue, guard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from spokesync.config import Config
+from spokesync.run_queue import RunQueue
+from spokesync.store.base import Store
+from spokesync.web.auth import Guard
+from spokesync.web.metrics import Metrics
+
+
+@dataclass
+class WebContext:
+    """One service's state as the routes see it; kept on ``app.state.context``."""
+
+    config: Config
+    store: Store
+    metrics: Metrics
+    queue: RunQueue
+    guard: Guard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.guard = Guard(self.config.serve.token)
+
+
+def context_of(request: Request) -> WebContext:
+    """The :class:`WebContext` of the app serving ``request``."""
+    context: WebContext = request.app.state.context
+    return context

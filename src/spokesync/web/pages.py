@@ -1,0 +1,208 @@
+"""The dashboard's pages: server-rendered HTML, readable without JavaScript.
+
+Every page reads a bounded slice of the store (a page of runs, failures or audit rows, and
+aggregate counts), never a whole table. Values pass through Jinja2's autoescaping and
+:func:`~spokesync.redact.redact`: Auth0 names and metadata are attacker-controlled.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from spokesync.engine import ACTION_COUNTS
+from spokesync.redact import redact
+from spokesync.run_queue import RunRefused
+from spokesync.store.base import RunRecord
+from spokesync.web.api import requested_user
+from spokesync.web.auth import SESSION_COOKIE, csrf_matches, csrf_token
+from spokesync.web.chart import action_count, run_chart
+from spokesync.web.context import context_of
+from spokesync.web.metrics import SITUATIONS, identity_counts
+
+RUNS_PER_PAGE = 20
+ROWS_PER_PAGE = 50
+#: The largest form body read (a CSRF token and a user id fit in far less).
+MAX_FORM_BYTES = 8192
+
+
+def _pretty(value: Any) -> str:
+    return redact(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def _when(iso: str | None) -> str:
+    return "" if not iso else iso[:19].replace("T", " ")
+
+
+templates = Environment(
+    loader=PackageLoader("spokesync.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters["redact"] = lambda text: redact(str(text))
+templates.filters["pretty"] = _pretty
+templates.filters["when"] = _when
+
+
+def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """Render template ``name`` with the values every page uses."""
+    context = context_of(request)
+    page = templates.get_template(name).render(
+        csrf=csrf_token(request),
+        token_required=context.guard.needs_token,
+        queue_current=context.queue.current,
+        queue_waiting=context.queue.waiting,
+        **values,
+    )
+    return HTMLResponse(page, status)
+
+
+def _run_row(run: RunRecord) -> dict[str, Any]:
+    s = run.summary
+    return {
+        "id": run.id,
+        "mode": run.mode,
+        "started_at": run.started_at,
+        "outcome": run.outcome or "running",
+        "seconds": s.get("duration_seconds"),
+        "actions": [(k.replace("_", " "), s[k]) for k in ACTION_COUNTS if s.get(k)],
+        "total": action_count(s),
+        "failed": s.get("failed", 0),
+        "skipped": s.get("skipped", 0),
+        "api_calls": sorted((s.get("api_calls") or {}).items()),
+        "error": s.get("error"),
+    }
+
+
+def dashboard(request: Request) -> Response:
+    """Last runs with a chart, identities by situation, failures, disputed, queue, search."""
+    context = context_of(request)
+    store = context.store
+    quarantine_after = context.config.policy.quarantine_after
+    runs_before = request.query_params.get("runs_before") or None
+    failures_after = request.query_params.get("failures_after") or None
+    runs = store.recent_runs(RUNS_PER_PAGE, before=runs_before)
+    failures = store.failure_page(ROWS_PER_PAGE, after=failures_after)
+    last = runs[:1] if runs_before is None else store.recent_runs(1)
+    notices = last[0].summary.get("skipped_reasons", []) if last else []
+    disputed = [n for n in notices if n.get("situation") == "disputed"]
+    return render(
+        request,
+        "dashboard.html",
+        runs=[_run_row(r) for r in runs],
+        chart=run_chart(runs),
+        next_runs=runs[-1].id if len(runs) == RUNS_PER_PAGE else None,
+        counts=identity_counts(store, quarantine_after),
+        situations=SITUATIONS,
+        failures=failures,
+        next_failures=failures[-1].identity if len(failures) == ROWS_PER_PAGE else None,
+        quarantine_after=quarantine_after,
+        disputed=disputed[:ROWS_PER_PAGE],
+        disputed_total=len(disputed),
+        queued=request.query_params.get("queued"),
+    )
+
+
+def audit(request: Request) -> Response:
+    """One identity's audit trail, newest first, a page at a time."""
+    store = context_of(request).store
+    wanted = request.query_params.get("identity", "").strip()
+    before_text = request.query_params.get("before", "")
+    before = int(before_text) if before_text.isdigit() else None
+    identity = store.find_identity(wanted) if wanted else None
+    rows = []
+    if identity is not None:
+        rows = list(reversed(store.audit(identity, limit=ROWS_PER_PAGE, before=before)))
+    older = None
+    if len(rows) == ROWS_PER_PAGE:
+        older = "/audit?" + urlencode({"identity": identity, "before": rows[-1].id})
+    user = identity.split(":", 1)[1] if identity and ":" in identity else None
+    return render(
+        request,
+        "audit.html",
+        wanted=wanted,
+        identity=identity,
+        user=user,
+        rows=rows,
+        older=older,
+    )
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """A small url-encoded form's fields (first value each), or None when it is too large."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return None
+    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {key: values[0] for key, values in fields.items()}
+
+
+def _message(request: Request, title: str, text: str, status: int) -> HTMLResponse:
+    return render(request, "message.html", status, title=title, text=text)
+
+
+async def start_run(request: Request) -> Response:
+    """The dashboard's run buttons: a whole sync, or one user's (``user``)."""
+    form = await _form(request)
+    if form is None or not csrf_matches(request, form.get("csrf", "")):
+        return _message(request, "Refused", "The form expired: reload the page and try again.", 403)
+    try:
+        user = requested_user(form.get("user") or None)
+    except ValueError as exc:
+        return _message(request, "Refused", str(exc), 400)
+    try:
+        ticket = context_of(request).queue.submit(origin="dashboard", user=user)
+    except RunRefused as exc:
+        return _message(request, "Not started", str(exc), exc.status)
+    return RedirectResponse("/?" + urlencode({"queued": ticket.request.run_id}), 303)
+
+
+def signin_form(request: Request) -> Response:
+    return render(request, "signin.html", error=None)
+
+
+async def signin(request: Request) -> Response:
+    """Check the token once and keep a session cookie (an HMAC of it, never the token)."""
+    guard = context_of(request).guard
+    form = await _form(request)
+    if form is None or not csrf_matches(request, form.get("csrf", "")):
+        return render(request, "signin.html", 403, error="The form expired: try again.")
+    if not guard.token_matches(form.get("token", "")):
+        return render(request, "signin.html", 401, error="That is not the service's token.")
+    response = RedirectResponse("/", 303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        guard.session_value(),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def signout(request: Request) -> Response:
+    form = await _form(request)
+    if form is None or not csrf_matches(request, form.get("csrf", "")):
+        return _message(request, "Refused", "The form expired: reload the page and try again.", 403)
+    response = RedirectResponse("/signin", 303)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
+    return response
+
+
+_STYLE = resources.files("spokesync.web").joinpath("static/style.css").read_bytes()
+
+
+def style_sheet(_request: Request) -> Response:
+    return Response(_STYLE, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+def no_icon(_request: Request) -> Response:
+    """No icon, said without a 404 that a browser would report as an error."""
+    return Response(status_code=204, headers={"Cache-Control": "max-age=86400"})

@@ -1,0 +1,113 @@
+"""A running ``serve`` for tests: the real Service (scheduler, run queue, HTTP) in a thread,
+listening on a free loopback port, against a world's emulators."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from unittest import mock
+
+import httpx
+
+from spokesync import config as config_module
+from spokesync.config import Config
+from spokesync.run_queue import Leadership
+from spokesync.service import Service, listen_socket
+from spokesync.store import open_store
+from tests.world_kit import CLIENT_SECRET, OKTA_TOKEN, World
+
+#: A [serve] token for the tests that need one.
+SERVE_TOKEN = "serve-token-3c9d1e7f20a4b5c6"
+ENV = {"TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET}
+
+
+@dataclass
+class Running:
+    """A service being served; ``http`` is a client of its base URL."""
+
+    url: str
+    service: Service
+    http: httpx.Client
+
+    def wait_for_run(self, run_id: str, timeout: float = 60) -> dict[str, Any]:
+        """The ``/api/status`` entry of ``run_id`` once it finished."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for run in self.http.get("/api/status").json()["runs"]:
+                if run["run_id"] == run_id and run["finished_at"]:
+                    return dict(run)
+            assert time.monotonic() < deadline, f"run {run_id} did not finish"
+            time.sleep(0.05)
+
+    def sync(self, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Start a run through the API and wait for it."""
+        answer = self.http.post("/api/runs", json=body or {})
+        assert answer.status_code == 202, answer.text
+        return self.wait_for_run(answer.json()["run_id"])
+
+    def metric(self, name: str, **labels: str) -> float:
+        """One sample of ``/metrics`` (0 when absent)."""
+        wanted = name + (
+            "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else ""
+        )
+        for line in self.http.get("/metrics").text.splitlines():
+            sample, _, value = line.rpartition(" ")
+            if sample == wanted:
+                return float(value)
+        return 0.0
+
+
+def load_config(world: World) -> Config:
+    with mock.patch.dict(os.environ, ENV):
+        return config_module.load(world.config_path)
+
+
+@contextmanager
+def serving(
+    world: World,
+    *,
+    extra_config: str = "",
+    leadership: Leadership | None = None,
+    headers: dict[str, str] | None = None,
+) -> Iterator[Running]:
+    """Run the service for ``world`` until the block ends, then stop it as SIGTERM would."""
+    world.write_config(extra_config)
+    config = load_config(world)
+    store = open_store(config.state.url)
+    sock = listen_socket("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    service = Service(
+        config,
+        store,
+        schedule="0 3 * * *",
+        sock=sock,
+        leadership=leadership,
+        handle_signals=False,
+    )
+    outcome: list[int] = []
+    thread = threading.Thread(target=lambda: outcome.append(asyncio.run(service.run())))
+    thread.start()
+    http = httpx.Client(base_url=url, timeout=30, headers=headers)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if http.get("/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
+            time.sleep(0.05)
+        yield Running(url, service, http)
+    finally:
+        service.stop()
+        thread.join(60)
+        http.close()
+        store.close()
+    assert outcome == [0]
