@@ -226,6 +226,10 @@ class Engine:
         # (a run that stops midway leaves the next one comparing these profiles with Okta).
         self.store.delete_profiles(obs.dropped_profiles)
         pending, cursors = obs.input.pending, obs.cursors
+        # Only a run that planned an identity may close its interrupted rows: one outside a
+        # targeted run, quarantined or unreadable was not looked at, so its rows stay open.
+        only = obs.input.only
+        unplanned = set(obs.unreadable) | set(obs.input.quarantined)
         applier = Applier(
             clients,
             self.store,
@@ -242,9 +246,11 @@ class Engine:
         result.outcomes = await applier.apply(plan)
         # An interrupted row stays open while its identity's repair did not fully succeed, so
         # the next run still knows that the change may have reached Okta.
-        unsettled = {o.action.identity for o in result.outcomes if o.status != "succeeded"}
+        unsettled = unplanned | {
+            o.action.identity for o in result.outcomes if o.status != "succeeded"
+        }
         for entry in pending:
-            if entry.identity in unsettled:
+            if entry.identity in unsettled or (only is not None and entry.identity not in only):
                 continue
             repaired = entry.identity in applier.links
             self.store.resolve_pending(

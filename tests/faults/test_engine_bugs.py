@@ -67,24 +67,69 @@ def test_membership_added_by_an_interrupted_run_is_removed_when_the_member_leave
     )
 
 
-def test_interrupted_create_of_a_user_deleted_meanwhile_does_not_keep_the_group(
+def _crash_right_after_creating_user1(
     world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> World:
+    """Two Auth0 users in the role; a run for user 1 dies right after Okta created its user
+    (in the group, through the create body): the journal row stays "started", no link."""
     world = world_factory(seed([auth0_user(1), auth0_user(2)]))
     world.write_config(extra='[policy]\nmax_deprovision = "100%"\n')
     original = OktaClient.create_user
 
     async def create_then_die(self: OktaClient, *args: Any, **kwargs: Any) -> Any:
         await original(self, *args, **kwargs)
-        raise _Crash  # Okta created the user (in the group); the link is never stored
+        raise _Crash
 
     monkeypatch.setattr(OktaClient, "create_user", create_then_die)
     with pytest.raises(_Crash):
         world.run_engine(apply=True, only_user="auth0|u00001")
     monkeypatch.setattr(OktaClient, "create_user", original)
     assert "user1@partner.example" in world.okta().members()  # what the crashed run did
+    return world
+
+
+def test_interrupted_create_of_a_user_deleted_meanwhile_does_not_keep_the_group(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _crash_right_after_creating_user1(world_factory, monkeypatch)
     world.auth0().delete("auth0|u00001")  # before the next run
     world.sync()
     assert "user1@partner.example" not in world.okta().members(GROUP), (
         "a deleted Auth0 user keeps the group through an Okta user spokesync created"
+    )
+
+
+def test_interrupted_create_of_a_user_blocked_meanwhile_does_not_keep_access(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seed 20261173: a SIGKILL landed after Okta created user 10; no run linked that Okta user
+    # before user 10 was blocked, and the next run only said "not provisioned until unblocked".
+    world = _crash_right_after_creating_user1(world_factory, monkeypatch)
+    world.auth0().patch("auth0|u00001", {"blocked": True})  # before the next run
+    world.sync()
+    okta = world.okta().user("user1@partner.example")
+    assert okta is not None
+    member = "user1@partner.example" in world.okta().members(GROUP)
+    assert not member or okta["status"] in ("SUSPENDED", "DEPROVISIONED"), (
+        f"a blocked Auth0 user keeps the group through an Okta user spokesync created "
+        f"({okta['status']})"
+    )
+    assert world.plan()["actions"] == []  # converged in one run
+    world.auth0().patch("auth0|u00001", {"blocked": False})
+    world.sync()  # the deprovisioning spokesync made is undone, as for any linked user
+    okta = world.okta().user("user1@partner.example")
+    assert okta is not None and okta["status"] in ("ACTIVE", "PROVISIONED"), okta
+    assert "user1@partner.example" in world.okta().members(GROUP)
+    assert world.plan()["actions"] == []
+
+
+def test_a_targeted_run_leaves_the_interrupted_rows_of_other_identities_open(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _crash_right_after_creating_user1(world_factory, monkeypatch)
+    world.sync("--user", "auth0|u00002")  # plans user 2 alone: user 1's row is not its to close
+    world.auth0().unassign("auth0|u00001")
+    world.sync()
+    assert "user1@partner.example" not in world.okta().members(GROUP), (
+        "the interrupted create was forgotten by a run that never looked at its identity"
     )

@@ -54,7 +54,7 @@ def plan_linked_identity(ctx: Context, key: IdentityKey, link: Link, out: Builde
         )
         return
     if user.blocked:
-        _plan_blocked(ctx, key, link, okta_user, out)
+        plan_blocked(ctx, key, link, okta_user, out)
         return
     _plan_in_scope(ctx, key, link, okta_user, user, groups, out)
 
@@ -176,9 +176,10 @@ def _plan_profile(
     return True
 
 
-def _plan_blocked(
+def plan_blocked(
     ctx: Context, key: IdentityKey, link: Link, okta_user: TargetUser, out: Builder
 ) -> None:
+    """Deprovision the Okta user of a blocked identity as ``on_blocked`` says."""
     if ctx.policy.on_blocked == "none" or link.deprovisioned:
         return
     if any(ctx.in_scope(other) for other in ctx.co_owners(key, link)):

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from spokesync.domain import (
     ActionKind,
     IdentityKey,
+    Link,
     PendingAction,
     Situation,
     SourceUser,
@@ -18,7 +19,7 @@ from spokesync.domain import (
 from spokesync.mapping import Unmappable
 from spokesync.planner.changes import INACTIVE, one_per_source, profile_changes, same_source
 from spokesync.planner.context import Builder, Context
-from spokesync.planner.linked import idp_link
+from spokesync.planner.linked import idp_link, plan_blocked
 
 #: Okta caps ``groupIds`` in a create body at 20; the rest are added one call each.
 MAX_CREATE_GROUPS = 20
@@ -34,7 +35,8 @@ def plan_unlinked_identity(ctx: Context, key: IdentityKey, out: Builder) -> None
         out.notice(key, None, "the Auth0 profile could not be read; retried next run", "skipped")
         return
     if user.blocked:
-        out.notice(key, None, "blocked in Auth0; not provisioned until unblocked", "skipped")
+        if not _blocked_orphan(ctx, key, out):
+            out.notice(key, None, "blocked in Auth0; not provisioned until unblocked", "skipped")
         return
     mapped = ctx.mapped(user)
     if isinstance(mapped, Unmappable):
@@ -113,35 +115,73 @@ def plan_unlinked_identity(ctx: Context, key: IdentityKey, out: Builder) -> None
     _adopt(ctx, key, user, existing, profile, groups, out, None, shares_with=shares_with)
 
 
-def _orphaned_creates(ctx: Context, key: IdentityKey, out: Builder) -> None:
-    """An interrupted run created an Okta user for an identity now out of scope: it is
-    ours, so link it and take back the memberships its create body gave."""
+def _orphan(ctx: Context, key: IdentityKey) -> tuple[PendingAction, TargetUser] | None:
+    """The Okta user an interrupted run created for ``key`` and never linked, if Okta has it."""
     for (identity, lkey), entry in sorted(ctx.pending_logins.items()):
         existing = ctx.by_login.get(lkey)
-        if identity != key or existing is None or existing.id in ctx.owner:
-            continue
-        granted = sorted(ctx.members_of_bound(existing.id))
+        if identity == key and existing is not None and existing.id not in ctx.owner:
+            return entry, existing
+    return None
+
+
+def _link_orphan(
+    ctx: Context,
+    key: IdentityKey,
+    entry: PendingAction,
+    existing: TargetUser,
+    since: str,
+    out: Builder,
+) -> Link:
+    """Link the Okta user an interrupted create made: it is ours, and so are the memberships
+    its create body gave. Returns the link as apply will store it."""
+    granted = tuple(sorted(ctx.members_of_bound(existing.id)))
+    out.act(
+        ActionKind.LINK,
+        key,
+        Situation.GONE,
+        f"Okta user {existing.id} was created by run {entry.run_id}, which stopped "
+        f"before storing the link; the identity {since}",
+        okta_id=existing.id,
+        profile=dict(existing.profile),
+        group_ids=granted,
+        detail={"login": existing.login, "origin": "created"},
+    )
+    return Link(
+        identity=key,
+        okta_id=existing.id,
+        login=existing.login,
+        origin="created",
+        managed_groups=frozenset(granted),
+    )
+
+
+def _orphaned_creates(ctx: Context, key: IdentityKey, out: Builder) -> None:
+    """An interrupted run created an Okta user for an identity now out of scope: link it
+    and take back the memberships its create body gave."""
+    found = _orphan(ctx, key)
+    if found is None:
+        return
+    link = _link_orphan(ctx, key, *found, "has left scope since", out)
+    for group in (g for g in sorted(link.managed_groups) if ctx.leave_allowed(key, g)):
         out.act(
-            ActionKind.LINK,
+            ActionKind.REMOVE_FROM_GROUP,
             key,
             Situation.GONE,
-            f"Okta user {existing.id} was created by run {entry.run_id}, which stopped "
-            "before storing the link; the identity has left scope since",
-            okta_id=existing.id,
-            profile=dict(existing.profile),
-            group_ids=tuple(granted),
-            detail={"login": existing.login, "origin": "created"},
+            "no longer in scope; removing the membership the interrupted create gave",
+            okta_id=link.okta_id,
+            group_id=group,
         )
-        for group in (g for g in granted if ctx.leave_allowed(key, g)):
-            out.act(
-                ActionKind.REMOVE_FROM_GROUP,
-                key,
-                Situation.GONE,
-                "no longer in scope; removing the membership the interrupted create gave",
-                okta_id=existing.id,
-                group_id=group,
-            )
-        return
+
+
+def _blocked_orphan(ctx: Context, key: IdentityKey, out: Builder) -> bool:
+    """An interrupted run created an Okta user for an identity blocked since: link it and
+    deprovision it as a linked blocked identity is (``on_blocked``). False: there is none."""
+    found = _orphan(ctx, key)
+    if found is None:
+        return False
+    link = _link_orphan(ctx, key, *found, "has been blocked in Auth0 since", out)
+    plan_blocked(ctx, key, link, found[1], out)
+    return True
 
 
 def _join_primary(
