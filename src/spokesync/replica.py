@@ -55,6 +55,7 @@ class Replica:
         """One round: notice a lost lead, or try to take it (calling ``on_lead`` if won)."""
         try:
             if self.lock.is_leader:
+                self._led = True  # (also when a late probe renewed a lease deemed lost)
                 return
             if self._led:
                 self._led = False
