@@ -79,7 +79,7 @@ class RunRequest:
 
     run_id: str
     user: str | None
-    origin: str  # "start" | "schedule" | "api" | "dashboard"
+    origin: str  # "start" | "schedule" | "api" | "dashboard" | "takeover"
     requested_at: datetime
 
 

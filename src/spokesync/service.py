@@ -6,6 +6,11 @@ serving the :mod:`spokesync.web` app). Runs go one at a time through
 its own (its own loop and store connection): planning 100,000 identities is CPU work and the
 store is synchronous, and neither may stall ``/healthz`` while it lasts. SIGTERM (as
 Kubernetes sends) or SIGINT lets the current run finish and then stops.
+
+Replicas sharing the state database (:class:`~spokesync.replica.Replica`): one leads and
+runs; the others serve the dashboard and stand by. A run's store is fenced by the leadership,
+so the run of a leader that lost it stops at its next write; a new leader resumes an
+interrupted run at once (the journal makes that safe).
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ from spokesync.config import Config, is_loopback_host
 from spokesync.config.sections import parse_listen
 from spokesync.engine import EXIT_CONFIG, Engine, RunResult
 from spokesync.http.observer import observing
+from spokesync.replica import Replica
 from spokesync.run_queue import Leadership, RunQueue, RunRefused, RunRequest, SoleLeader
-from spokesync.store import Store, StoreError, open_store
+from spokesync.store import LeadershipLost, Store, StoreError, open_store
+from spokesync.store.leadership import open_leadership
 from spokesync.web.app import build_app
 from spokesync.web.context import WebContext
 from spokesync.web.metrics import Metrics
@@ -106,6 +113,13 @@ class Service:
         await asyncio.to_thread(self.metrics.seed, self.store, quarantine_after)
         self.queue = queue = RunQueue(self._execute, self.leadership)
         worker = asyncio.create_task(queue.work(), name="run queue")
+        leading: asyncio.Task[None] | None = None
+        if isinstance(self.leadership, Replica):
+            # Lead (or not) before the scheduler's first run: a standby's --now is not taken.
+            await self.leadership.step(self._resume_interrupted)
+            leading = asyncio.create_task(
+                self.leadership.keep(self._resume_interrupted), name="leadership"
+            )
         scheduler = asyncio.create_task(self._schedule(queue), name="scheduler")
         server: _Server | None = None
         waits: set[asyncio.Task[Any]] = {asyncio.create_task(stopping.wait())}
@@ -122,6 +136,8 @@ class Service:
             log.info("serving", url=f"http://{host}:{port}/")
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         scheduler.cancel()
+        if leading is not None:
+            leading.cancel()
         await queue.close()
         worker.cancel()
         if server is not None:
@@ -158,11 +174,31 @@ class Service:
             return
         await ticket.done
 
+    async def _resume_interrupted(self) -> None:
+        """Just took the lead: if the last run never finished (its leader died or was
+        deposed mid-run), run again now rather than at the next scheduled time."""
+        last = await asyncio.to_thread(self.store.recent_runs, 1)
+        if not last or last[0].finished_at is not None or last[0].mode != "sync":
+            return
+        assert self.queue is not None  # created before leadership is competed for
+        with contextlib.suppress(RunRefused):  # lost again meanwhile, or stopping
+            self.queue.submit(origin="takeover")
+            log.info("resuming an interrupted run", interrupted=last[0].id)
+
     async def _execute(self, request: RunRequest) -> RunResult | None:
         """One run from the queue, its API calls counted into the metrics."""
         with observing(self.metrics.count_api_call):
             try:
                 result = await asyncio.to_thread(self._run_engine, request)
+            except LeadershipLost as exc:
+                # Not a failure of the run: the next leader resumes it from the journal.
+                log.warning(
+                    "run stopped: this process no longer leads",
+                    run_id=request.run_id,
+                    error=str(exc),
+                )
+                self.metrics.record_fenced("sync")
+                return None
             except StoreError as exc:
                 log.error("state store unavailable", run_id=request.run_id, error=str(exc))
                 self.metrics.record_crash("sync")
@@ -191,8 +227,13 @@ class Service:
         self.metrics.refresh_identities(self.store, quarantine_after)
 
     def _run_engine(self, request: RunRequest) -> RunResult:
+        replica = self.leadership if isinstance(self.leadership, Replica) else None
+        if replica is not None:
+            replica.lock.check()  # queued while leading, lost since: not ours to run
         store = open_store(self.config.state.url)
         try:
+            if replica is not None:
+                store.fence_with(replica.lock)  # every write of the run checks the lead
             engine = Engine(self.config, store, transport_for=self.transport_for)
             return asyncio.run(
                 engine.run(apply=True, only_user=request.user, run_id=request.run_id)
@@ -251,8 +292,18 @@ def serve_forever(
                 return EXIT_CONFIG
         if live:
             return _serve_live(config, schedule, run_now=run_now, store=store)
-        service = Service(config, store, schedule=schedule, run_now=run_now, sock=sock)
-        return asyncio.run(service.run())
+        replica = Replica(
+            open_leadership(store, config.serve.failover_seconds),
+            store,
+            config.serve.failover_seconds,
+        )
+        try:
+            service = Service(
+                config, store, schedule=schedule, run_now=run_now, sock=sock, leadership=replica
+            )
+            return asyncio.run(service.run())
+        finally:
+            replica.close()  # at once: a standby need not wait for the lock to expire
     finally:
         store.close()
 

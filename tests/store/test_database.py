@@ -185,3 +185,14 @@ def test_schema_has_no_column_meant_for_secrets() -> None:
     columns = [f"{t.name}.{c.name}" for t in metadata.sorted_tables for c in t.columns]
     assert columns
     assert [c for c in columns if secretish.search(c)] == []
+
+
+def test_the_postgres_connection_watches_for_a_vanished_server(postgres_url: str) -> None:
+    """Keepalives and a user timeout, unless the URL sets its own."""
+    own = f"{postgres_url}?keepalives_idle=42"
+    for url, idle in ((postgres_url, "10"), (own, "42")):
+        with open_store(url) as store, store.database.engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            given = raw.info.get_parameters()
+            assert (given["keepalives_idle"], given["tcp_user_timeout"]) == (idle, "30000")

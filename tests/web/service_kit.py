@@ -17,9 +17,12 @@ import httpx
 
 from spokesync import config as config_module
 from spokesync.config import Config
+from spokesync.replica import Replica
 from spokesync.run_queue import Leadership
 from spokesync.service import Service, listen_socket
 from spokesync.store import open_store
+from spokesync.store.leadership import open_leadership
+from tests.serve_process import metric_sample
 from tests.world_kit import CLIENT_SECRET, OKTA_TOKEN, World
 
 #: A [serve] token for the tests that need one.
@@ -53,14 +56,7 @@ class Running:
 
     def metric(self, name: str, **labels: str) -> float:
         """One sample of ``/metrics`` (0 when absent)."""
-        wanted = name + (
-            "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else ""
-        )
-        for line in self.http.get("/metrics").text.splitlines():
-            sample, _, value = line.rpartition(" ")
-            if sample == wanted:
-                return float(value)
-        return 0.0
+        return metric_sample(self.http.get("/metrics").text, name, **labels)
 
 
 def load_config(world: World) -> Config:
@@ -74,12 +70,20 @@ def serving(
     *,
     extra_config: str = "",
     leadership: Leadership | None = None,
+    failover_seconds: float | None = None,
     headers: dict[str, str] | None = None,
 ) -> Iterator[Running]:
-    """Run the service for ``world`` until the block ends, then stop it as SIGTERM would."""
+    """Run the service for ``world`` until the block ends, then stop it as SIGTERM would.
+
+    With ``failover_seconds`` it leads through the state database, as ``serve`` does.
+    """
     world.write_config(extra_config)
     config = load_config(world)
     store = open_store(config.state.url)
+    replica = None
+    if failover_seconds is not None:
+        lock = open_leadership(store, failover_seconds)
+        leadership = replica = Replica(lock, store, failover_seconds)
     sock = listen_socket("127.0.0.1", 0)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     service = Service(
@@ -109,5 +113,7 @@ def serving(
         service.stop()
         thread.join(60)
         http.close()
+        if replica is not None:
+            replica.close()
         store.close()
     assert outcome == [0]

@@ -121,6 +121,10 @@ class Metrics:
         for outcome in result.outcomes:
             self.actions.labels(action=outcome.action.kind.value, outcome=outcome.status).inc()
 
+    def record_fenced(self, mode: str) -> None:
+        """A run stopped because this process no longer leads (another resumes it)."""
+        self.runs.labels(mode=mode, outcome="fenced").inc()
+
     def record_crash(self, mode: str) -> None:
         """A run that could not even start (the state store did not answer)."""
         self.runs.labels(mode=mode, outcome="failed").inc()
