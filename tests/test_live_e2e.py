@@ -54,7 +54,7 @@ def serving(
     """``serve --live ARGS`` until the block ends (SIGTERM, then a clean exit is expected)."""
     log = (world.tmp / "serve.log").open("a")
     process = subprocess.Popen(
-        world.command("serve", "--live", "--schedule", "0 3 * * *", *args),
+        world.command("serve", "--live", "--schedule", "0 3 * * *", "--http", "off", *args),
         stdout=subprocess.DEVNULL,
         stderr=log,
         text=True,

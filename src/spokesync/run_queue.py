@@ -24,6 +24,8 @@ log = structlog.get_logger("spokesync.run_queue")
 
 #: Requests waiting behind the current run at most; more are refused (HTTP 429).
 QUEUE_LIMIT = 100
+#: The origin of live mode's polls: a poll of the logs, not a run of every identity.
+LIVE = "live"
 
 
 class Leadership(Protocol):
@@ -79,7 +81,7 @@ class RunRequest:
 
     run_id: str
     user: str | None
-    origin: str  # "start" | "schedule" | "api" | "dashboard" | "takeover"
+    origin: str  # "start" | "schedule" | "api" | "dashboard" | "takeover" | LIVE
     requested_at: datetime
 
 
@@ -132,7 +134,8 @@ class RunQueue:
         if not self.leadership.is_leader():
             raise NotLeader(self.leadership.leader())
         for ticket in self._waiting:
-            if ticket.request.user == user:
+            # A live poll and a run of everyone are different work: neither stands in for the other.
+            if ticket.request.user == user and (ticket.request.origin == LIVE) == (origin == LIVE):
                 return ticket
         if len(self._waiting) >= QUEUE_LIMIT:
             raise QueueFull()

@@ -20,10 +20,9 @@ import contextlib
 import os
 import signal
 import socket
-import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 import structlog
@@ -36,8 +35,16 @@ from spokesync.config import Config, is_loopback_host
 from spokesync.config.sections import parse_listen
 from spokesync.engine import EXIT_CONFIG, Engine, RunResult
 from spokesync.http.observer import observing
+from spokesync.live.worker import LiveWorker
 from spokesync.replica import Replica
-from spokesync.run_queue import Leadership, RunQueue, RunRefused, RunRequest, SoleLeader
+from spokesync.run_queue import (
+    LIVE,
+    Leadership,
+    RunQueue,
+    RunRefused,
+    RunRequest,
+    SoleLeader,
+)
 from spokesync.store import LeadershipLost, Store, StoreError, open_store
 from spokesync.store.leadership import open_leadership
 from spokesync.web.app import build_app
@@ -83,8 +90,9 @@ class Service:
         leadership: Leadership | None = None,
         transport_for: TransportFor | None = None,
         handle_signals: bool = True,
+        live: bool = False,
     ) -> None:
-        self.config = config
+        self.config = config.with_live() if live else config
         self.store = store
         self.schedule = schedule
         self.run_now = run_now
@@ -96,6 +104,7 @@ class Service:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self.queue: RunQueue | None = None
+        self.live: LiveWorker | None = None
 
     def stop(self) -> None:
         """Ask the service to stop after the current run (from any thread)."""
@@ -121,6 +130,15 @@ class Service:
                 self.leadership.keep(self._resume_interrupted), name="leadership"
             )
         scheduler = asyncio.create_task(self._schedule(queue), name="scheduler")
+        polling: asyncio.Task[None] | None = None
+        if self.config.live.enabled:
+            replica = self.leadership if isinstance(self.leadership, Replica) else None
+            self.live = LiveWorker(
+                self.config,
+                fence=replica.lock if replica else None,
+                transport_for=self.transport_for,
+            )
+            polling = asyncio.create_task(self._poll_logs(queue), name="live")
         server: _Server | None = None
         waits: set[asyncio.Task[Any]] = {asyncio.create_task(stopping.wait())}
         if self.sock is not None:
@@ -136,10 +154,14 @@ class Service:
             log.info("serving", url=f"http://{host}:{port}/")
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         scheduler.cancel()
+        if polling is not None:
+            polling.cancel()
         if leading is not None:
             leading.cancel()
         await queue.close()
         worker.cancel()
+        if self.live is not None:
+            await self.live.close()
         if server is not None:
             server.should_exit = True
             await serving
@@ -174,6 +196,17 @@ class Service:
             return
         await ticket.done
 
+    async def _poll_logs(self, queue: RunQueue) -> None:
+        """Live mode: queue a poll of the logs every ``[live] poll_seconds``, each after the
+        previous one ended (a poll behind a long scheduled run waits its turn, never piles up)."""
+        interval = self.config.live.poll_seconds
+        log.info("live mode", poll_seconds=interval)
+        while True:
+            started = time.monotonic()
+            with contextlib.suppress(RunRefused):  # a standby, or stopping: the leader polls
+                await queue.submit(origin=LIVE).done
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
     async def _resume_interrupted(self) -> None:
         """Just took the lead: if the last run never finished (its leader died or was
         deposed mid-run), run again now rather than at the next scheduled time."""
@@ -186,9 +219,11 @@ class Service:
             log.info("resuming an interrupted run", interrupted=last[0].id)
 
     async def _execute(self, request: RunRequest) -> RunResult | None:
-        """One run from the queue, its API calls counted into the metrics."""
+        """One run from the queue (or a live poll), its API calls counted into the metrics."""
         with observing(self.metrics.count_api_call):
             try:
+                if request.origin == LIVE:
+                    return await self._live_poll()
                 result = await asyncio.to_thread(self._run_engine, request)
             except LeadershipLost as exc:
                 # Not a failure of the run: the next leader resumes it from the journal.
@@ -197,7 +232,7 @@ class Service:
                     run_id=request.run_id,
                     error=str(exc),
                 )
-                self.metrics.record_fenced("sync")
+                self.metrics.record_fenced("live" if request.origin == LIVE else "sync")
                 return None
             except StoreError as exc:
                 log.error("state store unavailable", run_id=request.run_id, error=str(exc))
@@ -219,6 +254,19 @@ class Service:
             **summary,
         )
         return result
+
+    async def _live_poll(self) -> RunResult | None:
+        """One poll of the logs through the live worker; the run it made (if any) is recorded
+        like any other run."""
+        assert self.live is not None
+        if isinstance(self.leadership, Replica):
+            self.leadership.lock.check()  # queued while leading, lost since: not ours to poll
+        outcome = await self.live.poll()
+        self.metrics.record_poll(outcome)
+        if outcome.run is not None:
+            self.metrics.record_run(outcome.run)
+            await asyncio.to_thread(self._after_run, self.config.policy.quarantine_after)
+        return outcome.run
 
     def _after_run(self, quarantine_after: int) -> None:
         last = self.store.recent_runs(1)
@@ -290,8 +338,6 @@ def serve_forever(
                     markup=False,
                 )
                 return EXIT_CONFIG
-        if live:
-            return _serve_live(config, schedule, run_now=run_now, store=store)
         replica = Replica(
             open_leadership(store, config.serve.failover_seconds),
             store,
@@ -299,33 +345,16 @@ def serve_forever(
         )
         try:
             service = Service(
-                config, store, schedule=schedule, run_now=run_now, sock=sock, leadership=replica
+                config,
+                store,
+                schedule=schedule,
+                run_now=run_now,
+                sock=sock,
+                leadership=replica,
+                live=live,
             )
             return asyncio.run(service.run())
         finally:
             replica.close()  # at once: a standby need not wait for the lock to expire
     finally:
         store.close()
-
-
-def _serve_live(config: Config, schedule: str, *, run_now: bool, store: Store) -> int:
-    from spokesync.live.loop import serve_live
-
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping after the current run", signal=signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    asyncio.run(
-        serve_live(
-            config.with_live(),
-            store,
-            lambda after: next_run(schedule, after),
-            run_now=run_now,
-            stop=stop,
-        )
-    )
-    return 0

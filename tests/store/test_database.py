@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import stat
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -196,3 +197,32 @@ def test_the_postgres_connection_watches_for_a_vanished_server(postgres_url: str
             assert raw is not None
             given = raw.info.get_parameters()
             assert (given["keepalives_idle"], given["tcp_user_timeout"]) == (idle, "30000")
+
+
+def test_opening_the_file_again_keeps_the_commits_of_connections_already_open(
+    tmp_path: Path,
+) -> None:
+    """A second store on the same SQLite file (the service opens one per run) must not close a
+    descriptor of it: that drops this process's POSIX locks, another process closing its own
+    connection then deletes the WAL, and later commits go to a deleted file."""
+    path = tmp_path / "state.db"
+    touch = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "c.execute('select count(*) from cursors').fetchall(); c.close()"
+    )
+    names = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "print(sorted(r[0] for r in c.execute('select name from cursors')))"
+    )
+    first = open_store(f"sqlite:///{path}")
+    try:
+        first.set_cursor("before", "1")
+        open_store(f"sqlite:///{path}").close()
+        subprocess.run([sys.executable, "-c", touch, str(path)], check=True)
+        first.set_cursor("after", "2")
+        shown = subprocess.run(
+            [sys.executable, "-c", names, str(path)], check=True, capture_output=True, text=True
+        )
+    finally:
+        first.close()
+    assert shown.stdout.strip() == "['after', 'before']"

@@ -72,6 +72,7 @@ def serving(
     leadership: Leadership | None = None,
     failover_seconds: float | None = None,
     headers: dict[str, str] | None = None,
+    live: bool = False,
 ) -> Iterator[Running]:
     """Run the service for ``world`` until the block ends, then stop it as SIGTERM would.
 
@@ -93,6 +94,7 @@ def serving(
         sock=sock,
         leadership=leadership,
         handle_signals=False,
+        live=live,
     )
     outcome: list[int] = []
     thread = threading.Thread(target=lambda: outcome.append(asyncio.run(service.run())))

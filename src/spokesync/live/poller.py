@@ -61,6 +61,8 @@ class LiveOutcome:
     error: str | None = None
     #: log API requests, per service
     calls: dict[str, int] = field(default_factory=dict)
+    #: when the newest entry or event this poll synced happened (ISO 8601), if it synced any
+    newest_event: str | None = None
 
 
 def _crash_here(seam: str) -> None:
@@ -155,6 +157,7 @@ class LivePoller:
             self._retry = frozenset(failed) if not touched.needs_full else frozenset()
             if touched.newest:
                 positions[cursors.LAST_EVENT_AT] = touched.newest
+                outcome.newest_event = touched.newest
         for name, value in positions.items():
             self.store.set_cursor(name, value)
         self._spent = self._spent_next  # those events are behind the cursor now

@@ -129,8 +129,13 @@ def _create_private_file(path: Path) -> Path:
     path = path.absolute()
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # O_CREAT without O_EXCL: an existing file keeps its content and its mode.
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        # O_EXCL: an existing file is never opened here. Closing any descriptor of a database
+        # file drops every POSIX lock this process holds on it (SQLite's own connections'
+        # included), after which another process may checkpoint and delete the WAL that our
+        # open connections still write to: their commits would be lost.
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+    except FileExistsError:
+        pass  # it keeps its content and its mode
     except OSError as exc:
         raise StoreError(f"cannot create the state database file {path}: {exc.strerror}") from exc
     return path

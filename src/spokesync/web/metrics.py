@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from spokesync.domain import Situation
 from spokesync.engine import RunResult
+from spokesync.live.cursors import LAST_EVENT_AT
+from spokesync.live.poller import LiveOutcome
 from spokesync.run_queue import Leadership
 from spokesync.store.base import RunRecord, Store
 
@@ -103,6 +105,25 @@ class Metrics:
             registry=self.registry,
         )
         self.leader.set_function(lambda: 1.0 if leadership.is_leader() else 0.0)
+        self.live_polls = Counter(
+            "spokesync_live_polls",
+            "Live mode's polls of the logs, by outcome: idle (nothing new), targeted (synced "
+            "the identities the logs named), full_reconcile (fell back to a full run), failed "
+            "(a log could not be read; the same entries are read again next poll).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.live_entries = Counter(
+            "spokesync_live_log_entries",
+            "Log entries and events live mode read (both services together).",
+            registry=self.registry,
+        )
+        self.live_last_event = Gauge(
+            "spokesync_live_last_event_timestamp_seconds",
+            "When the newest log entry or event that live mode synced happened (Unix time; "
+            "0: none yet). time() minus this is how far live mode is behind.",
+            registry=self.registry,
+        )
         self._last_success_at = 0.0
 
     def render(self) -> bytes:
@@ -120,6 +141,21 @@ class Metrics:
         self.duration.observe(float(summary.get("duration_seconds", 0.0)))
         for outcome in result.outcomes:
             self.actions.labels(action=outcome.action.kind.value, outcome=outcome.status).inc()
+
+    def record_poll(self, outcome: LiveOutcome) -> None:
+        """Count one live poll, what it read and how recent its newest event was."""
+        if outcome.error is not None:
+            kind = "failed"
+        elif outcome.full_reasons:
+            kind = "full_reconcile"
+        elif outcome.run is not None:
+            kind = "targeted"
+        else:
+            kind = "idle"
+        self.live_polls.labels(outcome=kind).inc()
+        self.live_entries.inc(outcome.read)
+        if outcome.newest_event is not None:
+            self.live_last_event.set(_epoch(outcome.newest_event))
 
     def record_fenced(self, mode: str) -> None:
         """A run stopped because this process no longer leads (another resumes it)."""
@@ -148,3 +184,6 @@ class Metrics:
         if last is not None:
             self.record_success(last)
         self.refresh_identities(store, quarantine_after)
+        last_event = store.get_cursor(LAST_EVENT_AT)
+        if last_event:
+            self.live_last_event.set(_epoch(last_event))
