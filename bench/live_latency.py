@@ -109,6 +109,8 @@ def start_serve(world: BenchWorld) -> subprocess.Popen[bytes]:
             "--live",
             "--schedule",
             "0 3 1 1 *",
+            "--http",
+            "off",
         ],
         stdout=subprocess.DEVNULL,
         stderr=log,
