@@ -158,7 +158,7 @@ def test_membership_added_by_an_interrupted_run_is_kept_managed_while_the_member
     world = _crash_right_after_adding_user1(world_factory, monkeypatch)
     world.auth0().patch("auth0|u00001", {"blocked": True})
     world.sync()
-    assert [r.status for r in _journal(world) if r.action == "add_to_group"][0] == "repaired"
+    assert next(r.status for r in _journal(world) if r.action == "add_to_group") == "repaired"
     world.auth0().unassign("auth0|u00001")
     world.sync()
     assert "user1@partner.example" not in world.okta().members(GROUP), (
