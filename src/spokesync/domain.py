@@ -299,11 +299,23 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class Settled:
+    """What a plan decided about an interrupted journal row: ``repaired`` (its change is in
+    Okta and the plan takes it over) or ``interrupted`` (it is not, or it is not ours);
+    ``okta_id`` names the Okta user an interrupted create made, once known."""
+
+    status: str
+    okta_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
-    """The ordered actions of one run and the identities reported without action."""
+    """The ordered actions of one run, the identities reported without action, and the
+    interrupted journal rows (by id) the plan has decided about: only those may be closed."""
 
     actions: tuple[Action, ...] = ()
     notices: tuple[Notice, ...] = ()
+    settled: Mapping[int, Settled] = field(default_factory=dict)
 
     def by_unit(self) -> dict[str, list[Action]]:
         """Actions grouped per unit of work, in order (apply runs each unit in sequence)."""

@@ -206,7 +206,7 @@ class Engine:
         unreadable = tuple(
             Notice(k, None, why, "failed") for k, why in sorted(obs.unreadable.items())
         )
-        plan = Plan(plan.actions, plan.notices + unreadable)
+        plan = dataclasses.replace(plan, notices=plan.notices + unreadable)
         result.plan = plan
         refusal = guard.check(
             plan,
@@ -226,10 +226,10 @@ class Engine:
         # (a run that stops midway leaves the next one comparing these profiles with Okta).
         self.store.delete_profiles(obs.dropped_profiles)
         pending, cursors = obs.input.pending, obs.cursors
-        # Only a run that planned an identity may close its interrupted rows: one outside a
-        # targeted run, quarantined or unreadable was not looked at, so its rows stay open.
-        only = obs.input.only
-        unplanned = set(obs.unreadable) | set(obs.input.quarantined)
+        # Only a run that decided about an interrupted row may close it (the plan says which:
+        # not those of identities outside a targeted run, quarantined or disputed, nor those
+        # a side could not be read for).
+        unreadable_keys = set(obs.unreadable)
         applier = Applier(
             clients,
             self.store,
@@ -246,15 +246,15 @@ class Engine:
         result.outcomes = await applier.apply(plan)
         # An interrupted row stays open while its identity's repair did not fully succeed, so
         # the next run still knows that the change may have reached Okta.
-        unsettled = unplanned | {
+        unsettled = unreadable_keys | {
             o.action.identity for o in result.outcomes if o.status != "succeeded"
         }
         for entry in pending:
-            if entry.identity in unsettled or (only is not None and entry.identity not in only):
+            settled = plan.settled.get(entry.id)
+            if settled is None or entry.identity in unsettled:
                 continue
-            repaired = entry.identity in applier.links
             self.store.resolve_pending(
-                entry.id, "repaired" if repaired else "interrupted", _iso(self.clock())
+                entry.id, settled.status, _iso(self.clock()), okta_id=settled.okta_id
             )
         for notice in unreadable:
             self.store.record_failure(notice.identity, result.run_id, notice.reason)

@@ -12,6 +12,7 @@ import pytest
 
 from spokesync.http.budget import RateBudget
 from spokesync.okta.client import OktaClient
+from spokesync.store import AuditRecord, open_store
 from tests.http.scripted import FakeTime
 from tests.world_kit import GROUP, World, auth0_user, okta_user, seed
 
@@ -41,10 +42,16 @@ class _Crash(BaseException):
     """Stands for SIGKILL: nothing after it runs, not even except blocks or the journal."""
 
 
-def test_membership_added_by_an_interrupted_run_is_removed_when_the_member_leaves(
+def _journal(world: World, identity: str = "partners:auth0|u00001") -> list[AuditRecord]:
+    with open_store(f"sqlite:///{world.db_path}") as store:
+        return store.audit(identity=identity)
+
+
+def _crash_right_after_adding_user1(
     world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Auth0 user 1 already has an Okta account: spokesync links it, then adds it to the group.
+) -> World:
+    """Auth0 user 1 already has an Okta account: a run links it, Okta adds it to the group,
+    and the run dies before journaling that: the add_to_group row stays "started"."""
     existing = okta_user("00uExisting000000001", "user1@partner.example")
     world = world_factory(seed([auth0_user(1), auth0_user(2)], [existing]))
     world.write_config(extra='[policy]\nmax_deprovision = "100%"\n')
@@ -58,6 +65,14 @@ def test_membership_added_by_an_interrupted_run_is_removed_when_the_member_leave
     with pytest.raises(_Crash):
         world.run_engine(apply=True)
     monkeypatch.setattr(OktaClient, "add_to_group", original)
+    assert "user1@partner.example" in world.okta().members()  # what the crashed run did
+    return world
+
+
+def test_membership_added_by_an_interrupted_run_is_removed_when_the_member_leaves(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _crash_right_after_adding_user1(world_factory, monkeypatch)
     world.sync()  # the clean rerun after the crash
     assert "user1@partner.example" in world.okta().members()
     world.auth0().unassign("auth0|u00001")
@@ -132,4 +147,63 @@ def test_a_targeted_run_leaves_the_interrupted_rows_of_other_identities_open(
     world.sync()
     assert "user1@partner.example" not in world.okta().members(GROUP), (
         "the interrupted create was forgotten by a run that never looked at its identity"
+    )
+
+
+def test_membership_added_by_an_interrupted_run_is_kept_managed_while_the_member_is_blocked(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A blocked identity's memberships are not touched; the run that suspends it used to close
+    # the add_to_group row all the same, and the membership was nobody's when the role went.
+    world = _crash_right_after_adding_user1(world_factory, monkeypatch)
+    world.auth0().patch("auth0|u00001", {"blocked": True})
+    world.sync()
+    assert next(r.status for r in _journal(world) if r.action == "add_to_group") == "repaired"
+    world.auth0().unassign("auth0|u00001")
+    world.sync()
+    assert "user1@partner.example" not in world.okta().members(GROUP), (
+        "left the role while blocked but kept the group that spokesync added"
+    )
+
+
+def test_interrupted_create_of_a_user_whose_email_changed_meanwhile_is_renamed_not_doubled(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seed 20261163: a SIGKILL landed after Okta created user 20 (in the group, through the
+    # create body); user 20's email changed before the next run, which looked for an
+    # interrupted create of the NEW login only, created a second Okta user and closed the row
+    # "repaired": the first one kept the group, and nothing knew it was spokesync's.
+    world = _crash_right_after_creating_user1(world_factory, monkeypatch)
+    world.auth0().patch("auth0|u00001", {"email": "user1.new@partner.example"})
+    world.sync()
+    okta = world.okta()
+    assert okta.user("user1@partner.example") is None, "a second Okta user for user 1"
+    created = okta.user("user1.new@partner.example")
+    assert created is not None
+    assert "user1.new@partner.example" in okta.members(GROUP)
+    [row] = [r for r in _journal(world) if r.action == "create_user"]
+    assert (row.status, row.okta_id) == ("repaired", created["id"])
+    assert world.plan()["actions"] == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"email_verified": False}, id="unverified-email"),
+        pytest.param({"given_name": "G" * 60}, id="unmappable"),  # over Okta's 50
+    ],
+)
+def test_interrupted_create_of_a_user_now_unprovisionable_is_still_ours(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch, change: dict[str, Any]
+) -> None:
+    # The identity would not be provisioned now, but its Okta user exists: it is linked as
+    # if the crashed run had saved the link, so leaving the role later takes the group back.
+    world = _crash_right_after_creating_user1(world_factory, monkeypatch)
+    world.auth0().patch("auth0|u00001", change)
+    world.sync()
+    assert [r.status for r in _journal(world) if r.action == "create_user"] == ["repaired"]
+    world.auth0().unassign("auth0|u00001")
+    world.sync()
+    assert "user1@partner.example" not in world.okta().members(GROUP), (
+        "an Okta user spokesync created keeps the group after its identity left the role"
     )

@@ -16,6 +16,7 @@ from spokesync.domain import (
     Link,
     Notice,
     PendingAction,
+    Settled,
     Situation,
     SourceUser,
     SourceView,
@@ -58,10 +59,13 @@ class PlanInput:
 
 @dataclass
 class Builder:
-    """The plan being built: actions in the order they must be applied, and notices."""
+    """The plan being built: actions in the order they must be applied, notices, and the
+    interrupted journal rows decided (``held``: identities whose rows must stay open)."""
 
     actions: list[Action] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    settled: dict[int, Settled] = field(default_factory=dict)
+    held: set[IdentityKey] = field(default_factory=set)
 
     def act(
         self, kind: ActionKind, key: IdentityKey, situation: Situation, reason: str, **kw: object
@@ -76,6 +80,14 @@ class Builder:
 
     def notice(self, key: IdentityKey, situation: Situation | None, reason: str, kind: str) -> None:
         self.notices.append(Notice(key, situation, reason, kind))
+
+    def hold(self, key: IdentityKey) -> None:
+        """Nothing was decided for ``key`` (a side could not be read, or it is disputed):
+        its interrupted rows stay open for a run that can."""
+        self.held.add(key)
+
+    def settle(self, entry_id: int, status: str, okta_id: str | None = None) -> None:
+        self.settled[entry_id] = Settled(status, okta_id)
 
 
 def desired_groups(
@@ -123,16 +135,14 @@ class Context:
             first = self.owner.setdefault(okta_id, k)
             if first != k:
                 self.shared_owners.setdefault(okta_id, [first]).append(k)
+        #: identity -> its interrupted journal rows, oldest first
+        self.pending_of: dict[IdentityKey, list[PendingAction]] = defaultdict(list)
         #: identity -> groups an interrupted run may have added it to
         self.pending_groups: dict[IdentityKey, set[str]] = defaultdict(set)
         for entry in inp.pending:
+            self.pending_of[entry.identity].append(entry)
             if entry.action is ActionKind.ADD_TO_GROUP and entry.group_id:
                 self.pending_groups[entry.identity].add(entry.group_id)
-        self.pending_logins = {
-            (p.identity, login_key(p.login)): p
-            for p in inp.pending
-            if p.action is ActionKind.CREATE_USER and p.login
-        }
         self.members = inp.target.group_members
         self._mapping: dict[IdentityKey, Mapped] = {}
         self.clashes = self._login_clashes()

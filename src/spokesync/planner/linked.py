@@ -3,7 +3,7 @@ deprovision it when blocked or gone, and respect what the hub decided in Okta.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from spokesync.domain import (
     ActionKind,
@@ -33,12 +33,15 @@ def plan_linked_identity(ctx: Context, key: IdentityKey, link: Link, out: Builde
     okta_user = target.users.get(link.okta_id)
     if okta_user is None:
         out.notice(key, Situation.LINKED, f"Okta user {link.okta_id} could not be read", "skipped")
+        out.hold(key)
         return
     user = ctx.inp.source.profiles.get(key)
     groups = ctx.desired.get(key, frozenset())
     deleted = key in ctx.inp.source.deleted
     if decided_elsewhere(link, okta_user):
         _hub_decided(ctx, key, link, okta_user, out, write_back=not deleted)
+        interrupted = ctx.pending_groups.get(key, set())
+        _record_interrupted(ctx, key, link, link.source, interrupted & groups, out)
         for group in sorted(ctx.ours(key, link) - groups):
             leave_group(ctx, key, link, link.source, group, Situation.GONE, out)
         return
@@ -52,8 +55,12 @@ def plan_linked_identity(ctx: Context, key: IdentityKey, link: Link, out: Builde
             "the Auth0 profile could not be read; retried next run",
             "skipped",
         )
+        out.hold(key)
         return
     if user.blocked:
+        # Memberships stay while blocked: the ones an interrupted run added become managed,
+        # so that leaving the role later takes them back.
+        _record_interrupted(ctx, key, link, user.source, ctx.pending_groups.get(key, ()), out)
         plan_blocked(ctx, key, link, okta_user, out)
         return
     _plan_in_scope(ctx, key, link, okta_user, user, groups, out)
@@ -174,6 +181,30 @@ def _plan_profile(
         before={k: okta_user.profile.get(k) for k in changed},
     )
     return True
+
+
+def _record_interrupted(
+    ctx: Context,
+    key: IdentityKey,
+    link: Link,
+    source: str,
+    groups: Iterable[str],
+    out: Builder,
+) -> None:
+    """Record as managed the ``groups`` an interrupted run added (Okta has the membership,
+    the link does not): adding again is a no-op in Okta, and apply records it."""
+    for group in sorted(groups):
+        if group in link.managed_groups or link.okta_id not in ctx.members.get(group, ()):
+            continue
+        out.act(
+            ActionKind.ADD_TO_GROUP,
+            key,
+            Situation.LINKED,
+            f"{ctx.role_phrase(source, group)}; added by a run that stopped midway, "
+            "recording it as managed",
+            okta_id=link.okta_id,
+            group_id=group,
+        )
 
 
 def plan_blocked(

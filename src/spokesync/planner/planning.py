@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from spokesync.domain import ActionKind, Plan
+from spokesync.domain import ActionKind, Plan, Situation
 from spokesync.planner.activation import activation_notices
 from spokesync.planner.context import Builder, Context, PlanInput, desired_groups, group_roles
+from spokesync.planner.interrupted import adopt_orphan, claim_orphans, settle
 from spokesync.planner.linked import plan_linked_identity
 from spokesync.planner.unlinked import plan_unlinked_identity
 
@@ -18,6 +19,7 @@ def plan(inp: PlanInput) -> Plan:
     if inp.only is not None:
         keys = [k for k in keys if k in inp.only]
     ctx = Context(inp, desired, role_of)
+    orphans, disputes = claim_orphans(ctx)
     out = Builder()
     activation_notices(ctx, (k for k in keys if k not in inp.quarantined), out)
     for key in keys:
@@ -31,8 +33,18 @@ def plan(inp: PlanInput) -> Plan:
             )
             continue
         link = inp.links.get(key)
+        if key in disputes:
+            out.notice(key, Situation.DISPUTED, disputes[key], "disputed")
+            out.hold(key)
+            if link is None:
+                continue
+        elif key in orphans:
+            # What an interrupted create made is taken over first; then the identity is
+            # planned as it stands, whatever that is (gone, blocked, renamed, unmappable).
+            link = adopt_orphan(ctx, key, orphans[key], out)
         if link is None:
             plan_unlinked_identity(ctx, key, out)
         else:
             plan_linked_identity(ctx, key, link, out)
-    return Plan(tuple(out.actions), tuple(out.notices))
+        settle(ctx, key, link, out)
+    return Plan(tuple(out.actions), tuple(out.notices), out.settled)

@@ -1,6 +1,6 @@
 """Planning an identity without a link: create its Okta user, adopt (link) an existing one,
-join the Okta user of the same person in another source, or take over what an interrupted
-create left behind."""
+or join the Okta user of the same person in another source. (What an interrupted create
+left behind is taken over before, in :mod:`spokesync.planner.interrupted`.)"""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from spokesync.domain import (
     ActionKind,
     IdentityKey,
-    Link,
-    PendingAction,
     Situation,
     SourceUser,
     TargetUser,
@@ -19,7 +17,7 @@ from spokesync.domain import (
 from spokesync.mapping import Unmappable
 from spokesync.planner.changes import INACTIVE, one_per_source, profile_changes, same_source
 from spokesync.planner.context import Builder, Context
-from spokesync.planner.linked import idp_link, plan_blocked
+from spokesync.planner.linked import idp_link
 
 #: Okta caps ``groupIds`` in a create body at 20; the rest are added one call each.
 MAX_CREATE_GROUPS = 20
@@ -28,15 +26,14 @@ MAX_CREATE_GROUPS = 20
 def plan_unlinked_identity(ctx: Context, key: IdentityKey, out: Builder) -> None:
     groups = ctx.desired.get(key)
     if not groups:
-        _orphaned_creates(ctx, key, out)
         return
     user = ctx.inp.source.profiles.get(key)
     if key in ctx.inp.source.deleted or user is None:
         out.notice(key, None, "the Auth0 profile could not be read; retried next run", "skipped")
+        out.hold(key)
         return
     if user.blocked:
-        if not _blocked_orphan(ctx, key, out):
-            out.notice(key, None, "blocked in Auth0; not provisioned until unblocked", "skipped")
+        out.notice(key, None, "blocked in Auth0; not provisioned until unblocked", "skipped")
         return
     mapped = ctx.mapped(user)
     if isinstance(mapped, Unmappable):
@@ -56,10 +53,6 @@ def plan_unlinked_identity(ctx: Context, key: IdentityKey, out: Builder) -> None
     lkey = login_key(login)
     rivals = [k for k in ctx.clashes.get(lkey, ()) if k != key]
     existing = ctx.by_login.get(lkey)
-    pending = ctx.pending_logins.get((key, lkey))
-    if existing is not None and pending is not None:
-        _adopt(ctx, key, user, existing, profile, groups, out, pending)
-        return
     if ctx.shared and rivals and one_per_source([key, *rivals]):
         # One person in several tenants. With an Okta user already there, each identity
         # correlates to it on its own; otherwise the first identity creates it and the
@@ -112,76 +105,7 @@ def plan_unlinked_identity(ctx: Context, key: IdentityKey, out: Builder) -> None
             "reported",
         )
         return
-    _adopt(ctx, key, user, existing, profile, groups, out, None, shares_with=shares_with)
-
-
-def _orphan(ctx: Context, key: IdentityKey) -> tuple[PendingAction, TargetUser] | None:
-    """The Okta user an interrupted run created for ``key`` and never linked, if Okta has it."""
-    for (identity, lkey), entry in sorted(ctx.pending_logins.items()):
-        existing = ctx.by_login.get(lkey)
-        if identity == key and existing is not None and existing.id not in ctx.owner:
-            return entry, existing
-    return None
-
-
-def _link_orphan(
-    ctx: Context,
-    key: IdentityKey,
-    entry: PendingAction,
-    existing: TargetUser,
-    since: str,
-    out: Builder,
-) -> Link:
-    """Link the Okta user an interrupted create made: it is ours, and so are the memberships
-    its create body gave. Returns the link as apply will store it."""
-    granted = tuple(sorted(ctx.members_of_bound(existing.id)))
-    out.act(
-        ActionKind.LINK,
-        key,
-        Situation.GONE,
-        f"Okta user {existing.id} was created by run {entry.run_id}, which stopped "
-        f"before storing the link; the identity {since}",
-        okta_id=existing.id,
-        profile=dict(existing.profile),
-        group_ids=granted,
-        detail={"login": existing.login, "origin": "created"},
-    )
-    return Link(
-        identity=key,
-        okta_id=existing.id,
-        login=existing.login,
-        origin="created",
-        managed_groups=frozenset(granted),
-    )
-
-
-def _orphaned_creates(ctx: Context, key: IdentityKey, out: Builder) -> None:
-    """An interrupted run created an Okta user for an identity now out of scope: link it
-    and take back the memberships its create body gave."""
-    found = _orphan(ctx, key)
-    if found is None:
-        return
-    link = _link_orphan(ctx, key, *found, "has left scope since", out)
-    for group in (g for g in sorted(link.managed_groups) if ctx.leave_allowed(key, g)):
-        out.act(
-            ActionKind.REMOVE_FROM_GROUP,
-            key,
-            Situation.GONE,
-            "no longer in scope; removing the membership the interrupted create gave",
-            okta_id=link.okta_id,
-            group_id=group,
-        )
-
-
-def _blocked_orphan(ctx: Context, key: IdentityKey, out: Builder) -> bool:
-    """An interrupted run created an Okta user for an identity blocked since: link it and
-    deprovision it as a linked blocked identity is (``on_blocked``). False: there is none."""
-    found = _orphan(ctx, key)
-    if found is None:
-        return False
-    link = _link_orphan(ctx, key, *found, "has been blocked in Auth0 since", out)
-    plan_blocked(ctx, key, link, found[1], out)
-    return True
+    _adopt(ctx, key, user, existing, profile, groups, out, shares_with=shares_with)
 
 
 def _join_primary(
@@ -263,39 +187,22 @@ def _adopt(
     profile: Mapping[str, object],
     groups: frozenset[str],
     out: Builder,
-    pending: PendingAction | None,
     *,
     shares_with: IdentityKey | None = None,
 ) -> None:
-    """Link to an existing Okta user (correlation, or repair of an interrupted create).
+    """Link to an existing Okta user (correlation).
 
     ``shares_with`` names the identity whose profile a shared Okta user follows.
     """
-    if pending is not None:
-        reason = (
-            f"Okta user {existing.id} was created by run {pending.run_id}, which stopped "
-            "before storing the link; linking it instead of creating a second user"
-        )
-        origin = "created"
-    else:
-        reason = f"Okta user {existing.id} already has login {existing.login} (case-insensitive)"
-        origin = "linked"
     situation = Situation.UNLINKED
-    # After an interrupted create, the memberships its body asked for are ours to manage.
-    ours = tuple(
-        sorted(g for g in groups if existing.id in ctx.members.get(g, frozenset()))
-        if pending is not None
-        else ()
-    )
     out.act(
         ActionKind.LINK,
         key,
         situation,
-        reason,
+        f"Okta user {existing.id} already has login {existing.login} (case-insensitive)",
         okta_id=existing.id,
         profile=profile,
-        group_ids=ours,
-        detail={"login": existing.login, "origin": origin},
+        detail={"login": existing.login, "origin": "linked"},
     )
     changed = profile_changes(profile, existing.profile, keep_login_case=True)
     if changed and shares_with is None:

@@ -180,8 +180,11 @@ class Store(Protocol):
     def pending_actions(self) -> list[PendingAction]:
         """Journal rows that started and never finished (a crash in between)."""
 
-    def resolve_pending(self, entry_id: int, status: str, finished_at: str) -> None:
-        """Close an interrupted row once a later run has repaired its effect."""
+    def resolve_pending(
+        self, entry_id: int, status: str, finished_at: str, okta_id: str | None = None
+    ) -> None:
+        """Close an interrupted row once a later run has decided about it; ``okta_id``, when
+        given, records the Okta user the row's action turned out to have made."""
 
     def audit(
         self,

@@ -391,14 +391,19 @@ class SqlStore:
             for row in rows
         ]
 
-    def resolve_pending(self, entry_id: int, status: str, finished_at: str) -> None:
+    def resolve_pending(
+        self, entry_id: int, status: str, finished_at: str, okta_id: str | None = None
+    ) -> None:
         """Close an interrupted row (e.g. ``repaired``) once a later run has dealt with it."""
         _check_finished_status(status)
+        values: dict[str, str] = {"status": status, "finished_at": finished_at}
+        if okta_id is not None:
+            values["okta_id"] = okta_id
         with self._transaction(f"resolve journal entry {entry_id}", write=True) as connection:
             result = connection.execute(
                 sa.update(journal)
                 .where(journal.c.id == entry_id, journal.c.status == STARTED)
-                .values(status=status, finished_at=finished_at)
+                .values(**values)
             )
             if result.rowcount == 0:
                 raise StoreError(f"cannot resolve journal entry {entry_id}: it is not pending")
