@@ -8,7 +8,14 @@ import asyncio
 import pytest
 
 from spokesync.engine import RunResult
-from spokesync.run_queue import NotLeader, RunQueue, RunRequest, ShuttingDown, SoleLeader
+from spokesync.run_queue import (
+    LIVE,
+    NotLeader,
+    RunQueue,
+    RunRequest,
+    ShuttingDown,
+    SoleLeader,
+)
 
 
 class Standby:
@@ -91,5 +98,36 @@ def test_a_standby_refuses_naming_the_leader() -> None:
         with pytest.raises(NotLeader, match="host-a:17") as refused:
             queue.submit(origin="api")
         assert refused.value.status == 503 and refused.value.leader == "host-a:17"
+
+    asyncio.run(scenario())
+
+
+def test_a_live_poll_and_a_whole_sync_are_queued_apart_and_a_cancelled_waiter_stops_cleanly() -> (
+    None
+):
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def execute(request: RunRequest) -> RunResult:
+            await release.wait()
+            return RunResult(request.run_id, "sync", 0)
+
+        queue = RunQueue(execute, SoleLeader("me"))
+        worker = asyncio.create_task(queue.work())
+        queue.submit(origin="api")
+        await asyncio.sleep(0)
+        poll = queue.submit(origin=LIVE)
+        sync = queue.submit(origin="schedule")  # not absorbed by the waiting poll
+        assert sync is not poll and queue.waiting == [poll.request, sync.request]
+        # The live poller waits on its poll and is cancelled at stop: so is the future.
+        waiter = asyncio.create_task(asyncio.wait_for(poll.done, None))
+        await asyncio.sleep(0)
+        waiter.cancel()
+        await asyncio.sleep(0)
+        closing = asyncio.create_task(queue.close())
+        release.set()
+        await closing
+        assert poll.done.cancelled() and await sync.done is None
+        worker.cancel()
 
     asyncio.run(scenario())

@@ -174,5 +174,6 @@ class RunQueue:
         while self._waiting:
             ticket = self._waiting.popleft()
             log.info("queued run dropped at stop", run_id=ticket.request.run_id)
-            ticket.done.set_result(None)
+            if not ticket.done.done():  # its waiter may have been cancelled (a stopped poller)
+                ticket.done.set_result(None)
         await self._idle.wait()
