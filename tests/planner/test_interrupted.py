@@ -117,3 +117,13 @@ def test_an_interrupted_create_that_never_reached_okta_is_closed_and_made_again(
     result = plan(_input([_user(1, "ann@x.example")], [], (_create_row(7, 1, "ann@x.example"),)))
     assert [a.kind for a in result.actions] == [ActionKind.CREATE_USER]
     assert result.settled == {7: Settled("interrupted")}
+
+
+def test_an_interrupted_link_of_an_identity_out_of_scope_is_decided() -> None:
+    """A killed run's link row whose identity left the role before the link was stored: no
+    link, nothing of ours in Okta, so the row is closed "interrupted", not left open forever."""
+    existing = _okta("00uLinkable", "bob@x.example")
+    row = PendingAction(9, "run1", "a:auth0|2", ActionKind.LINK, "00uLinkable", None, "t0")
+    result = plan(_input([_user(1, "ann@x.example")], [existing], (row,)))
+    assert result.settled[9] == Settled("interrupted", None)
+    assert not [a for a in result.actions if a.identity == "a:auth0|2"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spokesync.domain import ActionKind, Plan, Situation
+from spokesync.domain import Plan, Situation
 from spokesync.planner.activation import activation_notices
 from spokesync.planner.context import Builder, Context, PlanInput, desired_groups, group_roles
 from spokesync.planner.interrupted import adopt_orphan, claim_orphans, settle
@@ -14,7 +14,9 @@ def plan(inp: PlanInput) -> Plan:
     """Compute the plan. Deterministic: identities are visited in sorted order."""
     desired = desired_groups(inp.bindings, inp.source)
     role_of = group_roles(inp.bindings)
-    interrupted = {p.identity for p in inp.pending if p.action is ActionKind.CREATE_USER}
+    # Every identity an interrupted run left a row for is visited, in scope or not, so that
+    # the plan decides each row (an out-of-scope identity's link row too).
+    interrupted = {p.identity for p in inp.pending}
     keys = sorted(set(desired) | set(inp.links) | interrupted)
     if inp.only is not None:
         keys = [k for k in keys if k in inp.only]
