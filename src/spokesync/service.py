@@ -46,6 +46,7 @@ from spokesync.run_queue import (
     SoleLeader,
 )
 from spokesync.store import LeadershipLost, Store, StoreError, open_store
+from spokesync.store.leadership import Leadership as LeaderLock
 from spokesync.store.leadership import open_leadership
 from spokesync.web.app import build_app
 from spokesync.web.context import WebContext
@@ -106,6 +107,16 @@ class Service:
         self.queue: RunQueue | None = None
         self.live: LiveWorker | None = None
 
+    @property
+    def _lock(self) -> LeaderLock | None:
+        """The leadership lock that fences runs and polls; None for a sole process."""
+        return self.leadership.lock if isinstance(self.leadership, Replica) else None
+
+    def _check_lead(self) -> None:
+        """Raise LeadershipLost for work queued while leading whose lead was lost since."""
+        if self._lock is not None:
+            self._lock.check()
+
     def stop(self) -> None:
         """Ask the service to stop after the current run (from any thread)."""
         if self._loop is not None and self._stopping is not None:
@@ -132,12 +143,7 @@ class Service:
         scheduler = asyncio.create_task(self._schedule(queue), name="scheduler")
         polling: asyncio.Task[None] | None = None
         if self.config.live.enabled:
-            replica = self.leadership if isinstance(self.leadership, Replica) else None
-            self.live = LiveWorker(
-                self.config,
-                fence=replica.lock if replica else None,
-                transport_for=self.transport_for,
-            )
+            self.live = LiveWorker(self.config, fence=self._lock, transport_for=self.transport_for)
             polling = asyncio.create_task(self._poll_logs(queue), name="live")
         server: _Server | None = None
         waits: set[asyncio.Task[Any]] = {asyncio.create_task(stopping.wait())}
@@ -259,8 +265,7 @@ class Service:
         """One poll of the logs through the live worker; the run it made (if any) is recorded
         like any other run."""
         assert self.live is not None
-        if isinstance(self.leadership, Replica):
-            self.leadership.lock.check()  # queued while leading, lost since: not ours to poll
+        self._check_lead()
         outcome = await self.live.poll()
         self.metrics.record_poll(outcome)
         if outcome.run is not None:
@@ -275,13 +280,10 @@ class Service:
         self.metrics.refresh_identities(self.store, quarantine_after)
 
     def _run_engine(self, request: RunRequest) -> RunResult:
-        replica = self.leadership if isinstance(self.leadership, Replica) else None
-        if replica is not None:
-            replica.lock.check()  # queued while leading, lost since: not ours to run
+        self._check_lead()
         store = open_store(self.config.state.url)
         try:
-            if replica is not None:
-                store.fence_with(replica.lock)  # every write of the run checks the lead
+            store.fence_with(self._lock)  # every write of the run checks the lead
             engine = Engine(self.config, store, transport_for=self.transport_for)
             return asyncio.run(
                 engine.run(apply=True, only_user=request.user, run_id=request.run_id)
