@@ -56,6 +56,11 @@ runs = sa.Table(
     sa.Column("finished_at", sa.String(), nullable=True),
     sa.Column("outcome", sa.String(), nullable=True),
     sa.Column("summary", sa.Text(), nullable=False),  # JSON object
+    # JSON: the saved plan of a run the guard refused (spokesync.saved_plan), else NULL.
+    sa.Column("plan", sa.Text(), nullable=True),
+    # ``host:pid`` of the process running it: a run left without outcome whose process is
+    # gone was interrupted (NULL: recorded by an older version).
+    sa.Column("owner", sa.String(), nullable=True),
     sa.Index("ix_runs_started_at", "started_at"),
 )
 
