@@ -198,20 +198,20 @@ def test_on_unlinked_report_touches_nothing(world_factory: WorldFactory) -> None
 def test_guard_refuses_mass_deprovisioning_unless_forced(world_factory: WorldFactory) -> None:
     world = world_factory(seed([auth0_user(i) for i in range(1, 11)]))
     world.sync()
-    for i in range(1, 4):
+    for i in range(1, 7):  # 6 of 10: above both 10% and the floor of 5
         world.auth0().unassign(f"auth0|u{i:05d}")
     refused = world.cli("sync", "--json")
     assert refused.exit_code == 3
-    assert "would deprovision 3 of 10" in refused.json()["error"]
+    assert "would deprovision 6 of 10" in refused.json()["error"]
     assert len(world.okta().members()) == 10  # nothing applied
     forced = world.sync("--force")
-    assert forced["summary"]["removed_from_group"] == 3
-    assert len(world.okta().members()) == 7
+    assert forced["summary"]["removed_from_group"] == 6
+    assert len(world.okta().members()) == 4
 
 
 def test_empty_role_is_suspicious(world_factory: WorldFactory) -> None:
     world = world_factory(seed([auth0_user(1)]))
-    world.write_config(extra='[policy]\nmax_deprovision = "100%"\n')
+    world.write_config(extra='[policy]\nmax_deprovision = "100%"\ndeprovision_floor = 0\n')
     world.sync()
     world.auth0().unassign("auth0|u00001")
     refused = world.cli("plan", "--json")

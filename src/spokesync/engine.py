@@ -256,6 +256,7 @@ class Engine:
             bindings,
             obs.input.source,
             self.config.policy.max_deprovision,
+            floor=self.config.policy.deprovision_floor,
             targeted=obs.input.only is not None,
         )
         if saved is not None:

@@ -2,7 +2,9 @@
 
 A misconfigured role, a wrong binding or an outage upstream that returns an empty role must
 not empty the hub. The guard counts, per group, the managed members the plan would
-deprovision and refuses above ``max_deprovision`` (a share such as "10%" or a count).
+deprovision and refuses above ``max_deprovision`` (a share such as "10%" or a count). Below
+``deprovision_floor`` (default 5) members a run may always deprovision: a share of a small
+group is less than one person, and refusing a pilot's every leaver protects nothing.
 """
 
 from __future__ import annotations
@@ -26,16 +28,19 @@ class Refusal:
         return (
             "refused by the deprovisioning guard: "
             + "; ".join(self.reasons)
-            + (". Check the role and the binding; rerun with --force if this is intended.")
+            + (
+                ". Check the role and the binding; if this is intended, rerun with --force "
+                "(or raise policy.max_deprovision)."
+            )
         )
 
 
-def threshold(max_deprovision: str, managed: int) -> float:
-    """How many of ``managed`` members one run may deprovision."""
+def threshold(max_deprovision: str, managed: int, floor: int = 0) -> float:
+    """How many of ``managed`` members one run may deprovision: ``max_deprovision`` of them,
+    and never fewer than ``floor``."""
     text = max_deprovision.strip()
-    if text.endswith("%"):
-        return managed * float(text[:-1]) / 100
-    return float(text)
+    share = managed * float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    return max(share, float(floor))
 
 
 def check(
@@ -45,12 +50,15 @@ def check(
     source: SourceView,
     max_deprovision: str,
     *,
+    floor: int = 0,
     targeted: bool = False,
 ) -> Refusal | None:
     """None when the plan is within bounds, else the refusal.
 
-    A targeted run (``sync --user``, live mode) reads the roles of a few identities only, so
-    its member sets say nothing about a role being empty: that check is for full runs.
+    ``floor``: a group may always lose up to that many managed members (an empty role
+    included: a role of a few people may be emptied on purpose). A targeted run (``sync
+    --user``, live mode) reads the roles of a few identities only, so its member sets say
+    nothing about a role being empty: that check is for full runs.
     """
     managed: dict[str, set[IdentityKey]] = defaultdict(set)
     for key, link in links.items():
@@ -72,21 +80,21 @@ def check(
     for binding in () if targeted else bindings:
         members = source.members.get(binding.member_key, frozenset())
         have = len(managed.get(binding.group_id, ()))
-        if not members and have:
+        if not members and have > floor:
             reasons.append(
                 f"role {binding.role_name or binding.role_id} ({binding.source}) is empty but "
                 f"group {binding.group_name or binding.group_id} has {have} managed members"
             )
     for group, keys in sorted(losing.items()):
         have = len(managed.get(group, ()))
-        limit = threshold(max_deprovision, have)
+        limit = threshold(max_deprovision, have, floor)
         if len(keys) > limit:
             name = next(
                 (b.group_name for b in bindings if b.group_id == group and b.group_name), group
             )
             reasons.append(
                 f"would deprovision {len(keys)} of {have} managed members of group {name} "
-                f"(limit {max_deprovision})"
+                f"(limit {max_deprovision}, at least {floor})"
             )
     unique = tuple(dict.fromkeys(reasons))
     return Refusal(unique) if unique else None

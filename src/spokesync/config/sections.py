@@ -247,6 +247,9 @@ class PolicyConfig(Section):
     login_follows_email: bool = True
     allow_unverified_email: bool = False
     max_deprovision: str = "10%"
+    #: a run may always deprovision this many members of a group, whatever max_deprovision
+    #: allows (a pilot of 4 loses one member without --force)
+    deprovision_floor: int = Field(default=5, ge=0)
     hub_status_key: str = "hub_status"
     #: an identity failing this many runs in a row is skipped until --retry-quarantined (0: never)
     quarantine_after: int = Field(default=5, ge=0)
