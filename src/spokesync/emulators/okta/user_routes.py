@@ -190,7 +190,11 @@ async def _change_user(request: Request, org: Org, *, replace: bool) -> Response
         # which is off by default.
         raise wrong_status()
     given = _profile_of(body)
-    if replace:
+    if replace and "profile" not in body:
+        # A PUT of credentials alone keeps the profile (okta/terraform/users-update-
+        # credentials.json #3: 200 with the profile unchanged).
+        profile = dict(user.profile)
+    elif replace:
         profile = {"mobilePhone": None, "secondEmail": None}
         profile.update({key: value for key, value in given.items() if value is not None})
     else:
