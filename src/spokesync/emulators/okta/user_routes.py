@@ -155,9 +155,10 @@ async def create_user(request: Request, org: Org) -> Response:
     if activate:
         # Status after create, per the spec's "User creation scenarios" table.
         user.status = "ACTIVE" if user.can_sign_in_at_once else "PROVISIONED"
-        if user.status == "ACTIVE":
-            user.activated = now
-        else:
+        # PROVISIONED counts as activated too: ``activated`` is set (okta/terraform/users-
+        # custom-profile-attributes.json #5, users-list-search.json #0)
+        user.activated = now
+        if user.status == "PROVISIONED":
             # "The user is emailed a one-time activation token if activated without a
             # password" (legacy users reference, Create User); an IdP user needs none.
             org.emails["activation"] += 1
