@@ -49,6 +49,11 @@ BROKEN_BINDINGS = [
         ("bindings[0].group", "No Such Group"),
     ),
     ('[[bindings]]\nsource = "partners"\nrole = "Salesforce"\n', ("bindings[0].group", "missing")),
+    (
+        # the BUILT_IN group every org has (okta/terraform/groups-everyone.json #0)
+        '[[bindings]]\nsource = "partners"\nrole = "Salesforce"\ngroup = "Everyone"\n',
+        ("bindings[0].group", "Everyone", "BUILT_IN", "OKTA_GROUP"),
+    ),
 ]
 
 

@@ -109,6 +109,14 @@ async def resolve_bindings(config: Config, clients: Clients) -> tuple[Binding, .
                     f"{where}.group {spec.group!r} does not exist in Okta; "
                     "check the group name or id"
                 ) from None
+            if group.type != "OKTA_GROUP":
+                # Every org has the BUILT_IN group Everyone, which holds every user
+                # (okta/terraform/groups-everyone.json #0); it and APP_GROUP groups take no
+                # members through the API, so a run would fail once per user.
+                raise ResolveError(
+                    f"{where}.group {spec.group!r} is a {group.type} group, whose members Okta "
+                    "keeps itself; bind an OKTA_GROUP group"
+                )
             groups[spec.group] = (group.id, group.name)
         role_id, role_name = roles[(spec.source, spec.role)]
         group_id, group_name = groups[spec.group]

@@ -138,6 +138,17 @@ def test_okta_other_validation_error_is_plain_bad_request() -> None:
     assert error.causes == ["email: Does not match required pattern"]
 
 
+def test_okta_validation_error_keeps_its_recorded_causes() -> None:
+    # Recorded (okta/terraform/users-invalid-custom-profile-attribute-400.json #0): E0000001
+    # comes with causes, against reference okta-api.md's "errorCauses is always empty"; an
+    # undefined property is a plain BadRequest that names it, never a taken login.
+    error = error_from_response(
+        "okta", recorded("okta", "terraform/users-invalid-custom-profile-attribute-400", 0)
+    )
+    assert type(error) is BadRequest
+    assert error.causes == ["Property name 'notValid' is not defined in profile"]
+
+
 def test_okta_state_error_is_state_conflict_not_scope() -> None:
     # Recorded: okta/users-reactivate-403.json #1 is 403 E0000038.
     error = error_from_response("okta", recorded("okta", "users-reactivate-403", 1))

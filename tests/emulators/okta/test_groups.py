@@ -143,6 +143,18 @@ async def test_group_search_and_filter(
     assert sorted(g["profile"]["name"] for g in response.json()) == names
 
 
+async def test_q_with_filter_applies_both_and_answers_no_link(api: httpx.AsyncClient) -> None:
+    """okta/terraform/groups-data-source-read.json #11: ``filter`` and ``q`` together, no Link;
+    groups-everyone.json #0: ``q=Everyone`` finds the BUILT_IN group."""
+    both = await api.get("/api/v1/groups", params={"filter": 'type eq "APP_GROUP"', "q": "AD"})
+    assert [g["profile"]["name"] for g in both.json()] == ["AD Imported"]
+    assert "link" not in both.headers
+    none = await api.get("/api/v1/groups", params={"filter": 'type eq "APP_GROUP"', "q": "Sal"})
+    assert none.json() == [] and "link" not in none.headers
+    everyone = (await api.get("/api/v1/groups", params={"q": "Everyone"})).json()
+    assert [(g["profile"]["name"], g["type"]) for g in everyone] == [("Everyone", "BUILT_IN")]
+
+
 async def test_group_filter_rejects_profile_attributes(api: httpx.AsyncClient) -> None:
     response = await api.get("/api/v1/groups", params={"filter": 'profile.name eq "Sales"'})
     assert response.json()["errorCode"] == "E0000031"

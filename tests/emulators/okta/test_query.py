@@ -93,3 +93,21 @@ def test_quoted_values_round_trip(attribute: str, value: str, operator: str) -> 
         f'{attribute} {operator} "{quoted}"', anything, case_sensitive=True
     )
     assert predicate(record(**{attribute: value}))
+
+
+def test_pr_takes_no_value_and_holds_when_the_attribute_has_one() -> None:
+    """okta/terraform/users-list-search.json #10: ``profile.email pr and ...`` (200)."""
+    expr = parse('profile.email pr and profile.firstName eq "TestAcc"')
+    assert isinstance(expr, Junction)
+    assert expr.parts[0] == Comparison("profile.email", "pr", None)
+
+    def with_pr(attribute: str) -> tuple[Kind, frozenset[str]] | None:
+        return "text", frozenset({"eq", "pr"})
+
+    present = compile_predicate("a pr", with_pr, case_sensitive=False)
+    assert present(record(a="x")) and present(record(a=["x"]))
+    assert not present(record(a=None)) and not present(record(a="")) and not present(record())
+    with pytest.raises(QueryError):
+        compile_predicate("a pr", anything, case_sensitive=False)  # not allowed here
+    with pytest.raises(QueryError):
+        parse('a pr "x"')  # pr takes no value

@@ -54,7 +54,8 @@ async def test_status_after_create_follows_the_spec_table(
     response = await api.post(f"/api/v1/users/?{query}", json=body)  # trailing slash as recorded
     assert response.status_code == 200
     assert response.json()["status"] == status
-    assert (response.json()["activated"] is not None) == (status == "ACTIVE")
+    # PROVISIONED has ``activated`` too (okta/terraform/users-list-search.json #0)
+    assert (response.json()["activated"] is not None) == (status != "STAGED")
 
 
 async def test_password_is_never_echoed(api: httpx.AsyncClient) -> None:
@@ -362,3 +363,58 @@ async def test_q_has_default_limit_10_and_no_link(api: httpx.AsyncClient) -> Non
 async def test_limit_is_capped_at_200(api: httpx.AsyncClient) -> None:
     response = await api.get("/api/v1/users", params={"limit": "500"})
     assert "limit=200" in response.headers["link"]
+
+
+async def test_user_shape_follows_the_2025_26_recordings(api: httpx.AsyncClient) -> None:
+    """okta/terraform/users-update-credentials.json #0 and users-update-all-attributes.json #0:
+    ``realmId`` beside ``type``, no ``credentials.emails``; without a password the credentials
+    are the provider alone, a password adds ``{}``, a recovery question its question only."""
+    bare = (await create(api, "ann@partner.example")).json()
+    assert bare["credentials"] == {"provider": {"type": "OKTA", "name": "OKTA"}}
+    assert bare["realmId"].startswith("guo") and len(bare["realmId"]) == 20
+    keys = list(bare)
+    assert keys.index("realmId") == keys.index("passwordChanged") + 1 == keys.index("type") - 1
+    question = "What is the answer to life, the universe, and everything?"
+    full = await create(
+        api,
+        "bea@partner.example",
+        credentials={
+            "password": {"value": "Zz9!secret"},
+            "recovery_question": {"question": question, "answer": "forty-two"},
+        },
+    )
+    assert full.json()["credentials"] == {
+        "password": {},
+        "recovery_question": {"question": question},
+        "provider": {"type": "OKTA", "name": "OKTA"},
+    }
+    assert "forty-two" not in full.text
+    listed = (
+        await api.get("/api/v1/users", params={"search": 'profile.firstName eq "Ann"'})
+    ).json()
+    assert {user["realmId"] for user in listed} == {bare["realmId"]}
+    assert all("emails" not in user["credentials"] for user in listed)
+
+
+async def test_put_of_credentials_alone_keeps_the_profile(api: httpx.AsyncClient) -> None:
+    """okta/terraform/users-update-credentials.json #3: 200, profile unchanged, new password."""
+    user = (await create(api, "ann@partner.example", extra={"title": "Buyer"})).json()
+    answer = await api.put(
+        f"/api/v1/users/{user['id']}", json={"credentials": {"password": {"value": "N3w-pass!"}}}
+    )
+    assert answer.status_code == 200
+    assert answer.json()["profile"] == user["profile"]
+    assert answer.json()["passwordChanged"] is not None
+
+
+async def test_search_pr_means_present(api: httpx.AsyncClient) -> None:
+    """okta/terraform/users-list-search.json #10: ``profile.email pr and ...`` answered 200."""
+    await create(api, "ann@partner.example", extra={"title": "Buyer"})
+    await create(api, "bea@partner.example", extra={"title": ""})
+    await create(api, "cat@partner.example")
+    titled = await api.get("/api/v1/users", params={"search": "profile.title pr"})
+    assert [u["profile"]["login"] for u in titled.json()] == ["ann@partner.example"]
+    query = 'profile.email pr and profile.firstName eq "Ann" and profile.lastName eq "Lee"'
+    everyone = await api.get("/api/v1/users", params={"search": query})
+    assert everyone.status_code == 200
+    assert len(everyone.json()) == 3  # the three Ann Lees; the seed's Bob Ray is left out

@@ -8,6 +8,7 @@ are collected per role and sorted once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -137,6 +138,7 @@ def load_seed(seed: Mapping[str, Any], tenant: Tenant) -> dict[str, Client]:
     if unknown:
         raise ValueError(f"auth0: unknown key {unknown[0]!r}")
     clients = load_clients(seed)
+    tenant.connection = replace(tenant.connection, enabled_clients=tuple(clients))
     role_lookup = _load_roles(seed, tenant)
     members: dict[str, list[str]] = {role_id: [] for role_id in tenant.roles}
     now_iso = tenant.clock.iso()

@@ -41,6 +41,8 @@ class Connection:
 
     id: str
     name: str
+    #: the applications that may use it: every seeded client (jobs-errors.json #1 lists them)
+    enabled_clients: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +51,7 @@ class Connection:
             "strategy": "auth0",
             "realms": [self.name],
             "is_domain_connection": False,
+            "enabled_clients": list(self.enabled_clients),
             "options": {},
         }
 

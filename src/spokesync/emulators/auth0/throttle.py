@@ -1,7 +1,11 @@
-"""ASGI middleware applying the rate limits and adding ``x-ratelimit-*`` to every answer.
+"""ASGI middleware applying the rate limits and adding ``x-ratelimit-*`` to the answers.
 
 The Management API (``/api/v2``) shares one bucket; ``/oauth/token`` belongs to the
-Authentication API and has its own, larger bucket (reference §8).
+Authentication API and has its own, larger bucket (reference §8). As recorded, the Management
+API sends the headers on its 2xx answers (and its 429) but not on other 4xx (400, 401, 404:
+auth0/ruby/jobs-verification-email-400.json #1, device-credentials-create-401.json #0,
+users-permissions-add-404.json #0); ``/oauth/token`` sends them on its 4xx too
+(auth0/ruby/oauth-token-password-403.json #0).
 """
 
 from __future__ import annotations
@@ -41,9 +45,9 @@ class ThrottleMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if path == "/api/v2" or path.startswith("/api/v2/"):
-            bucket, refuse = self.management, management_429
+            bucket, refuse, on_errors = self.management, management_429, False
         elif path == "/oauth/token":
-            bucket, refuse = self.authentication, _authentication_429
+            bucket, refuse, on_errors = self.authentication, _authentication_429, True
         else:
             await self.app(scope, receive, send)
             return
@@ -54,7 +58,7 @@ class ThrottleMiddleware:
         extra = decision.headers()
 
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and (on_errors or message["status"] < 400):
                 headers = MutableHeaders(scope=message)
                 for name, value in extra.items():
                     headers[name] = value

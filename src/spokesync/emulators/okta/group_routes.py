@@ -48,13 +48,14 @@ def _filter_rules(attribute: str) -> tuple[Kind, frozenset[str]] | None:
 
 
 def _search_rules(attribute: str) -> tuple[Kind, frozenset[str]] | None:
+    # ``pr`` as in user search (okta/terraform/users-list-search.json #10)
     if attribute in _DATES:
-        return "date", _ORDERING
+        return "date", _ORDERING | {"pr"}
     if attribute in ("id", "type", "source.id"):
-        return "text", frozenset({"eq"})
+        return "text", frozenset({"eq", "pr"})
     if attribute.startswith("profile."):
         contains = attribute in ("profile.name", "profile.description")
-        return "text", frozenset({"eq", "sw", "co"} if contains else {"eq", "sw"})
+        return "text", frozenset({"eq", "sw", "co", "pr"} if contains else {"eq", "sw", "pr"})
     return None
 
 
@@ -89,19 +90,31 @@ def _render(org: Org, base: str, group_id: str, stats: bool) -> dict[str, Any]:
 
 @endpoint("okta.groups.read")
 async def list_groups(request: Request, org: Org) -> Response:
-    """``GET /api/v1/groups`` with ``q`` (no Link, as recorded), ``search``, ``filter``."""
+    """``GET /api/v1/groups`` with ``q`` (no Link, as recorded), ``search``, ``filter``.
+
+    ``q`` with ``filter`` applies both and still answers no Link
+    (okta/terraform/groups-data-source-read.json #11).
+    """
     params = request.query_params
     base = base_url(request)
     stats = params.get("expand") == "stats"
     quick = params.get("q")
-    if quick is not None and "search" not in params and "filter" not in params:
+    if quick is not None and "search" not in params:
         limit = parse_limit(params.get("limit"), GROUPS_QUERY_DEFAULT_LIMIT, 10_000)
         folded = quick.casefold()
+        filtered = (
+            _group_predicate(org, params["filter"], _filter_rules, case_sensitive=True)
+            if "filter" in params
+            else None
+        )
         page = page_of(
             org.group_ids,
             None,
             limit,
-            lambda gid: org.groups[gid].name.casefold().startswith(folded),
+            lambda gid: (
+                org.groups[gid].name.casefold().startswith(folded)
+                and (filtered is None or filtered(gid))
+            ),
         )
         return JSONResponse([_render(org, base, gid, stats) for gid in page.ids])
     limit = parse_limit(params.get("limit"), GROUPS_DEFAULT_LIMIT, 10_000)

@@ -28,7 +28,11 @@ from spokesync.emulators.okta.user_routes import deactivate, find_user
 
 
 def _activation_answer(request: Request, send_email: bool) -> dict[str, Any]:
-    """``{}`` when Okta mails the link; the link and token when ``sendEmail=false``."""
+    """``{}`` when Okta mails the link; the link and token when ``sendEmail=false``.
+
+    Without ``sendEmail`` Okta answered ``{}`` (okta/terraform/users-update-all-attributes.json
+    #2): it mails the link, as ``sendEmail=true`` does.
+    """
     if send_email:
         return {}
     token = secrets.token_urlsafe(15)
@@ -42,7 +46,9 @@ def _set_status(user: UserRecord, status: str, now: float) -> None:
     user.status = status
     user.status_changed = now
     user.last_updated = now
-    if status == "ACTIVE" and user.activated is None:
+    # a STAGED user activated into PROVISIONED reads back with ``activated`` set
+    # (okta/terraform/users-update-all-attributes.json #3)
+    if status in ("ACTIVE", "PROVISIONED") and user.activated is None:
         user.activated = now
 
 

@@ -1,7 +1,10 @@
 """The subset of Okta's SCIM-like ``filter`` / ``search`` expressions the emulator serves.
 
 Grammar: ``expr := term ("or" term)*``, ``term := factor ("and" factor)*``,
-``factor := "(" expr ")" | attribute operator value``. Values are double-quoted strings
+``factor := "(" expr ")" | attribute "pr" | attribute operator value``: ``pr`` (present)
+takes no value and holds when the attribute has one (Okta answered
+``profile.email pr and profile.firstName eq "TestAcc"`` with 200:
+okta/terraform/users-list-search.json #10). Values are double-quoted strings
 (``\\"`` escapes) or the bare words true, false, null and numbers. Which attributes and
 operators are allowed, and whether values compare case-sensitively, is up to the caller:
 ``filter`` is case-sensitive, ``search`` is not (reference §3).
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-COMPARISONS = frozenset({"eq", "sw", "co", "gt", "ge", "lt", "le"})
+COMPARISONS = frozenset({"eq", "sw", "co", "gt", "ge", "lt", "le", "pr"})
 DATE_OPERATORS = frozenset({"eq", "gt", "ge", "lt", "le"})
 
 Kind = Literal["text", "date"]
@@ -114,6 +117,8 @@ class _Parser:
         operator = operator.lower()
         if op_kind != "word" or operator not in COMPARISONS:
             raise QueryError("expected an operator")
+        if operator == "pr":
+            return Comparison(text, operator, None)
         value_kind, value = self.take()
         if value_kind == "string":
             return Comparison(text, operator, value)
@@ -150,9 +155,20 @@ def _compile(expr: Expr, rules: Rules, case_sensitive: bool) -> Predicate:
     kind, operators = rule
     if expr.operator not in operators:
         raise QueryError(f"operator not supported: {expr.operator}")
+    if expr.operator == "pr":
+        return _present_predicate(expr.attribute)
     if kind == "date":
         return _date_predicate(expr)
     return _text_predicate(expr, case_sensitive)
+
+
+def _present_predicate(attribute: str) -> Predicate:
+    """``pr``: the attribute has a value (not null, not an empty string or list)."""
+
+    def predicate(get: Getter) -> bool:
+        return get(attribute) not in (None, "", [])
+
+    return predicate
 
 
 def _date_predicate(expr: Comparison) -> Predicate:

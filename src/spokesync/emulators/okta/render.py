@@ -62,12 +62,11 @@ def user_json(user: UserRecord, base: str, *, in_collection: bool = False) -> di
         links["self"] = {"href": self_href}
         links["resetFactors"] = {"href": f"{self_href}/lifecycle/reset_factors", "method": "POST"}
         links["type"] = {"href": f"{base}/api/v1/meta/types/user/{user.type_id}"}
+    # As recorded from 2025 on: no ``emails``; without a password only the provider
+    # (okta/terraform/users-update-all-attributes.json #0, users-update-credentials.json #0).
     credentials: dict[str, Any] = {}
     if user.has_password:
         credentials["password"] = {}
-    email = user.profile.get("email")
-    if isinstance(email, str):
-        credentials["emails"] = [{"value": email, "status": "VERIFIED", "type": "PRIMARY"}]
     if user.recovery_question is not None:
         credentials["recovery_question"] = {"question": user.recovery_question}
     credentials["provider"] = {"type": user.provider_type, "name": user.provider_name}
@@ -80,6 +79,7 @@ def user_json(user: UserRecord, base: str, *, in_collection: bool = False) -> di
         "lastLogin": None,
         "lastUpdated": iso_timestamp(user.last_updated),
         "passwordChanged": _time(user.password_changed),
+        "realmId": user.realm_id,
         "type": {"id": user.type_id},
         "profile": dict(user.profile),
         "credentials": credentials,

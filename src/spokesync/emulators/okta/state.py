@@ -42,6 +42,10 @@ GROUP_TYPES = frozenset({"OKTA_GROUP", "APP_GROUP", "BUILT_IN"})
 
 #: the id of the default user type every user gets (Okta: ``oty`` + 17)
 DEFAULT_USER_TYPE = "oty1defaultusertype0"
+#: the id of the org's default realm, which every user is in (Okta: ``guo`` + 17); users
+#: recorded from 2025-12 on carry it as ``realmId`` (okta/terraform/users-update-credentials
+#: .json #0; Okta terraform fact 3)
+DEFAULT_REALM = "guo1defaultrealm0000"
 
 #: the emails a real org would send, counted in ``GET /_emulator/stats`` under ``"emails"``:
 #: activation links (to the user), password reset links (to the user), deactivation notices
@@ -70,6 +74,8 @@ class UserRecord:
     recovery_question: str | None = None
     #: the user type (``type.id``)
     type_id: str = DEFAULT_USER_TYPE
+    #: the realm (``realmId``)
+    realm_id: str = DEFAULT_REALM
 
     @property
     def federated(self) -> bool:

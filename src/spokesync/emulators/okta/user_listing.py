@@ -41,11 +41,11 @@ def filter_rules(attribute: str) -> tuple[Kind, frozenset[str]] | None:
 
 
 def search_rules(attribute: str) -> tuple[Kind, frozenset[str]] | None:
-    """``search``: eq/sw on any profile attribute and a few others, co on four names."""
+    """``search``: eq/sw/pr on any profile attribute and a few others, co on four names."""
     if attribute in _USER_DATES:
-        return "date", frozenset({"eq", "gt", "ge", "lt", "le"})
+        return "date", frozenset({"eq", "gt", "ge", "lt", "le", "pr"})
     if attribute in ("id", "status", "type.id") or attribute.startswith("profile."):
-        operators = {"eq", "sw"} | ({"co"} if attribute in _CONTAINS_OK else set())
+        operators = {"eq", "sw", "pr"} | ({"co"} if attribute in _CONTAINS_OK else set())
         return "text", frozenset(operators)
     return None
 

@@ -155,9 +155,10 @@ async def create_user(request: Request, org: Org) -> Response:
     if activate:
         # Status after create, per the spec's "User creation scenarios" table.
         user.status = "ACTIVE" if user.can_sign_in_at_once else "PROVISIONED"
-        if user.status == "ACTIVE":
-            user.activated = now
-        else:
+        # PROVISIONED counts as activated too: ``activated`` is set (okta/terraform/users-
+        # custom-profile-attributes.json #5, users-list-search.json #0)
+        user.activated = now
+        if user.status == "PROVISIONED":
             # "The user is emailed a one-time activation token if activated without a
             # password" (legacy users reference, Create User); an IdP user needs none.
             org.emails["activation"] += 1
@@ -190,7 +191,11 @@ async def _change_user(request: Request, org: Org, *, replace: bool) -> Response
         # which is off by default.
         raise wrong_status()
     given = _profile_of(body)
-    if replace:
+    if replace and "profile" not in body:
+        # A PUT of credentials alone keeps the profile (okta/terraform/users-update-
+        # credentials.json #3: 200 with the profile unchanged).
+        profile = dict(user.profile)
+    elif replace:
         profile = {"mobilePhone": None, "secondEmail": None}
         profile.update({key: value for key, value in given.items() if value is not None})
     else:
