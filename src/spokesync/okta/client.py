@@ -303,7 +303,8 @@ class OktaClient(ApiClient):
             ) from exc
 
     async def activate(self, user_id: str) -> None:
-        """STAGED or DEPROVISIONED -> PROVISIONED/ACTIVE (asynchronous at Okta); no email."""
+        """STAGED or DEPROVISIONED -> PROVISIONED/ACTIVE (asynchronous at Okta); no email.
+        The answer is not read: ``{}`` or the activation link, by ``sendEmail`` (recorded)."""
         await self._lifecycle(user_id, "activate", send_email=False)
 
     async def reactivate(self, user_id: str) -> None:

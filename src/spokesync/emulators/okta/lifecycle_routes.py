@@ -28,7 +28,10 @@ from spokesync.emulators.okta.user_routes import deactivate, find_user
 
 
 def _activation_answer(request: Request, send_email: bool) -> dict[str, Any]:
-    """``{}`` when Okta mails the link; the link and token when ``sendEmail=false``."""
+    """``{}`` when Okta mails the link (recorded with no query at all:
+    okta/terraform/users-update-all-attributes.json #2), the link and token when
+    ``sendEmail=false`` (okta/users-activate.json #1). The reference notes' "200
+    UserActivationToken" holds for the latter only; the recordings win."""
     if send_email:
         return {}
     token = secrets.token_urlsafe(15)
