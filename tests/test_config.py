@@ -464,6 +464,15 @@ def test_okta_scopes_default_to_what_the_config_needs(tmp_path: Path) -> None:
     explicit = load(write(tmp_path, chosen + SOURCES + BINDINGS))
     assert explicit.okta_scopes() == ("okta.users.manage",)
     assert explicit.required_okta_scopes() == ("okta.users.manage", "okta.groups.manage")
+    # a base attribute needs no schema read; a custom one does (okta.schemas.read)
+    base = load(write(tmp_path, OAUTH_OKTA + SOURCES + BINDINGS + MAPPING_DEPARTMENT))
+    assert base.okta_scopes() == ("okta.users.manage", "okta.groups.manage")
+    custom = load(write(tmp_path, OAUTH_OKTA + SOURCES + BINDINGS + MAPPING_PARTNER_ORG))
+    assert custom.okta_scopes() == ("okta.users.manage", "okta.groups.manage", "okta.schemas.read")
+
+
+MAPPING_DEPARTMENT = '[mapping]\ndepartment = { value = "Partners" }\n'
+MAPPING_PARTNER_ORG = '[mapping]\npartnerOrganization = { value = "x" }\n'
 
 
 def test_live_mode_asks_for_the_log_scope_and_bounds_the_poll(tmp_path: Path) -> None:

@@ -129,14 +129,17 @@ class CliResult:
 class Auth0Admin:
     """Changes and reads an Auth0 emulator the way a tenant admin would."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(
+        self, base_url: str, client_id: str = "admin", client_secret: str = ADMIN_SECRET
+    ) -> None:
+        """An admin tool using the application ``client_id`` (spokesync's own, if shared)."""
         self.http = httpx.Client(base_url=base_url, timeout=30)
         token = self.http.post(
             "/oauth/token",
             json={
                 "grant_type": "client_credentials",
-                "client_id": "admin",
-                "client_secret": ADMIN_SECRET,
+                "client_id": client_id,
+                "client_secret": client_secret,
                 "audience": f"{base_url}/api/v2/",
             },
         ).json()["access_token"]
@@ -175,9 +178,10 @@ class Auth0Admin:
 class OktaAdmin:
     """Reads and changes an Okta emulator through its API, as an Okta admin would."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, authorization: str = f"SSWS {OKTA_TOKEN}") -> None:
+        """An admin tool sending ``authorization`` (spokesync's own token, by default)."""
         self.http = httpx.Client(
-            base_url=base_url, timeout=30, headers={"Authorization": f"SSWS {OKTA_TOKEN}"}
+            base_url=base_url, timeout=30, headers={"Authorization": authorization}
         )
 
     def call(self, method: str, path: str, body: Any = None) -> Any:

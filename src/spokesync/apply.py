@@ -20,7 +20,7 @@ from typing import Any
 from spokesync.clients import Clients
 from spokesync.config import PolicyConfig
 from spokesync.domain import Action, ActionKind, IdentityKey, Link, PendingAction, Plan, login_key
-from spokesync.http import ApiError, LoginTaken, NotFound, is_transient
+from spokesync.http import ApiError, LoginTaken, NotFound, UnknownAttribute, is_transient
 from spokesync.okta.client import FEDERATION
 from spokesync.store.base import Store
 
@@ -30,6 +30,19 @@ Progress = Callable[[str, int], None]
 
 class ActionFailed(Exception):
     """An action could not be applied; the message is the per-identity reason."""
+
+
+def _reason(exc: Exception) -> str:
+    """The per-identity reason of a failure; a property Okta's schema lacks names the
+    mapping rule that wrote it (never a taken login)."""
+    if isinstance(exc, UnknownAttribute):
+        names = ", ".join(exc.attributes)
+        rules = ", ".join(f"mapping.{name}" for name in exc.attributes)
+        return (
+            f"Okta's user profile does not define {names} ({rules}): add it in Okta "
+            f"(Directory > Profile Editor) or remove {rules}; {exc}"
+        )
+    return str(exc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +123,7 @@ class Applier:
             try:
                 new_link = await self._execute(action, link)
             except (ApiError, ActionFailed) as exc:
-                reason = str(exc)
+                reason = _reason(exc)
                 # A create whose answer was lost may still have reached Okta: its row stays
                 # "started", so the next run correlates by login instead of creating again.
                 if not (action.kind is ActionKind.CREATE_USER and is_transient(exc)):

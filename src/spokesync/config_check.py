@@ -1,6 +1,7 @@
 """``spokesync config check``: everything that can be verified before a first run.
 
-Resolves each binding's role and group to ids, obtains a token from every source and
+Resolves each binding's role and group to ids, checks that Okta's profile schema holds every
+mapping target, obtains a token from every source and
 reports missing scopes, obtains the Okta OAuth token (when used) and compares its scopes with
 the ones a sync needs, proves the Okta credentials work, and warns about risky settings: a
 config file holding a literal secret that others can read, a private key file likewise.
@@ -22,8 +23,16 @@ from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import SECRET_KEYS, Config, PrivateKeyHolder, SourceConfig
 from spokesync.http import ApiError
 from spokesync.mapping import login_sources_from_user_metadata
+from spokesync.mapping_targets import target_problems
 from spokesync.oauth_scopes import missing as missing_scopes
-from spokesync.observe import ResolveError, resolve_bindings, resolve_user_types
+from spokesync.observe import (
+    ResolveError,
+    resolve_bindings,
+    resolve_profile_schemas,
+    resolve_user_type_records,
+)
+from spokesync.okta.models import UserType
+from spokesync.okta.schema import custom_targets
 from spokesync.redact import redact
 
 #: scopes every source needs, and the ones write-back needs
@@ -205,7 +214,7 @@ async def check(
                 )
         try:
             bindings = await resolve_bindings(config, clients)
-            user_types = await resolve_user_types(config, clients)
+            user_types = await resolve_user_type_records(config, clients)
         except ResolveError as exc:
             _say(console, False, str(exc))
             return False
@@ -219,7 +228,37 @@ async def check(
                 f"bindings[{i}]: role {binding.role_name} = {binding.role_id} ({binding.source}) "
                 f"-> group {binding.group_name} = {binding.group_id}",
             )
-        for name, type_id in user_types.items():
+        for name, user_type in user_types.items():
             wanted = config.sources[name].okta_user_type
-            _say(console, True, f"sources.{name}.okta_user_type {wanted} = {type_id}")
+            _say(console, True, f"sources.{name}.okta_user_type {wanted} = {user_type.id}")
+        if not await _check_mapping_targets(config, clients, user_types, console):
+            ok = False
     return ok
+
+
+async def _check_mapping_targets(
+    config: Config, clients: Clients, user_types: dict[str, UserType], console: Console
+) -> bool:
+    """One line per mapping target that Okta's profile schema (of each source's user type)
+    does not define or types otherwise; False when there is one."""
+    targets = custom_targets(config.mapping_rules())
+    if not targets:
+        return True
+    try:
+        schemas = await resolve_profile_schemas(config, clients, user_types)
+    except ApiError as exc:
+        _say(
+            console,
+            False,
+            f"okta: the user profile schema could not be read, so mapping.{targets[0]} "
+            f"cannot be checked: {exc}; grant okta.schemas.read",
+        )
+        return False
+    problems = target_problems(list(config.mapping_rules()), schemas)
+    for problem in problems:
+        _say(console, False, problem.check_line())
+    held = [t for t in targets if t not in {p.attribute for p in problems}]
+    if held:
+        where = " and ".join(schemas)
+        _say(console, True, f"mapping: Okta's user profile ({where}) holds {', '.join(held)}")
+    return not problems

@@ -248,7 +248,12 @@ class Engine:
         unreadable = tuple(
             Notice(k, None, why, "failed") for k, why in sorted(obs.unreadable.items())
         )
-        plan = dataclasses.replace(plan, notices=plan.notices + unreadable)
+        # One notice per mapping target Okta cannot hold (left out of the run), instead of a
+        # create or update refused per user.
+        targets = tuple(Notice(p.key, None, p.notice(), "reported") for p in obs.target_problems)
+        if obs.unchecked_targets is not None:
+            targets += (Notice("mapping", None, obs.unchecked_targets, "reported"),)
+        plan = dataclasses.replace(plan, notices=targets + plan.notices + unreadable)
         result.plan = plan
         refusal = guard.check(
             plan,

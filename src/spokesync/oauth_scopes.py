@@ -23,6 +23,10 @@ def scope_for(method: str, path: str) -> str | None:
         return "okta.groups.read" if reading else "okta.groups.manage"
     if resource == "logs":
         return "okta.logs.read"
+    if resource == "meta" and rest[:2] == ["schemas", "user"]:
+        return "okta.schemas.read" if reading else "okta.schemas.manage"
+    if resource == "meta" and rest[:2] == ["types", "user"]:
+        return "okta.userTypes.read" if reading else "okta.userTypes.manage"
     if resource == "idps":
         if reading:
             return "okta.idps.read"

@@ -38,8 +38,11 @@ from spokesync.domain import (
     index_by_login,
     login_key,
 )
-from spokesync.http import AmbiguousName, ApiError, NotFound
+from spokesync.http import AmbiguousName, ApiError, NotFound, ScopeError
 from spokesync.mapping import Mapped, MappedProfile, rules_digest
+from spokesync.mapping_targets import TargetProblem, target_problems
+from spokesync.okta.models import UserType
+from spokesync.okta.schema import DEFAULT_SCHEMA, ProfileSchema, custom_targets
 from spokesync.planner import PlanInput
 from spokesync.source_profiles import SourceProfiles
 from spokesync.store.base import Store
@@ -83,6 +86,10 @@ class Observation:
     cursors: dict[str, str] = field(default_factory=dict)
     #: identities whose profile could not be read this run, with the reason
     unreadable: dict[IdentityKey, str] = field(default_factory=dict)
+    #: mapping targets Okta's profile schema cannot hold: left out of this run
+    target_problems: list[TargetProblem] = field(default_factory=list)
+    #: why the mapping targets could not be checked this run, if so
+    unchecked_targets: str | None = None
 
 
 async def resolve_bindings(config: Config, clients: Clients) -> tuple[Binding, ...]:
@@ -124,17 +131,17 @@ async def resolve_bindings(config: Config, clients: Clients) -> tuple[Binding, .
     return tuple(out)
 
 
-async def resolve_user_types(config: Config, clients: Clients) -> dict[str, str]:
-    """source name -> the ``oty...`` id of its ``okta_user_type`` (each name looked up once)."""
-    found: dict[str, str] = {}
-    out: dict[str, str] = {}
+async def resolve_user_type_records(config: Config, clients: Clients) -> dict[str, UserType]:
+    """source name -> the Okta user type its ``okta_user_type`` names (each looked up once)."""
+    found: dict[str, UserType] = {}
+    out: dict[str, UserType] = {}
     for name, source in config.sources.items():
         wanted = source.okta_user_type
         if wanted is None:
             continue
         if wanted not in found:
             try:
-                found[wanted] = (await clients.okta.find_user_type(wanted)).id
+                found[wanted] = await clients.okta.find_user_type(wanted)
             except (NotFound, AmbiguousName) as exc:
                 raise ResolveError(
                     f"sources.{name}.okta_user_type {wanted!r}: {exc.message}; "
@@ -143,6 +150,29 @@ async def resolve_user_types(config: Config, clients: Clients) -> dict[str, str]
                 ) from None
         out[name] = found[wanted]
     return out
+
+
+async def resolve_user_types(config: Config, clients: Clients) -> dict[str, str]:
+    """source name -> the ``oty...`` id of its ``okta_user_type`` (each name looked up once)."""
+    return {name: t.id for name, t in (await resolve_user_type_records(config, clients)).items()}
+
+
+async def resolve_profile_schemas(
+    config: Config, clients: Clients, user_types: Mapping[str, UserType]
+) -> dict[str, ProfileSchema]:
+    """The profile schemas new users get (label -> schema): the default user type's for a
+    source without ``okta_user_type``, else its type's. None read (empty) when the mapping
+    targets only base attributes, which every schema has."""
+    if not custom_targets(config.mapping_rules()):
+        return {}
+    wanted: dict[str, str] = {}
+    for name in config.sources:
+        user_type = user_types.get(name)
+        if user_type is None:
+            wanted["the default user type"] = DEFAULT_SCHEMA
+        elif user_type.schema_id is not None:
+            wanted[f"user type {user_type.name}"] = user_type.schema_id
+    return {label: await clients.okta.user_schema(schema_id) for label, schema_id in wanted.items()}
 
 
 async def _bounded(limit: int, jobs: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
@@ -187,12 +217,16 @@ class Observer:
         self.attributes = frozenset(self.rules) | {"login"}
 
     async def observe(self, bindings: tuple[Binding, ...]) -> Observation:
-        user_types = await resolve_user_types(self.config, self.clients)
+        records = await resolve_user_type_records(self.config, self.clients)
+        user_types = {name: t.id for name, t in records.items()}
+        problems, unchecked = await self._check_targets(records)
         links = self.store.load_links()
         pending = tuple(self.store.pending_actions())
         only = self._only()
         if only is not None:
-            return await self._observe_only(bindings, only, links, pending, user_types)
+            obs = await self._observe_only(bindings, only, links, pending, user_types)
+            obs.target_problems, obs.unchecked_targets = problems, unchecked
+            return obs
         # Okta's group pages do not depend on Auth0: read both sides at the same time.
         groups = asyncio.create_task(self._group_members(bindings, links))
         try:
@@ -207,7 +241,31 @@ class Observer:
         users, group_members = await groups
         target = await self._target(source, mapped, links, pending, only, users, group_members)
         self._finish(obs, bindings, source, target, links, pending, mapped, only, user_types)
+        obs.target_problems, obs.unchecked_targets = problems, unchecked
         return obs
+
+    async def _check_targets(
+        self, user_types: Mapping[str, UserType]
+    ) -> tuple[list[TargetProblem], str | None]:
+        """Leave out of this run the mapping targets Okta's profile schema cannot hold: one
+        notice instead of a refused create or update per user. A schema that cannot be read
+        for a missing scope leaves the targets unchecked (as before there was a check)."""
+        try:
+            schemas = await resolve_profile_schemas(self.config, self.clients, user_types)
+        except ScopeError as exc:
+            return [], (
+                f"Okta's profile schema could not be read ({exc.message}): the mapping targets "
+                "beyond the base profile are not checked; grant okta.schemas.read"
+            )
+        problems = target_problems(list(self.rules), schemas)
+        if problems:
+            dropped = {p.attribute for p in problems}
+            self.rules = {a: r for a, r in self.rules.items() if a not in dropped}
+            self.rules_digest = rules_digest(self.rules)
+            self.attributes = frozenset(self.rules) | {"login"}
+            for problem in problems:
+                log.warning("mapping target left out", problem=problem.notice())
+        return problems, None
 
     async def _observe_only(
         self,

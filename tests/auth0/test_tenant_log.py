@@ -77,7 +77,7 @@ async def test_reads_new_entries_from_a_checkpoint_and_touches_the_assigned_user
     assert pages == 3  # 252 entries, 100 a page
     ids = [e.log_id for e in entries]
     assert ids == sorted(ids) and len(set(ids)) == len(ids) >= 252
-    touched = classify_entries("apac", entries, own_client_id="c1", bound_roles=frozenset({ROLE}))
+    touched = classify_entries("apac", entries, bound_roles=frozenset({ROLE}))
     expected = {f"apac:auth0|{i:04d}" for i in range(250)} | {"apac:auth0|0298"}
     assert touched.identities == expected  # 0299 lost an unbound role: nothing to do
     assert not touched.full_reasons and touched.newest is not None

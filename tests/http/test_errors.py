@@ -20,6 +20,7 @@ from spokesync.http.errors import (
     ServerError,
     StateConflict,
     TransportError,
+    UnknownAttribute,
     error_from_response,
     is_transient,
     public_url,
@@ -108,7 +109,9 @@ def test_okta_429_recorded_reset_is_epoch_seconds() -> None:
 
 
 def test_okta_duplicate_login_is_login_taken() -> None:
-    # Reference okta-api.md §1 (no recording exists): E0000001 with a login cause.
+    # Reference okta-api.md §1 (no recording of a duplicate login exists): E0000001 with a
+    # login cause. The reference notes' picture of E0000001 with empty causes is wrong: the
+    # recording below (okta/terraform) has a cause, and only the cause says which error it is.
     body = {
         "errorCode": "E0000001",
         "errorSummary": "Api validation failed: login",
@@ -232,3 +235,21 @@ def test_is_transient() -> None:
     assert is_transient(ServerError("s", **kw))
     for permanent in (MalformedResponse, AuthError, ScopeError, NotFound, BadRequest, LoginTaken):
         assert not is_transient(permanent("p", **kw))
+
+
+def test_an_undefined_property_is_reported_as_such_never_as_a_taken_login() -> None:
+    """Recorded: okta/terraform/users-invalid-custom-profile-attribute-400.json #0 (E0000001,
+    errorCauses NOT empty). A custom ``loginAlias`` holds "login" in its name and must not
+    read as a login clash."""
+    recorded = interaction("okta", "terraform/users-invalid-custom-profile-attribute-400", 0)
+    body = recorded["response"]["body"]
+    for name in ("notValid", "loginAlias"):
+        cause = {"errorSummary": f"Property name '{name}' is not defined in profile"}
+        response = httpx.Response(
+            400,
+            json={**body, "errorCauses": [cause]},
+            request=httpx.Request("POST", "https://hub.example/api/v1/users"),
+        )
+        error = error_from_response("okta", response)
+        assert isinstance(error, UnknownAttribute) and not isinstance(error, LoginTaken)
+        assert error.attributes == [name]

@@ -9,12 +9,14 @@ exact text is unconfirmed).
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from spokesync.auth0.logs import parse_log_entry
+from spokesync.live.auth0_echoes import OwnAuth0Writes, OwnWriteBack
 from spokesync.live.auth0_entries import classify_entries
 
 BOUND = frozenset({"rol_A1"})
@@ -45,8 +47,9 @@ def keys(entries: list[Any]) -> set[str]:
     return set(classify(entries).identities)
 
 
-def classify(entries: list[Any]) -> Any:
-    return classify_entries("apac", entries, own_client_id="spokesync", bound_roles=BOUND)
+def classify(entries: list[Any], own: OwnAuth0Writes | None = None) -> Any:
+    ours = own.recognise("apac", entries).ours if own is not None else frozenset()
+    return classify_entries("apac", entries, bound_roles=BOUND, ours=ours)
 
 
 def test_role_assignment_both_ways_touches_the_users() -> None:
@@ -64,10 +67,9 @@ def test_role_assignment_both_ways_touches_the_users() -> None:
     }
 
 
-def test_unbound_roles_and_reads_and_our_own_writes_touch_nothing() -> None:
+def test_unbound_roles_and_reads_touch_nothing() -> None:
     assert keys([sapi("POST", "/api/v2/roles/rol_B2/users", {"users": ["auth0|1"]})]) == set()
     assert keys([sapi("POST", "/api/v2/users/auth0%7C1/roles", {"roles": ["rol_B2"]})]) == set()
-    assert keys([sapi("PATCH", "/api/v2/users/auth0%7C1", {}, client="spokesync")]) == set()
     assert keys([sapi("GET", "/api/v2/users/auth0%7C1")]) == set()
     assert keys([sapi("POST", "/api/v2/clients", {})]) == set()
     assert keys([event("s", "auth0|1"), event("seccft", "")]) == set()
@@ -118,3 +120,48 @@ def test_order_does_not_matter(specs: list[Any], rng: Any) -> None:
     cut = rng.randint(0, len(shuffled))
     batched = classify(shuffled[:cut]) | classify(shuffled[cut:])
     assert batched == whole == classify(list(reversed(entries)))
+
+
+WRITE_BACK = {"app_metadata": {"hub_status": "suspended"}}
+SENT_AT = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
+
+
+def test_our_write_back_is_recognised_by_what_it_is_not_by_its_application() -> None:
+    """The journaled write-back of that user, within the echo window, with the body we sent;
+    a change another tool makes through our own application touches the user like any other."""
+    own = OwnAuth0Writes("hub_status", (OwnWriteBack(1, "apac:auth0|1", SENT_AT, WRITE_BACK),))
+    echo = sapi("PATCH", "/api/v2/users/auth0%7C1", WRITE_BACK, client="spokesync")
+    assert set(classify([echo], own).identities) == set()
+    # the same application, another change (or another user): someone else's
+    other = sapi("PATCH", "/api/v2/users/auth0%7C1", {"blocked": True}, client="spokesync")
+    assert set(classify([other], own).identities) == {"apac:auth0|1"}
+    roles = sapi("POST", "/api/v2/roles/rol_A1/users", {"users": ["auth0|1"]}, client="spokesync")
+    assert set(classify([roles], own).identities) == {"apac:auth0|1"}
+    other_user = sapi("PATCH", "/api/v2/users/auth0%7C2", WRITE_BACK, client="spokesync")
+    assert set(classify([other_user], own).identities) == {"apac:auth0|2"}
+    # no write-back journaled: not ours, whatever the application
+    assert set(classify([echo], OwnAuth0Writes("hub_status")).identities) == {"apac:auth0|1"}
+
+
+def test_each_write_back_explains_one_entry_within_the_window() -> None:
+    own = OwnAuth0Writes("hub_status", (OwnWriteBack(1, "apac:auth0|1", SENT_AT, WRITE_BACK),))
+    first = sapi("PATCH", "/api/v2/users/auth0%7C1", WRITE_BACK)
+    again = sapi("PATCH", "/api/v2/users/auth0%7C1", WRITE_BACK)
+    assert set(classify([first, again], own).identities) == {"apac:auth0|1"}
+    spent = own.recognise("apac", [first]).spent
+    later = OwnAuth0Writes("hub_status", own.writes, spent)
+    assert set(classify([again], later).identities) == {"apac:auth0|1"}
+    long_after = OwnAuth0Writes(
+        "hub_status", (OwnWriteBack(1, "apac:auth0|1", SENT_AT - timedelta(hours=1), WRITE_BACK),)
+    )
+    assert set(classify([first], long_after).identities) == {"apac:auth0|1"}
+
+
+def test_a_write_back_cut_short_is_matched_by_what_a_write_back_is() -> None:
+    """A journal row still ``started`` has no body: a PATCH of only the status key (and
+    ``blocked``) is ours, any other body is not."""
+    own = OwnAuth0Writes("hub_status", (OwnWriteBack(1, "apac:auth0|1", SENT_AT, None),))
+    ours = sapi("PATCH", "/api/v2/users/auth0%7C1", {**WRITE_BACK, "blocked": True})
+    assert set(classify([ours], own).identities) == set()
+    theirs = sapi("PATCH", "/api/v2/users/auth0%7C1", {"user_metadata": {"firstName": "X"}})
+    assert set(classify([theirs], own).identities) == {"apac:auth0|1"}

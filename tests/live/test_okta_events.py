@@ -65,10 +65,10 @@ def test_unmanaged_users_failures_and_other_events_touch_nothing() -> None:
     assert touched([event("user.session.start", "00u1")]) == set()
 
 
-def test_our_own_changes_are_recognised_by_actor_or_by_echo() -> None:
-    by_app = OwnWrites(actor_ids=frozenset({"0oaSPOKESYNC"}))
-    ours = event("group.user_membership.add", "00u1", group="00gA", actor="0oaSPOKESYNC")
-    assert touched([ours], by_app) == set()
+def test_our_own_changes_are_recognised_by_echo_never_by_actor() -> None:
+    # Our service app as the actor, but no journaled action: another tool sharing the app.
+    shared = event("group.user_membership.add", "00u1", group="00gA", actor="0oaSPOKESYNC")
+    assert touched([shared], OwnWrites()) == {"apac:auth0|1"}
     echo = OwnWrites(actions=(OwnAction(1, "00u1", "add_to_group", T0, "00gA"),))
     assert touched([event("group.user_membership.add", "00u1", group="00gA")], echo) == set()
     # another group, another kind, or long after: someone else's change

@@ -19,6 +19,7 @@ from spokesync.http.errors import (
     MalformedResponse,
     NotFound,
     StateConflict,
+    UnknownAttribute,
 )
 from spokesync.okta.client import MAX_SEARCH_URL, OktaClient, login_search_batches, search_literal
 from spokesync.okta.models import Group, IdpLink
@@ -317,6 +318,42 @@ async def test_create_duplicate_login_is_login_taken() -> None:
             await c.create_user({"login": "dup@x.example"}, [])
     assert info.value.status == 400 and info.value.code == "E0000001"
     assert len(script.requests) == 1
+
+
+@pytest.mark.anyio
+async def test_create_with_an_undefined_property_is_unknown_attribute_recorded() -> None:
+    # Recorded okta/terraform/users-invalid-custom-profile-attribute-400.json #0: E0000001
+    # whose cause names the property (causes are not empty, whatever the reference notes say).
+    name = "terraform/users-invalid-custom-profile-attribute-400"
+    script = Scripted().on("POST", "/api/v1/users", recorded_response(name, 0))
+    async with client(script) as c:
+        with pytest.raises(UnknownAttribute) as info:
+            await c.create_user(recorded(name, 0)["request"]["body"]["profile"], [])
+    assert info.value.attributes == ["notValid"] and not isinstance(info.value, LoginTaken)
+
+
+@pytest.mark.anyio
+async def test_user_schema_recorded() -> None:
+    # Recorded okta/terraform/users-custom-profile-attributes.json #1: base and custom
+    # attributes of the default user type's schema.
+    name = "terraform/users-custom-profile-attributes"
+    script = Scripted().on("GET", "/api/v1/meta/schemas/user/default", recorded_response(name, 1))
+    async with client(script) as c:
+        schema = await c.user_schema()
+    assert schema.type_of("login") == "string" and schema.type_of("costCenter") == "string"
+    assert schema.type_of("customAttribute123") == "string"
+    assert schema.type_of("partnerOrganization") is None
+    assert len(schema.types) == 31 + 2  # 31 base attributes, 2 custom ones
+
+
+@pytest.mark.anyio
+async def test_user_type_names_its_schema_recorded() -> None:
+    # Recorded okta/terraform/user-types-crud.json #0: ``_links.schema`` of a user type.
+    body = recorded("terraform/user-types-crud", 0)["response"]["body"]
+    script = Scripted().on("GET", "/api/v1/meta/types/user", respond(200, [body]))
+    async with client(script) as c:
+        found = await c.find_user_type(body["name"])
+    assert found.schema_id == "osckwup7n7b2sehvm1d7"
 
 
 @pytest.mark.anyio

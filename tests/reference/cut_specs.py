@@ -68,6 +68,7 @@ OKTA_MANAGEMENT_PATHS = (
     "/api/v1/users/{id}/lifecycle/reset_password",
     "/api/v1/meta/types/user",
     "/api/v1/meta/types/user/{typeId}",
+    "/api/v1/meta/schemas/user/{schemaId}",  # the profile schema of each user type
     "/api/v1/groups",
     "/api/v1/groups/{groupId}",
     "/api/v1/groups/{groupId}/users",

@@ -12,6 +12,7 @@ from spokesync.config.sections import (
     OKTA_BASE_SCOPES,
     OKTA_IDP_SCOPE,
     OKTA_LOGS_SCOPE,
+    OKTA_SCHEMAS_SCOPE,
     OKTA_USER_TYPES_SCOPE,
     BindingConfig,
     IdentityConfig,
@@ -26,6 +27,7 @@ from spokesync.config.sections import (
 )
 from spokesync.config.values import KeyedValueError
 from spokesync.mapping import DEFAULT_MAPPING, MappingRule, RuleError, validate_rules
+from spokesync.okta.schema import custom_targets
 
 
 class Config(Section):
@@ -125,13 +127,16 @@ class Config(Section):
 
     def required_okta_scopes(self) -> tuple[str, ...]:
         """The Okta scopes a sync needs: users and groups, IdPs when a source links them, user
-        types when a source names one, and the System Log in live mode."""
+        types when a source names one, the profile schema when the mapping targets a custom
+        attribute, and the System Log in live mode."""
         needs_idp = any(s.okta_idp_id for s in self.sources.values())
         needs_types = any(s.okta_user_type for s in self.sources.values())
+        needs_schema = bool(custom_targets(self.mapping_rules()))
         return (
             OKTA_BASE_SCOPES
             + ((OKTA_IDP_SCOPE,) if needs_idp else ())
             + ((OKTA_USER_TYPES_SCOPE,) if needs_types else ())
+            + ((OKTA_SCHEMAS_SCOPE,) if needs_schema else ())
             + ((OKTA_LOGS_SCOPE,) if self.live.enabled else ())
         )
 

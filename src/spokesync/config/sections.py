@@ -39,6 +39,9 @@ OKTA_IDP_SCOPE = "okta.idps.manage"
 OKTA_LOGS_SCOPE = "okta.logs.read"
 #: Needed besides when a source names an Okta user type (``okta_user_type``).
 OKTA_USER_TYPES_SCOPE = "okta.userTypes.read"
+#: Needed besides when ``[mapping]`` targets an attribute beyond Okta's base profile: the
+#: profile schema says whether the user type defines it.
+OKTA_SCHEMAS_SCOPE = "okta.schemas.read"
 
 #: How Okta users of a source are created: through the IdP at once (no password, no email),
 #: with Okta's activation email, or staged for activation by other means.

@@ -18,6 +18,7 @@ from spokesync.http.errors import (
     ServerError,
     StateConflict,
     TransportError,
+    UnknownAttribute,
     is_transient,
 )
 from spokesync.http.factory import make_client
@@ -47,6 +48,7 @@ __all__ = [
     "StaticAuthorization",
     "TokenBucketBudget",
     "TransportError",
+    "UnknownAttribute",
     "call",
     "is_transient",
     "make_client",

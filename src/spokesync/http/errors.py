@@ -9,7 +9,8 @@
     ├── ScopeError                403: the credentials lack a scope or permission
     ├── NotFound                  404
     ├── BadRequest                400 / 409 / 422 and other refused requests; ``causes``
-    │   ├── LoginTaken            Okta 400 E0000001 whose causes name ``login``
+    │   ├── LoginTaken            Okta 400 E0000001: another user has that ``login``
+    │   ├── UnknownAttribute      Okta 400 E0000001: a property the profile schema lacks
     │   └── StateConflict         Okta lifecycle call illegal in the user's current status
     ├── AmbiguousName             a name matched several roles or groups
     ├── CursorLost                a log cursor the API no longer serves (retention, refused)
@@ -23,6 +24,7 @@ Every exception keeps what caused it in ``__cause__``. Messages and reprs never 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +35,10 @@ BODY_EXCERPT = 200
 
 #: Okta error codes for a lifecycle call that the user's current status does not allow.
 _OKTA_STATE_CODES = frozenset({"E0000016", "E0000032", "E0000038", "E0000112", "E0000117"})
+#: Okta's cause for a profile property the user type's schema does not define (recorded)
+_UNDEFINED_PROPERTY = re.compile(r"Property name '(?P<name>[^']*)' is not defined in profile")
+#: Okta's cause for a login another user has (reference okta-api.md §1, the docs' example)
+_LOGIN_EXISTS = re.compile(r"\s*login\s*:.*already exists", re.IGNORECASE)
 #: OAuth ``error`` values that mean the client's own credentials were refused.
 _OAUTH_BAD_CREDENTIALS = frozenset(
     {"invalid_client", "unauthorized_client", "invalid_grant", "access_denied"}
@@ -102,7 +108,18 @@ class BadRequest(ApiError):
 
 
 class LoginTaken(BadRequest):
-    """Okta refused a create because another user already has that login (E0000001)."""
+    """Okta refused a create because another user already has that login (E0000001, cause
+    "login: An object with this field already exists in the current organization")."""
+
+
+class UnknownAttribute(BadRequest):
+    """Okta refused a profile holding properties its schema does not define (E0000001, one
+    cause "Property name 'X' is not defined in profile" each: recorded by terraform-provider-okta,
+    okta/terraform/users-invalid-custom-profile-attribute-400.json). ``attributes`` names them."""
+
+    def __init__(self, message: str, *, attributes: list[str], **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.attributes = list(attributes)
 
 
 class StateConflict(BadRequest):
@@ -238,6 +255,12 @@ def error_from_response(
         return NotFound(message, **where)
     if code in _OKTA_STATE_CODES:
         return StateConflict(message, causes=causes, **where)
-    if code == "E0000001" and any("login" in c.lower() for c in causes):
-        return LoginTaken(message, causes=causes, **where)
+    if code == "E0000001":
+        # Only the cause says which: an undefined property is never a taken login, even one
+        # whose name holds "login" (a custom ``loginAlias``).
+        undefined = [m["name"] for c in causes if (m := _UNDEFINED_PROPERTY.search(c))]
+        if undefined:
+            return UnknownAttribute(message, attributes=undefined, causes=causes, **where)
+        if any(_LOGIN_EXISTS.match(c) for c in causes):
+            return LoginTaken(message, causes=causes, **where)
     return BadRequest(message, causes=causes, **where)

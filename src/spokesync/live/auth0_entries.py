@@ -17,7 +17,9 @@ confirmed by the reference (§7), so entries are matched by path *template*, nev
 
 Besides, these user events name the user in ``user_id``: ``sdu`` (deleted), ``sce`` (email
 changed), ``scu`` (username changed), ``sv`` (email verified). Our own writes (write-back of
-the hub status) carry our client id and are ignored. Paths are percent-decoded
+the hub status) are ignored when recognised as such (``ours``, by
+:mod:`spokesync.live.auth0_echoes`), never by the application that made them: another tool
+may share it. Paths are percent-decoded
 (``auth0%7C...``), methods compared in upper case (the recordings log ``delete``).
 """
 
@@ -52,19 +54,19 @@ def classify_entries(
     source: str,
     entries: Iterable[TenantLogEntry],
     *,
-    own_client_id: str,
     bound_roles: frozenset[str],
+    ours: frozenset[str] = frozenset(),
 ) -> Touched:
-    """The identities of ``source`` that ``entries`` touch, and any full-reconcile reason."""
+    """The identities of ``source`` that ``entries`` touch, and any full-reconcile reason;
+    entries whose log id is in ``ours`` (our own write-backs) touch nothing."""
     touched = Touched()
     for entry in entries:
-        touched = touched | _classify(source, entry, own_client_id, bound_roles)
+        if entry.log_id not in ours:
+            touched = touched | _classify(source, entry, bound_roles)
     return touched
 
 
-def _classify(
-    source: str, entry: TenantLogEntry, own_client_id: str, bound_roles: frozenset[str]
-) -> Touched:
+def _classify(source: str, entry: TenantLogEntry, bound_roles: frozenset[str]) -> Touched:
     at = event_time(entry.date)
 
     def users(ids: Iterable[str]) -> Touched:
@@ -73,7 +75,7 @@ def _classify(
     if entry.type in _USER_EVENTS:
         return users([entry.user_id] if entry.user_id else [])
     request = entry.request
-    if request is None or request.method not in _WRITES or entry.client_id == own_client_id:
+    if request is None or request.method not in _WRITES:
         return Touched()
     parts = _segments(request.path)
     if parts[:2] != ["api", "v2"] or len(parts) < 3:

@@ -1,12 +1,10 @@
 """Our own changes as the System Log shows them, so that live mode does not react to them.
 
-Two signs, either enough:
-
-- the actor: with an OAuth service app, Okta names the app (``actor.id`` or ``client.id`` is
-  our ``client_id``);
-- the echo: the event is the kind of change one of our journaled actions made to that Okta
-  user (and group), published within ``window`` of when we made it. This also covers an SSWS
-  API token, whose actor is the token's owner, a person whose other changes must count.
+An event is ours when it is the echo of one of our journaled actions: the kind of change that
+action made to that Okta user (and group), published within ``window`` of when we made it.
+The actor is not a sign: with an SSWS API token it is the token's owner, a person whose other
+changes must count, and an OAuth service app or a token may be shared with another tool whose
+changes must reach live mode like any other.
 
 An admin change of the same kind to the same user and group within the window is taken for
 ours (unless that action's echo was already seen) and left to the next scheduled reconcile;
@@ -69,11 +67,10 @@ class Recognised:
 
 @dataclass(frozen=True)
 class OwnWrites:
-    """What we know of our own writes: our actor ids, the actions we applied, and the echoes
-    already accounted for (each action explains at most one event of each type and group, so
-    an admin repeating our last change by hand a moment later is still seen)."""
+    """What we know of our own writes: the actions we applied, and the echoes already
+    accounted for (each action explains at most one event of each type and group, so an admin
+    repeating our last change by hand a moment later is still seen)."""
 
-    actor_ids: frozenset[str] = frozenset()
     actions: tuple[OwnAction, ...] = ()
     spent: frozenset[EchoKey] = frozenset()
     window: timedelta = ECHO_WINDOW
@@ -89,9 +86,6 @@ class OwnWrites:
         spent = set(self.spent)
         ours: set[str] = set()
         for event in sorted(events, key=lambda e: (event_time(e.published) or "", e.uuid)):
-            if {event.actor_id, event.client_id} & self.actor_ids:
-                ours.add(event.uuid)
-                continue
             echo = self._echo_of(event, spent)
             if echo is not None:
                 spent.add(echo)

@@ -24,13 +24,14 @@ from types import TracebackType
 import structlog
 
 from spokesync.auth0.client import Auth0Client
-from spokesync.auth0.logs import log_id_order
+from spokesync.auth0.logs import TenantLogEntry, log_id_order
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
 from spokesync.domain import IdentityKey
 from spokesync.engine import Engine, RunResult
 from spokesync.http import ApiError, CursorLost, ScopeError
 from spokesync.live import cursors
+from spokesync.live.auth0_echoes import OwnAuth0Writes, own_write_backs
 from spokesync.live.auth0_entries import classify_entries
 from spokesync.live.okta_events import RELEVANT, classify_events, relevant
 from spokesync.live.own_writes import ECHO_WINDOW, EchoKey, OwnWrites, own_actions
@@ -98,6 +99,9 @@ class LivePoller:
         #: echoes of our own Okta writes already seen in the System Log
         self._spent: frozenset[EchoKey] = frozenset()
         self._spent_next: frozenset[EchoKey] = frozenset()
+        #: our Auth0 write-backs (journal ids) whose echo a tenant log already showed
+        self._spent_auth0: frozenset[int] = frozenset()
+        self._spent_auth0_next: frozenset[int] = frozenset()
         #: identities that failed in the last targeted run: tried again at the next poll
         self._retry: frozenset[IdentityKey] = frozenset()
 
@@ -130,6 +134,7 @@ class LivePoller:
         positions: dict[str, str] = {}
         before = self.clients.call_counts()
         self._spent_next = self._spent
+        self._spent_auth0_next = self._spent_auth0
         try:
             touched = Touched()
             for name, client in self.clients.auth0.items():
@@ -161,6 +166,7 @@ class LivePoller:
         for name, value in positions.items():
             self.store.set_cursor(name, value)
         self._spent = self._spent_next  # those events are behind the cursor now
+        self._spent_auth0 = self._spent_auth0_next
         outcome.advanced = True
         return outcome
 
@@ -242,11 +248,10 @@ class LivePoller:
         positions[key] = newest
         if not entries:
             return Touched()
+        recognised = self._own_auth0_writes(name, entries).recognise(name, entries)
+        self._spent_auth0_next |= recognised.spent
         return classify_entries(
-            name,
-            entries,
-            own_client_id=self.config.sources[name].client_id,
-            bound_roles=await self._bound(name),
+            name, entries, bound_roles=await self._bound(name), ours=recognised.ours
         )
 
     async def _read_okta(self, positions: dict[str, str], outcome: LiveOutcome) -> Touched:
@@ -282,13 +287,11 @@ class LivePoller:
         )
 
     def _own_writes(self, events: list[SystemLogEvent]) -> OwnWrites:
-        """Our actor id (an OAuth app's client_id) and the actions we applied around the
-        time of ``events``, from the journal."""
-        oauth = self.config.okta.oauth
-        actors = frozenset({oauth.client_id}) if oauth is not None else frozenset()
+        """The actions we applied around the time of ``events``, from the journal (never our
+        actor id: the service app or token may be shared with another tool)."""
         moments = [m for m in (parse_time(e.published) for e in events) if m is not None]
         if not moments:
-            return OwnWrites(actor_ids=actors)
+            return OwnWrites()
         rows = self.store.audit(since=iso_utc(min(moments) - 2 * ECHO_WINDOW))
         actions = own_actions(
             (r.id, r.action, r.okta_id, r.started_at, (r.before or {}).get("group_id"))
@@ -297,4 +300,21 @@ class LivePoller:
         ids = {a.id for a in actions}
         # Echoes of actions that fell out of the window can no longer match: forget them.
         spent = frozenset(k for k in self._spent if k[0] in ids)
-        return OwnWrites(actor_ids=actors, actions=actions, spent=spent)
+        return OwnWrites(actions=actions, spent=spent)
+
+    def _own_auth0_writes(self, source: str, entries: list[TenantLogEntry]) -> OwnAuth0Writes:
+        """The write-backs we sent to ``source`` around the time of ``entries``, from the
+        journal, and those whose echo an earlier poll saw."""
+        key = self.config.policy.hub_status_key
+        moments = [m for m in (parse_time(e.date) for e in entries) if m is not None]
+        since = iso_utc(min(moments) - 2 * ECHO_WINDOW) if moments else None
+        rows = self.store.audit(since=since) if since is not None else []
+        prefix = f"{source}:"
+        writes = own_write_backs(
+            (r.id, r.action, r.identity, r.started_at, r.after)
+            for r in rows
+            if r.identity.startswith(prefix)
+        )
+        ids = {w.id for w in writes}
+        spent = frozenset(k for k in self._spent_auth0 if k in ids)
+        return OwnAuth0Writes(key, writes, spent)

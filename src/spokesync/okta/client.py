@@ -40,6 +40,7 @@ from spokesync.okta.models import (
     parse_user_types,
 )
 from spokesync.okta.paginate import LinkPaginator, next_link
+from spokesync.okta.schema import DEFAULT_SCHEMA, ProfileSchema, parse_user_schema
 from spokesync.okta.system_log import SystemLogEvent, parse_log_event
 
 SERVICE = "okta"
@@ -175,6 +176,13 @@ class OktaClient(ApiClient):
             f"several user types are named {name_or_id!r} ({ids}); use the id",
         )
 
+    async def user_schema(self, schema_id: str = DEFAULT_SCHEMA) -> ProfileSchema:
+        """The profile schema of a user type (its ``schema_id``, or ``default``): which
+        attributes a profile may hold, and their types. Scope ``okta.schemas.read``."""
+        request = _call("GET", "/api/v1/meta/schemas/user/{id}", id=schema_id)
+        body = await self.session.send_json(request)
+        return self._parsed(request, lambda value: parse_user_schema(value, schema_id), body)
+
     async def group_members(
         self, group_id: str, page_size: int = USERS_PAGE
     ) -> AsyncIterator[list[TargetUser]]:
@@ -238,7 +246,8 @@ class OktaClient(ApiClient):
         """Create the user already in ``group_ids`` (at most 20). ``provider`` (e.g.
         :data:`FEDERATION`) makes a user who signs in through an IdP and has no password: with
         ``activate`` ACTIVE at once, and Okta mails nothing. ``user_type`` is an ``oty...`` id.
-        A taken login raises :class:`~spokesync.http.errors.LoginTaken`."""
+        A taken login raises :class:`~spokesync.http.errors.LoginTaken`, a property the
+        user type's schema does not define :class:`~spokesync.http.errors.UnknownAttribute`."""
         body: dict[str, Any] = {"profile": dict(profile), "groupIds": list(group_ids)}
         params: dict[str, str | int | bool] = {"activate": activate}
         if provider is not None:
@@ -294,7 +303,8 @@ class OktaClient(ApiClient):
             ) from exc
 
     async def activate(self, user_id: str) -> None:
-        """STAGED or DEPROVISIONED -> PROVISIONED/ACTIVE (asynchronous at Okta); no email."""
+        """STAGED or DEPROVISIONED -> PROVISIONED/ACTIVE (asynchronous at Okta); no email.
+        The answer is not read: ``{}`` or the activation link, by ``sendEmail`` (recorded)."""
         await self._lifecycle(user_id, "activate", send_email=False)
 
     async def reactivate(self, user_id: str) -> None:

@@ -30,6 +30,8 @@ class UserType:
     name: str
     display_name: str
     default: bool
+    #: the id of its profile schema (``osc...``, from ``_links.schema``); None if not linked
+    schema_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,19 @@ def parse_user_type(value: Any) -> UserType:
         name=_str(data, "name", "user type"),
         display_name=str(data.get("displayName") or ""),
         default=data.get("default") is True,
+        schema_id=_schema_id(data.get("_links")),
     )
+
+
+def _schema_id(links: Any) -> str | None:
+    """The schema id a user type's ``_links.schema.href`` ends with, if it has one."""
+    if not isinstance(links, dict):
+        return None
+    schema = links.get("schema")
+    href = schema.get("href") if isinstance(schema, dict) else None
+    if not isinstance(href, str) or "/meta/schemas/user/" not in href:
+        return None
+    return href.rstrip("/").rsplit("/", 1)[-1] or None
 
 
 def parse_user_types(value: Any) -> list[UserType]:

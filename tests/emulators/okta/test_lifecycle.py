@@ -46,6 +46,9 @@ async def test_activate_staged_user(
 
 
 async def test_activate_with_email_answers_empty_object(api: httpx.AsyncClient) -> None:
+    """Recorded: okta/terraform/users-update-all-attributes.json #2, ``activate`` with no query
+    answered 200 ``{}``; the reference notes' UserActivationToken answer is only that of
+    ``sendEmail=false`` (okta/users-activate.json #1). Followed: the recording."""
     user_id = await new_user(api, "activate=false")
     response = await lifecycle(api, user_id, "activate")
     assert response.json() == {}

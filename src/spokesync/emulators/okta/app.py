@@ -23,6 +23,7 @@ from spokesync.emulators.okta import (
     lifecycle_routes,
     log_routes,
     oauth,
+    schema_routes,
     user_listing,
     user_routes,
     user_type_routes,
@@ -116,6 +117,7 @@ def create_app(
         *idp_routes.ROUTES,
         *log_routes.ROUTES,
         *user_type_routes.ROUTES,
+        *schema_routes.ROUTES,
         *oauth.ROUTES,
     ]
     app = Starlette(

@@ -12,6 +12,7 @@ from spokesync.emulators.okta.state import (
     UserRecord,
     UserTypeRecord,
 )
+from spokesync.emulators.okta.user_schema import schema_id_of
 
 #: the id of the default user schema (Okta: ``osc`` + 17)
 _DEFAULT_SCHEMA = "osc1defaultuserschem"
@@ -90,7 +91,9 @@ def user_json(user: UserRecord, base: str, *, in_collection: bool = False) -> di
 def user_type_json(user_type: UserTypeRecord, base: str) -> dict[str, Any]:
     """A ``UserType`` as in the spec's ``ListsAllUserTypes`` example."""
     created = iso_timestamp(user_type.created)
-    schema = f"{base}/api/v1/meta/schemas/user/{_DEFAULT_SCHEMA}"
+    # Each type links its own schema, as recorded (user-types-crud.json #0).
+    schema = f"{base}/api/v1/meta/schemas/user/{schema_id_of(user_type)}"
+    this = f"{base}/api/v1/meta/types/user/{user_type.id}"
     return {
         "id": user_type.id,
         "displayName": user_type.display_name,
@@ -101,7 +104,10 @@ def user_type_json(user_type: UserTypeRecord, base: str) -> dict[str, Any]:
         "created": created,
         "lastUpdated": created,
         "default": user_type.default,
-        "_links": {"self": {"href": schema}, "schema": {"href": schema}},
+        "_links": {
+            "schema": {"rel": "schema", "href": schema, "method": "GET"},
+            "self": {"rel": "self", "href": this, "method": "GET"},
+        },
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from spokesync.emulators.okta.formats import IDP_PREFIX, login_key, new_id
 from spokesync.emulators.okta.state import (
+    DEFAULT_USER_TYPE,
     GROUP_TYPES,
     USER_STATUSES,
     Clock,
@@ -20,10 +21,15 @@ from spokesync.emulators.okta.state import (
     UserRecord,
     UserTypeRecord,
 )
+from spokesync.emulators.okta.user_schema import BASE_ATTRIBUTES, custom_attribute
 
+#: Okta's rule for a custom attribute's name (support article "Invalid property name")
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: the spec's rule for ``UserType.name``
 _USER_TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_SEED_KEYS = frozenset({"api_tokens", "groups", "users", "idps", "oauth_clients", "user_types"})
+_SEED_KEYS = frozenset(
+    {"api_tokens", "groups", "users", "idps", "oauth_clients", "user_types", "schema"}
+)
 
 
 def load_seed(seed: Mapping[str, Any], clock: Clock, rng: random.Random | None = None) -> Org:
@@ -40,6 +46,7 @@ def load_seed(seed: Mapping[str, Any], clock: Clock, rng: random.Random | None =
     org.api_tokens = frozenset(_api_tokens(seed.get("api_tokens", [])))
     _load_groups(org, _entries(seed, "groups"))
     _load_user_types(org, _entries(seed, "user_types"))
+    _load_schema(org, DEFAULT_USER_TYPE, seed.get("schema"), "okta.schema")
     # A 100,000-user seed makes ~1M objects that all live on; pausing the cyclic collector
     # while they are made saves its repeated full scans (about a third of the load time).
     collecting = gc.isenabled()
@@ -120,6 +127,29 @@ def _load_user_types(org: Org, entries: list[Mapping[str, Any]]) -> None:
             org.clock(),
         )
         names.add(name.casefold())
+        _load_schema(org, type_id, entry.get("schema"), f"{where}.schema")
+
+
+def _load_schema(org: Org, type_id: str, schema: Any, where: str) -> None:
+    """``{"custom": {"NAME": {"type": "string", ...}}}``: the custom profile attributes of a
+    user type's schema (DESIGN.md "Okta profile schema"); base attributes are always there."""
+    if schema is None:
+        return
+    if not isinstance(schema, Mapping) or set(schema) - {"custom"}:
+        raise ValueError(f'{where} must be an object with only "custom"')
+    custom = schema.get("custom", {})
+    if not isinstance(custom, Mapping):
+        raise ValueError(f"{where}.custom must be an object of attribute definitions")
+    attributes = org.custom_attributes.setdefault(type_id, {})
+    for name, given in custom.items():
+        here = f"{where}.custom.{name}"
+        if not isinstance(name, str) or not _ATTRIBUTE_NAME.fullmatch(name):
+            raise ValueError(f"{here}: a name holds letters, digits and _, not first a digit")
+        if name in BASE_ATTRIBUTES:
+            raise ValueError(f"{here}: {name} is a base attribute already")
+        if not isinstance(given, Mapping):
+            raise ValueError(f"{here} must be an object")
+        attributes[name] = custom_attribute(name, given, here)
 
 
 def _load_users(org: Org, entries: list[Mapping[str, Any]]) -> None:

@@ -173,6 +173,10 @@ class Org:
                 clock(),
             )
         }
+        #: user type id -> its custom profile attributes (name -> schema definition)
+        self.custom_attributes: dict[str, dict[str, dict[str, Any]]] = {}
+        #: user type id -> when its schema last changed (epoch seconds)
+        self.schema_updated: dict[str, float] = {}
         #: emails a real org would have sent (the stats reset zeroes it: ``Control.tally``)
         self.emails: Counter[str] = Counter(dict.fromkeys(EMAIL_KINDS, 0))
         self.idp_links: dict[str, dict[str, IdpLink]] = {}

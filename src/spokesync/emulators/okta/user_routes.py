@@ -30,7 +30,8 @@ from spokesync.emulators.okta.log_events import group_target, log_event, user_ta
 from spokesync.emulators.okta.paging import link_headers, page_of, parse_limit
 from spokesync.emulators.okta.profile import duplicate_login, validate_profile
 from spokesync.emulators.okta.render import group_json, idp_json, user_json
-from spokesync.emulators.okta.state import IDP_PROVIDERS, Org, UserRecord
+from spokesync.emulators.okta.state import DEFAULT_USER_TYPE, IDP_PROVIDERS, Org, UserRecord
+from spokesync.emulators.okta.user_schema import check_profile
 
 MAX_GROUP_IDS = 20
 _CREATE_KEYS = ("profile", "credentials", "groupIds", "type", "realmId")
@@ -130,6 +131,7 @@ async def create_user(request: Request, org: Org) -> Response:
     group_ids = _group_ids(org, body)
     type_id = _user_type(org, body)
     validate_profile(profile)
+    check_profile(org, type_id or DEFAULT_USER_TYPE, profile)
     if org.login_owner(str(profile["login"])) is not None:
         raise duplicate_login()
     now = org.clock()
@@ -208,6 +210,8 @@ async def _change_user(request: Request, org: Org, *, replace: bool) -> Response
         profile.setdefault("mobilePhone", None)
         profile.setdefault("secondEmail", None)
     validate_profile(profile)
+    # Only what the body sends: a seeded profile may hold keys no schema defines.
+    check_profile(org, user.type_id, given)
     new_login = str(profile["login"])
     owner = org.login_owner(new_login)
     if owner is not None and owner != user.id:
