@@ -12,7 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from spokesync.emulators.auth0 import jobs_api, logs_api, oauth, roles_api, users_api
+from spokesync.emulators.auth0 import (
+    jobs_api,
+    logs_api,
+    oauth,
+    organization_members_api,
+    organizations_api,
+    roles_api,
+    users_api,
+)
 from spokesync.emulators.auth0.clock import Clock
 from spokesync.emulators.auth0.endpoint import Context
 from spokesync.emulators.auth0.errors import ApiError
@@ -95,6 +103,8 @@ def create_app(
         *users_api.ROUTES,
         *jobs_api.ROUTES,
         *logs_api.ROUTES,
+        *organizations_api.ROUTES,
+        *organization_members_api.ROUTES,
     ]
     app = Starlette(
         routes=[*api_routes, *control_routes(control), *logs_api.CONTROL_ROUTES],

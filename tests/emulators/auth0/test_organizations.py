@@ -1,0 +1,348 @@
+"""Organizations in the Auth0 emulator: the seed, the listings and their paging, members with
+their organization roles, the writes and their tenant-log entries, scopes and rate limits.
+
+Each test says what it follows: a recording (tests/reference/recordings/auth0/go/, facts 8-14 of
+the recordings README, "Auth0, auth0/ruby/ and auth0/go/"), else the official Management OAS,
+else the reference notes or Auth0's published limits. The recordings are also replayed whole by
+test_recordings.py (REPLAYED_ORGANIZATIONS).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from spokesync.emulators.auth0 import create_app
+from spokesync.emulators.auth0.cursor import decode
+from tests import reference
+from tests.emulators.auth0.conftest import ALL_SCOPES, Emulator, MakeEmulator, seed_with
+
+pytestmark = pytest.mark.anyio
+
+USERS = [
+    {"user_id": f"auth0|{name}", "email": f"{name}@partner.example", "name": name.title()}
+    for name in ("ann", "bob", "cid", "dee", "eve")
+]
+ROLES = [
+    {"id": "rol_A1", "name": "Salesforce"},
+    {"id": "rol_Admin00000000001", "name": "Admin", "description": "Partner admins"},
+    {"id": "rol_Buyer00000000001", "name": "Buyer"},
+]
+ORGANIZATIONS: list[dict[str, Any]] = [
+    {
+        "id": "org_acme000000000001",
+        "name": "acme",
+        "display_name": "Acme Corp",
+        "metadata": {"region": "apac"},
+        "members": [
+            {"user_id": "auth0|ann", "roles": ["rol_Admin00000000001", "Buyer"]},
+            {"user_id": "auth0|bob", "roles": []},
+            {"user_id": "auth0|cid"},
+        ],
+    },
+    {
+        "id": "org_beta000000000001",
+        "name": "beta",
+        "display_name": "Beta Ltd",
+        "members": [{"user_id": "auth0|ann", "roles": ["Buyer"]}],
+    },
+    {"name": "gamma", "display_name": "Gamma GmbH"},
+]
+
+
+def _seed(**extra: Any) -> dict[str, Any]:
+    seed = seed_with(USERS, roles=ROLES, organizations=ORGANIZATIONS)
+    seed.update(extra)
+    return seed
+
+
+@pytest.fixture
+async def orgs(make_emulator: MakeEmulator) -> Emulator:
+    return await make_emulator(_seed())
+
+
+async def _get(emulator: Emulator, path: str, **params: str) -> Any:
+    response = await emulator.client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# the seed ---------------------------------------------------------------------------------
+
+
+async def test_seed_generates_ids_in_auth0_format_and_serves_each_organization(
+    orgs: Emulator,
+) -> None:
+    """Recorded bodies (organizations-read.json #1, -read-by-name.json #1): ``id, name,
+    display_name`` (and ``branding`` when set); ids are ``org_`` + 16 alphanumerics."""
+    listed = await _get(orgs, "/api/v2/organizations")
+    assert sorted(org["name"] for org in listed) == ["acme", "beta", "gamma"]
+    assert [org["id"] for org in listed] == sorted(org["id"] for org in listed)
+    gamma = next(org for org in listed if org["name"] == "gamma")
+    assert gamma["id"].startswith("org_") and len(gamma["id"]) == 20 and gamma["id"][4:].isalnum()
+    assert gamma == {"id": gamma["id"], "name": "gamma", "display_name": "Gamma GmbH"}
+    acme = await _get(orgs, "/api/v2/organizations/org_acme000000000001")
+    assert acme == {
+        "id": "org_acme000000000001",
+        "name": "acme",
+        "display_name": "Acme Corp",
+        "metadata": {"region": "apac"},
+    }
+    assert await _get(orgs, "/api/v2/organizations/name/acme") == acme
+
+
+async def test_unknown_organization_answers_the_recorded_404(orgs: Emulator) -> None:
+    """organizations-delete-404.json #2: 404 "No organization found by that id or name", no
+    ``errorCode``."""
+    expected = {
+        "statusCode": 404,
+        "error": "Not Found",
+        "message": "No organization found by that id or name",
+    }
+    recorded = reference.interaction("auth0", "go/organizations-delete-404", 2)["response"]
+    assert recorded["body"] == expected
+    for path in (
+        "/api/v2/organizations/org_nope",
+        "/api/v2/organizations/name/nope",
+        "/api/v2/organizations/org_nope/members",
+    ):
+        answer = await orgs.client.get(path)
+        assert (answer.status_code, answer.json()) == (404, expected), path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"organizations": {}}, "auth0.organizations must be a list"),
+        ({"organizations": [{"display_name": "X"}]}, r"auth0.organizations\[0\]: name is required"),
+        ({"organizations": [{"name": "Has Space"}]}, r"\[0\]: name must be 1 to 50 lower-case"),
+        ({"organizations": [{"name": "a", "id": "acme"}]}, r"\(a\): id must be org_"),
+        ({"organizations": [{"name": "a", "colour": "red"}]}, r"\[0\]: unknown key 'colour'"),
+        (
+            {"organizations": [{"name": "a"}, {"name": "a"}]},
+            r"auth0.organizations\[1\] \(a\): duplicate organization name",
+        ),
+        (
+            {"organizations": [{"name": "a", "id": "org_x"}, {"name": "b", "id": "org_x"}]},
+            r"\[1\] \(b\): duplicate organization id org_x",
+        ),
+        ({"organizations": [{"name": "a", "metadata": {"n": 1}}]}, r"metadata key 'n' must be"),
+        (
+            {"organizations": [{"name": "a", "members": [{"user_id": "auth0|zed"}]}]},
+            r"\(a\).members\[0\]: unknown user 'auth0\|zed'; members must be in auth0.users",
+        ),
+        (
+            {"organizations": [{"name": "a", "members": ["auth0|ann"]}]},
+            r"\(a\).members\[0\] must be an object with user_id and roles",
+        ),
+        (
+            {
+                "organizations": [
+                    {"name": "a", "members": [{"user_id": "auth0|ann", "roles": ["x"]}]}
+                ]
+            },
+            r"\(a\).members\[0\] \(auth0\|ann\): unknown role 'x'; use auth0.roles",
+        ),
+        (
+            {
+                "organizations": [
+                    {"name": "a", "members": [{"user_id": "auth0|ann"}, {"user_id": "auth0|ann"}]}
+                ]
+            },
+            r"\(a\).members\[1\]: auth0\|ann is listed twice",
+        ),
+    ],
+)
+def test_seed_errors_name_the_entry_and_the_fix(change: dict[str, Any], message: str) -> None:
+    """DESIGN.md "Organizations" seed contract; a bad entry is one clear line."""
+    with pytest.raises(ValueError, match=message):
+        create_app(seed_with(USERS, roles=ROLES, **change))
+
+
+def test_seed_refuses_more_than_50_roles_per_member() -> None:
+    """Auth0 entity limit policy: 50 role assignments per organization member."""
+    roles = [{"id": f"rol_{index:016d}", "name": f"r{index}"} for index in range(51)]
+    member = {"user_id": "auth0|ann", "roles": [role["id"] for role in roles]}
+    with pytest.raises(ValueError, match="at most 50 roles per organization member"):
+        create_app(
+            seed_with(USERS, roles=roles, organizations=[{"name": "a", "members": [member]}])
+        )
+
+
+# organizations listing --------------------------------------------------------------------
+
+
+async def test_organizations_offset_paging_and_totals(orgs: Emulator) -> None:
+    """organizations-list.json #1: ``include_totals`` answers ``{organizations, start, limit,
+    total}``; without it a bare array (OAS oneOf, as on roles); OAS bounds on per_page."""
+    everything = await _get(orgs, "/api/v2/organizations")
+    assert len(everything) == 3
+    page = await _get(orgs, "/api/v2/organizations", per_page="2", page="1", include_totals="true")
+    assert page == {"organizations": everything[2:], "start": 2, "limit": 2, "total": 3}
+    by_name = await _get(orgs, "/api/v2/organizations", sort="display_name:-1")
+    assert [org["name"] for org in by_name] == ["gamma", "beta", "acme"]
+    too_big = await orgs.client.get("/api/v2/organizations", params={"per_page": "101"})
+    assert too_big.status_code == 400 and too_big.json()["errorCode"] == "invalid_query_string"
+
+
+async def test_organizations_checkpoint_paging_as_recorded(orgs: Emulator) -> None:
+    """organizations-list-checkpoint.json #3, #4 (fact 10): ``take=2`` over 3 organizations
+    gives 2 and a ``next``, then a short page without ``next``; ``include_totals`` and
+    ``per_page`` are ignored; the cursor is unpadded base64 of ``"<time>UTC,<id>"``."""
+    recorded = reference.interaction("auth0", "go/organizations-list-checkpoint", 3)
+    assert recorded["request"]["query"] == "include_totals=true&per_page=50&take=2"
+    assert decode(recorded["response"]["body"]["next"]) == "org_Wz2uMwAVQmfRb03I"
+    query = {"include_totals": "true", "per_page": "50", "take": "2"}
+    first = await _get(orgs, "/api/v2/organizations", **query)
+    assert sorted(first) == ["next", "organizations"]
+    assert len(first["organizations"]) == 2
+    assert "=" not in first["next"]
+    padded = first["next"] + "=" * (-len(first["next"]) % 4)
+    stamp, _, last = base64.b64decode(padded).decode().partition(",")
+    assert stamp.endswith("UTC") and last == first["organizations"][-1]["id"]
+    second = await _get(orgs, "/api/v2/organizations", **{**query, "from": first["next"]})
+    assert sorted(second) == ["organizations"]
+    everything = await _get(orgs, "/api/v2/organizations")
+    assert first["organizations"] + second["organizations"] == everything
+    bad = await orgs.client.get("/api/v2/organizations", params={"from": "not-a-cursor"})
+    assert bad.status_code == 400
+
+
+# members -----------------------------------------------------------------------------------
+
+
+async def test_members_checkpoint_paging_as_recorded(orgs: Emulator) -> None:
+    """organization-members-checkpoint.json #5-#7 (facts 8, 9): ``take=2`` over 3 members
+    gives 2 and a ``next``, then 1 and still a ``next``, then ``{"members": []}`` without
+    ``next``; ``include_totals=true`` has no effect; items are ``user_id, email, picture,
+    name``."""
+    recorded = [
+        reference.interaction("auth0", "go/organization-members-checkpoint", index)["response"]
+        for index in (5, 6, 7)
+    ]
+    assert [len(r["body"]["members"]) for r in recorded] == [2, 1, 0]
+    assert ["next" in r["body"] for r in recorded] == [True, True, False]
+    path = "/api/v2/organizations/org_acme000000000001/members"
+    query = {"include_totals": "true", "per_page": "50", "take": "2"}
+    pages = [await _get(orgs, path, **query)]
+    while "next" in pages[-1]:
+        pages.append(await _get(orgs, path, **{**query, "from": pages[-1]["next"]}))
+    assert [len(page["members"]) for page in pages] == [2, 1, 0]
+    assert [sorted(page) for page in pages] == [["members", "next"]] * 2 + [["members"]]
+    assert pages[0]["members"][0] == {
+        "user_id": "auth0|ann",
+        "email": "ann@partner.example",
+        "picture": pages[0]["members"][0]["picture"],
+        "name": "Ann",
+    }
+    listed = [member["user_id"] for page in pages for member in page["members"]]
+    assert listed == ["auth0|ann", "auth0|bob", "auth0|cid"]
+    empty = await _get(orgs, "/api/v2/organizations/name/gamma")
+    assert await _get(orgs, f"/api/v2/organizations/{empty['id']}/members", take="100") == {
+        "members": []
+    }
+    over = await orgs.client.get(path, params={"take": "101"})
+    assert over.status_code == 400
+
+
+async def test_members_offset_mode(orgs: Emulator) -> None:
+    """organization-members.json #3: ``{members, start, limit, total}`` with include_totals;
+    a bare array without (OAS oneOf)."""
+    path = "/api/v2/organizations/org_acme000000000001/members"
+    page = await _get(orgs, path, include_totals="true", per_page="2", page="1")
+    assert page["start"] == 2 and page["limit"] == 2 and page["total"] == 3
+    assert [member["user_id"] for member in page["members"]] == ["auth0|cid"]
+    bare = await _get(orgs, path)
+    assert [member["user_id"] for member in bare] == ["auth0|ann", "auth0|bob", "auth0|cid"]
+    past = await orgs.client.get(path, params={"page": "10", "per_page": "100"})
+    assert past.status_code == 400 and past.json()["errorCode"] == "invalid_paging"
+
+
+async def test_members_fields_with_roles_in_the_same_page(orgs: Emulator) -> None:
+    """OAS ``get_organization_members``: roles only with ``fields=...roles``, each role
+    ``{id, name}`` (``OrganizationMemberRole``), the roles of that organization only."""
+    path = "/api/v2/organizations/org_acme000000000001/members"
+    page = await _get(orgs, path, fields="user_id,email,name,roles", take="100")
+    assert page["members"] == [
+        {
+            "user_id": "auth0|ann",
+            "email": "ann@partner.example",
+            "name": "Ann",
+            "roles": [
+                {"id": "rol_Admin00000000001", "name": "Admin"},
+                {"id": "rol_Buyer00000000001", "name": "Buyer"},
+            ],
+        },
+        {"user_id": "auth0|bob", "email": "bob@partner.example", "name": "Bob", "roles": []},
+        {"user_id": "auth0|cid", "email": "cid@partner.example", "name": "Cid", "roles": []},
+    ]
+    beta = await _get(orgs, "/api/v2/organizations/org_beta000000000001/members", fields="roles")
+    assert beta == [{"roles": [{"id": "rol_Buyer00000000001", "name": "Buyer"}]}]
+    without = await _get(orgs, path, fields="picture,roles", include_fields="false")
+    assert without[0] == {"user_id": "auth0|ann", "email": "ann@partner.example", "name": "Ann"}
+    bad = await orgs.client.get(path, params={"fields": "user_id,app_metadata"})
+    assert bad.status_code == 400 and bad.json()["errorCode"] == "invalid_query_string"
+
+
+async def test_member_roles_need_their_own_scope(make_emulator: MakeEmulator) -> None:
+    """OAS: ``fields=roles`` needs ``read:organization_member_roles``; each endpoint's
+    ``security`` scope; 403 ``insufficient_scope`` (reference §9)."""
+    clients = [
+        {"client_id": "admin", "client_secret": "admin-secret", "scopes": ALL_SCOPES},
+        {
+            "client_id": "reader",
+            "client_secret": "reader-secret",
+            "scopes": ["read:organizations", "read:organization_members"],
+        },
+        {"client_id": "nobody", "client_secret": "nobody-secret", "scopes": ["read:users"]},
+    ]
+    emulator = await make_emulator(_seed(clients=clients))
+    await emulator.authorize("reader", "reader-secret")
+    path = "/api/v2/organizations/org_acme000000000001/members"
+    assert (await emulator.client.get(path, params={"take": "10"})).status_code == 200
+    refused = await emulator.client.get(path, params={"fields": "user_id,roles"})
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "statusCode": 403,
+        "error": "Forbidden",
+        "message": "Insufficient scope, expected any of: read:organization_member_roles",
+        "errorCode": "insufficient_scope",
+    }
+    roles = await emulator.client.get(f"{path}/auth0%7Cann/roles")
+    assert roles.status_code == 403
+    await emulator.authorize("nobody", "nobody-secret")
+    for url in ("/api/v2/organizations", path, "/api/v2/users/auth0%7Cann/organizations"):
+        answer = await emulator.client.get(url)
+        assert answer.status_code == 403 and answer.json()["errorCode"] == "insufficient_scope"
+
+
+async def test_member_roles_listing_as_recorded(orgs: Emulator) -> None:
+    """organization-member-roles.json #5: ``{roles, start, limit, total}`` with ``id, name,
+    description``."""
+    path = "/api/v2/organizations/org_acme000000000001/members/auth0%7Cann/roles"
+    answer = await _get(orgs, path, include_totals="true", per_page="50")
+    assert answer == {
+        "roles": [
+            {"id": "rol_Admin00000000001", "name": "Admin", "description": "Partner admins"},
+            {"id": "rol_Buyer00000000001", "name": "Buyer"},
+        ],
+        "start": 0,
+        "limit": 50,
+        "total": 2,
+    }
+    missing = await orgs.client.get(
+        "/api/v2/organizations/org_acme000000000001/members/auth0%7Czed/roles"
+    )
+    assert missing.status_code == 404 and missing.json()["errorCode"] == "inexistent_user"
+
+
+async def test_user_organizations_as_recorded(orgs: Emulator) -> None:
+    """user-organizations.json #3 (fact 14): ``{organizations, start, limit, total}``."""
+    answer = await _get(orgs, "/api/v2/users/auth0%7Cann/organizations", include_totals="true")
+    assert [org["name"] for org in answer["organizations"]] == ["acme", "beta"]
+    assert (answer["start"], answer["limit"], answer["total"]) == (0, 50, 2)
+    assert await _get(orgs, "/api/v2/users/auth0%7Ceve/organizations") == []
+    gone = await orgs.client.get("/api/v2/users/auth0%7Czed/organizations")
+    assert gone.status_code == 404
