@@ -18,6 +18,7 @@ from spokesync.emulators.auth0 import create_app
 from spokesync.emulators.auth0.cursor import decode
 from tests import reference
 from tests.emulators.auth0.conftest import ALL_SCOPES, Emulator, MakeEmulator, seed_with
+from tests.emulators.auth0.test_logs import _tenant_log_errors
 
 pytestmark = pytest.mark.anyio
 
@@ -346,3 +347,199 @@ async def test_user_organizations_as_recorded(orgs: Emulator) -> None:
     assert await _get(orgs, "/api/v2/users/auth0%7Ceve/organizations") == []
     gone = await orgs.client.get("/api/v2/users/auth0%7Czed/organizations")
     assert gone.status_code == 404
+
+
+# writes and their tenant-log entries -------------------------------------------------------
+
+
+async def _log(emulator: Emulator) -> list[dict[str, Any]]:
+    response = await emulator.client.get("/api/v2/logs", params={"take": "100"})
+    assert response.status_code == 200, response.text
+    entries: list[dict[str, Any]] = response.json()
+    return entries
+
+
+def _logging_seed() -> dict[str, Any]:
+    clients = [
+        {
+            "client_id": "admin",
+            "client_secret": "admin-secret",
+            "scopes": [*ALL_SCOPES, "read:logs"],
+        }
+    ]
+    return _seed(clients=clients)
+
+
+async def test_each_write_answers_as_recorded_and_logs_a_sapi_entry(
+    make_emulator: MakeEmulator,
+) -> None:
+    """Statuses and bodies: organizations-update.json #1 (200, the organization),
+    organization-members-delete.json #2, #3 and organization-member-roles.json #4, #6 (204,
+    empty body), organizations-delete-404.json #1, #3 (204, then 404). Log entries: ``sapi`` with
+    the OAS summary as ``description`` and ``details.request``/``response`` as on every other
+    write (recordings logs.json, logs-checkpoint.json; "Delete organization" is recorded)."""
+    emulator = await make_emulator(_logging_seed())
+    client = emulator.client
+    acme = "/api/v2/organizations/org_acme000000000001"
+    renamed = await client.patch(
+        acme, json={"display_name": "Acme Inc", "metadata": {"tier": "gold", "region": None}}
+    )
+    assert renamed.status_code == 200
+    assert renamed.json() == {
+        "id": "org_acme000000000001",
+        "name": "acme",
+        "display_name": "Acme Inc",
+        "metadata": {"tier": "gold"},
+    }
+    writes = [
+        ("POST", f"{acme}/members", {"members": ["auth0|dee", "auth0|eve"]}),
+        ("DELETE", f"{acme}/members", {"members": ["auth0|bob"]}),
+        ("POST", f"{acme}/members/auth0%7Cdee/roles", {"roles": ["rol_Buyer00000000001"]}),
+        ("DELETE", f"{acme}/members/auth0%7Cann/roles", {"roles": ["rol_Admin00000000001"]}),
+    ]
+    for method, path, body in writes:
+        answer = await client.request(method, path, json=body)
+        assert (answer.status_code, answer.content) == (204, b""), path
+        assert answer.headers["content-type"] == "application/json; charset=utf-8"
+    page = await _get(emulator, f"{acme}/members", fields="user_id,roles", take="100")
+    assert page["members"] == [
+        {"user_id": "auth0|ann", "roles": [{"id": "rol_Buyer00000000001", "name": "Buyer"}]},
+        {"user_id": "auth0|cid", "roles": []},
+        {"user_id": "auth0|dee", "roles": [{"id": "rol_Buyer00000000001", "name": "Buyer"}]},
+        {"user_id": "auth0|eve", "roles": []},
+    ]
+    beta = "/api/v2/organizations/org_beta000000000001"
+    assert (await client.delete(beta)).status_code == 204
+    again = await client.delete(beta)
+    assert again.status_code == 404 and "errorCode" not in again.json()
+    entries = await _log(emulator)
+    assert [(entry["type"], entry["description"]) for entry in entries] == [
+        ("sapi", "Modify an Organization"),
+        ("sapi", "Add members to an organization"),
+        ("sapi", "Delete members from an organization"),
+        ("sapi", "Assign user roles to an Organization member"),
+        ("sapi", "Delete user roles from an Organization member"),
+        ("sapi", "Delete organization"),
+    ]
+    assign = entries[3]["details"]
+    assert assign["request"]["method"] == "post"
+    assert assign["request"]["path"] == f"{acme}/members/auth0%7Cdee/roles"
+    assert assign["request"]["body"] == {"roles": ["rol_Buyer00000000001"]}
+    assert assign["response"] == {"body": {}, "statusCode": 204}
+    assert entries[0]["details"]["response"]["body"]["display_name"] == "Acme Inc"
+    assert entries[5]["details"]["request"]["path"] == beta
+    for entry in entries:
+        assert _tenant_log_errors(entry) == [], entry["description"]
+
+
+async def test_create_and_rename_refuse_a_taken_name(orgs: Emulator) -> None:
+    """OAS ``post_organizations``: 201 with the organization, 409 "An organization with this
+    name already exists."; ``CreateOrganizationRequestContent`` refuses other keys (400)."""
+    created = await orgs.client.post(
+        "/api/v2/organizations",
+        json={
+            "name": "delta",
+            "display_name": "Delta",
+            "branding": {"logo_url": "https://x/l.gif"},
+        },
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["name"] == "delta" and body["branding"] == {"logo_url": "https://x/l.gif"}
+    assert (await _get(orgs, f"/api/v2/organizations/{body['id']}")) == body
+    taken = await orgs.client.post("/api/v2/organizations", json={"name": "acme"})
+    assert taken.status_code == 409
+    assert taken.json()["message"] == "An organization with this name already exists."
+    rename = await orgs.client.patch(f"/api/v2/organizations/{body['id']}", json={"name": "acme"})
+    assert rename.status_code == 409
+    extra = await orgs.client.post("/api/v2/organizations", json={"name": "e", "colour": "red"})
+    assert extra.status_code == 400 and extra.json()["errorCode"] == "invalid_body"
+    bad_name = await orgs.client.patch(
+        "/api/v2/organizations/org_acme000000000001", json={"name": "Not Valid"}
+    )
+    assert bad_name.status_code == 400
+    renamed = await orgs.client.patch(
+        "/api/v2/organizations/org_acme000000000001", json={"name": "acme-2"}
+    )
+    assert renamed.json()["name"] == "acme-2"
+    assert (await _get(orgs, "/api/v2/organizations/name/acme-2"))["id"] == "org_acme000000000001"
+    assert (await orgs.client.get("/api/v2/organizations/name/acme")).status_code == 404
+
+
+async def test_member_writes_validate_their_bodies(orgs: Emulator) -> None:
+    """OAS request schemas: ``members`` and ``roles`` are required non-empty arrays; unknown
+    users and roles are refused (texts as on role members and user roles: assumed)."""
+    acme = "/api/v2/organizations/org_acme000000000001"
+    empty = await orgs.client.post(f"{acme}/members", json={"members": []})
+    assert empty.status_code == 400 and empty.json()["errorCode"] == "invalid_body"
+    unknown = await orgs.client.post(f"{acme}/members", json={"members": ["auth0|zed"]})
+    assert unknown.status_code == 404 and unknown.json()["errorCode"] == "inexistent_user"
+    no_role = await orgs.client.post(f"{acme}/members/auth0%7Cann/roles", json={"roles": ["rol_x"]})
+    assert (no_role.status_code, no_role.json()["message"]) == (404, "The role does not exist.")
+    not_member = await orgs.client.post(
+        f"{acme}/members/auth0%7Ceve/roles", json={"roles": ["rol_A1"]}
+    )
+    assert not_member.status_code == 400
+    missing_org = await orgs.client.post(
+        "/api/v2/organizations/org_nope/members", json={"members": ["auth0|ann"]}
+    )
+    assert missing_org.status_code == 404
+    # adding a member twice, or removing a non-member, changes nothing
+    assert (await orgs.client.post(f"{acme}/members", json={"members": ["auth0|ann"]})).is_success
+    gone = await orgs.client.request("DELETE", f"{acme}/members", json={"members": ["auth0|eve"]})
+    assert gone.status_code == 204
+    assert (await _get(orgs, f"{acme}/members", include_totals="true"))["total"] == 3
+
+
+async def test_a_member_holds_at_most_50_roles(make_emulator: MakeEmulator) -> None:
+    """OAS ``post_organization_member_roles`` 409 "No more roles can be assigned to this
+    organization member." at the limit of 50 role assignments per organization member (Auth0
+    entity limit policy); the refused call assigns nothing."""
+    roles = [{"id": f"rol_{index:016d}", "name": f"r{index}"} for index in range(52)]
+    seed = seed_with(USERS, roles=roles, organizations=[{"id": "org_a", "name": "a"}])
+    emulator = await make_emulator(seed)
+    path = "/api/v2/organizations/org_a/members/auth0%7Cann/roles"
+    await emulator.client.post(
+        "/api/v2/organizations/org_a/members", json={"members": ["auth0|ann"]}
+    )
+    first = await emulator.client.post(path, json={"roles": [r["id"] for r in roles[:49]]})
+    assert first.status_code == 204
+    refused = await emulator.client.post(path, json={"roles": [r["id"] for r in roles[49:51]]})
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "statusCode": 409,
+        "error": "Conflict",
+        "message": "No more roles can be assigned to this organization member.",
+    }
+    assert (await _get(emulator, path, include_totals="true"))["total"] == 49
+    fiftieth = await emulator.client.post(path, json={"roles": [roles[49]["id"], roles[0]["id"]]})
+    assert fiftieth.status_code == 204
+    assert (await _get(emulator, path, include_totals="true"))["total"] == 50
+    fifty_first = await emulator.client.post(path, json={"roles": [roles[50]["id"]]})
+    assert fifty_first.status_code == 409
+
+
+async def test_deleting_a_user_or_an_organization_ends_its_memberships(orgs: Emulator) -> None:
+    """OAS ``delete_organizations_by_id``: "Members are automatically disassociated from an
+    Organization when it is deleted. However, this action does not delete these users"; a
+    deleted user is no member anywhere (a user that does not exist cannot be one); deleting a
+    role takes it from the members holding it."""
+    client = orgs.client
+    assert (await client.delete("/api/v2/users/auth0%7Cann")).status_code == 204
+    acme = "/api/v2/organizations/org_acme000000000001"
+    members = await _get(orgs, f"{acme}/members")
+    assert [member["user_id"] for member in members] == ["auth0|bob", "auth0|cid"]
+    assert await _get(orgs, "/api/v2/organizations/org_beta000000000001/members") == []
+    assert (await client.delete(acme)).status_code == 204
+    assert await _get(orgs, "/api/v2/users/auth0%7Cbob/organizations") == []
+    assert (await client.get("/api/v2/users/auth0%7Cbob")).status_code == 200
+    # the name is free again
+    assert (await client.post("/api/v2/organizations", json={"name": "acme"})).status_code == 201
+
+
+async def test_deleting_a_role_takes_it_from_organization_members(orgs: Emulator) -> None:
+    assert (await orgs.client.delete("/api/v2/roles/rol_Buyer00000000001")).status_code == 200
+    path = "/api/v2/organizations/org_acme000000000001/members/auth0%7Cann/roles"
+    assert [role["id"] for role in await _get(orgs, path)] == ["rol_Admin00000000001"]
+    beta = await _get(orgs, "/api/v2/organizations/org_beta000000000001/members", fields="roles")
+    assert beta == [{"roles": []}]
