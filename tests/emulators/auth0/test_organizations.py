@@ -432,9 +432,11 @@ async def test_each_write_answers_as_recorded_and_logs_a_sapi_entry(
         assert _tenant_log_errors(entry) == [], entry["description"]
 
 
-async def test_create_and_rename_refuse_a_taken_name(orgs: Emulator) -> None:
+async def test_create_and_rename_refuse_a_taken_name(make_emulator: MakeEmulator) -> None:
     """OAS ``post_organizations``: 201 with the organization, 409 "An organization with this
-    name already exists."; ``CreateOrganizationRequestContent`` refuses other keys (400)."""
+    name already exists."; ``CreateOrganizationRequestContent`` refuses other keys (400).
+    (Six writes pass the 5-write burst of "Create an Organization": endpoint limits left out.)"""
+    orgs = await make_emulator(_seed(), endpoint_rate_limits=False)
     created = await orgs.client.post(
         "/api/v2/organizations",
         json={
@@ -543,3 +545,73 @@ async def test_deleting_a_role_takes_it_from_organization_members(orgs: Emulator
     assert [role["id"] for role in await _get(orgs, path)] == ["rol_Admin00000000001"]
     beta = await _get(orgs, "/api/v2/organizations/org_beta000000000001/members", fields="roles")
     assert beta == [{"roles": []}]
+
+
+# per-endpoint rate limits ------------------------------------------------------------------
+
+
+async def test_organization_endpoints_carry_their_own_rate_limit_headers(
+    orgs: Emulator,
+) -> None:
+    """Auth0's Enterprise endpoint limits (rate-limit-configurations pages): Get Organization
+    Members burst 40, 500/minute; member roles 20, 200/minute; Get Organizations 10,
+    100/minute. Headers as recorded on 2xx (ruby fact 1: ``x-ratelimit-limit``,
+    ``-remaining``, epoch-seconds ``-reset``); other endpoints show the global bucket."""
+    acme = "/api/v2/organizations/org_acme000000000001"
+    expected = {
+        f"{acme}/members": "40",
+        f"{acme}/members/auth0%7Cann/roles": "20",
+        "/api/v2/organizations": "10",
+        acme: "40",
+        "/api/v2/organizations/name/acme": "20",
+        "/api/v2/users/auth0%7Cann/organizations": "40",
+        "/api/v2/users/auth0%7Cann": "50",
+    }
+    for path, limit in expected.items():
+        first = await orgs.client.get(path)
+        second = await orgs.client.get(path)
+        assert first.status_code == second.status_code == 200, path
+        assert first.headers["x-ratelimit-limit"] == limit, path
+        remaining = int(second.headers["x-ratelimit-remaining"])
+        assert remaining < int(first.headers["x-ratelimit-remaining"]) < int(limit), path
+        assert int(second.headers["x-ratelimit-reset"]) >= int(orgs.clock.now()), path
+    write = await orgs.client.post(f"{acme}/members", json={"members": ["auth0|eve"]})
+    assert (write.status_code, write.headers["x-ratelimit-limit"]) == (204, "20")
+
+
+async def test_member_roles_answer_429_once_their_bucket_is_spent(
+    make_emulator: MakeEmulator,
+) -> None:
+    """The 20-request burst of "Get Organization Member Roles" is spent before the global
+    bucket (raised here); the 429 has the Management API error shape (reference §8, body text
+    from the OAS 429 description) and the endpoint's headers; other endpoints still answer."""
+    emulator = await make_emulator(_seed(), rate_per_second=1000, burst=1000)
+    path = "/api/v2/organizations/org_acme000000000001/members/auth0%7Cann/roles"
+    statuses = [(await emulator.client.get(path)).status_code for _ in range(20)]
+    assert statuses == [200] * 20  # the burst: a bucket never holds fewer tokens than it got
+    for _ in range(200):  # refill is 200/minute, far slower than these calls
+        refused = await emulator.client.get(path)
+        if refused.status_code == 429:
+            break
+    assert refused.status_code == 429
+    assert refused.json() == {
+        "statusCode": 429,
+        "error": "Too Many Requests",
+        "message": "Too many requests. Check the X-RateLimit-Limit, X-RateLimit-Remaining and "
+        "X-RateLimit-Reset headers.",
+        "errorCode": "too_many_requests",
+    }
+    assert refused.headers["x-ratelimit-limit"] == "20"
+    assert refused.headers["x-ratelimit-remaining"] == "0"
+    now = emulator.clock.now()
+    assert now <= int(refused.headers["x-ratelimit-reset"]) <= now + 2  # next token: <= 0.3 s
+    members = await emulator.client.get("/api/v2/organizations/org_acme000000000001/members")
+    assert members.status_code == 200
+    emulator.clock.advance(0.3)  # 200/minute: a token every 0.3 s
+    assert (await emulator.client.get(path)).status_code == 200
+
+
+async def test_endpoint_limits_can_be_left_out(make_emulator: MakeEmulator) -> None:
+    emulator = await make_emulator(_seed(), endpoint_rate_limits=False)
+    answer = await emulator.client.get("/api/v2/organizations/org_acme000000000001/members")
+    assert answer.headers["x-ratelimit-limit"] == "50"
