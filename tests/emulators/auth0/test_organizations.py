@@ -676,3 +676,66 @@ async def test_a_member_added_at_login_logs_organization_member_added(
     )
     assert nowhere.status_code == 404
     assert len(await _log(emulator)) == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "scope"),
+    [
+        ("POST", "/api/v2/organizations", {"name": "z"}, "create:organizations"),
+        ("PATCH", "/api/v2/organizations/org_acme000000000001", {}, "update:organizations"),
+        ("DELETE", "/api/v2/organizations/org_acme000000000001", None, "delete:organizations"),
+        (
+            "POST",
+            "/api/v2/organizations/org_acme000000000001/members",
+            {"members": ["auth0|eve"]},
+            "create:organization_members",
+        ),
+        (
+            "DELETE",
+            "/api/v2/organizations/org_acme000000000001/members",
+            {"members": ["auth0|ann"]},
+            "delete:organization_members",
+        ),
+        (
+            "POST",
+            "/api/v2/organizations/org_acme000000000001/members/auth0%7Cbob/roles",
+            {"roles": ["rol_A1"]},
+            "create:organization_member_roles",
+        ),
+        (
+            "DELETE",
+            "/api/v2/organizations/org_acme000000000001/members/auth0%7Cann/roles",
+            {"roles": ["rol_Buyer00000000001"]},
+            "delete:organization_member_roles",
+        ),
+    ],
+)
+async def test_each_write_needs_the_scope_its_operation_declares(
+    make_emulator: MakeEmulator, method: str, path: str, body: Any, scope: str
+) -> None:
+    """OAS ``security`` of each write; refused writes change nothing and log nothing."""
+    clients = [
+        {"client_id": "admin", "client_secret": "admin-secret", "scopes": ALL_SCOPES},
+        {
+            "client_id": "reader",
+            "client_secret": "reader-secret",
+            "scopes": [s for s in ALL_SCOPES if s.startswith("read:")],
+        },
+    ]
+    emulator = await make_emulator(_seed(clients=clients))
+    await emulator.authorize("reader", "reader-secret")
+    refused = await emulator.client.request(method, path, json=body)
+    assert refused.status_code == 403
+    assert refused.json()["message"] == f"Insufficient scope, expected any of: {scope}"
+    await emulator.authorize()
+    allowed = await emulator.client.request(method, path, json=body)
+    assert allowed.is_success, allowed.text
+
+
+async def test_stats_count_organization_calls_by_route_template(orgs: Emulator) -> None:
+    """The control plane counts calls per route template, so a benchmark can count reads."""
+    await orgs.client.post("/_emulator/stats/reset")
+    for _ in range(2):
+        await orgs.client.get("/api/v2/organizations/org_acme000000000001/members")
+    stats = (await orgs.client.get("/_emulator/stats")).json()
+    assert stats["requests"]["GET /api/v2/organizations/{id}/members"] == 2
