@@ -58,11 +58,7 @@ AWAITING_OTHER_BRANCHES: dict[str, str] = {
     **{
         f"okta/terraform/{name}.json": "served by branch okta-schema (/api/v1/meta/schemas/...)"
         for name in (
-            "user-schema-array-enum-integer",
-            "user-schema-enum-string",
-            "users-custom-profile-attributes",
             "users-data-source-search",
-            "users-invalid-custom-profile-attribute-400",
         )
     },
     **{

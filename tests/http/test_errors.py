@@ -144,11 +144,11 @@ def test_okta_other_validation_error_is_plain_bad_request() -> None:
 def test_okta_validation_error_keeps_its_recorded_causes() -> None:
     # Recorded (okta/terraform/users-invalid-custom-profile-attribute-400.json #0): E0000001
     # comes with causes, against reference okta-api.md's "errorCauses is always empty"; an
-    # undefined property is a plain BadRequest that names it, never a taken login.
+    # undefined property is an UnknownAttribute that names it, never a taken login.
     error = error_from_response(
         "okta", recorded("okta", "terraform/users-invalid-custom-profile-attribute-400", 0)
     )
-    assert type(error) is BadRequest
+    assert type(error) is UnknownAttribute and error.attributes == ["notValid"]
     assert error.causes == ["Property name 'notValid' is not defined in profile"]
 
 
