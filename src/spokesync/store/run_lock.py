@@ -18,22 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from spokesync.store import leadership
 from spokesync.store.base import LockHeld
+from spokesync.store.liveness import holds_leadership, process_alive
 from spokesync.store.schema import LOCK_SLOT, run_lock
 
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this host (signal 0 checks without signalling)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, it just belongs to someone else
-    return True
+# process_alive is part of this module's interface (the run lock's notion of a dead holder).
+__all__ = ["acquire", "current_holder", "holder_gone", "process_alive", "release"]
 
 
 def current_holder(connection: Connection) -> Any:
@@ -44,7 +34,7 @@ def current_holder(connection: Connection) -> Any:
 def holder_gone(connection: Connection, holder: Any) -> bool:
     """Whether the process holding the lock row ``holder`` is gone (so the lock is stale)."""
     if holder.leader_backend_pid is not None and connection.dialect.name == "postgresql":
-        return not leadership.holds_leadership(connection, holder.leader_backend_pid)
+        return not holds_leadership(connection, holder.leader_backend_pid)
     return holder.host == socket.gethostname() and not process_alive(holder.pid)
 
 

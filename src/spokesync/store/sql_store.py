@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
-from spokesync.store import codec, leadership, run_lock
+from spokesync.store import codec, leader_row, run_lock
 from spokesync.store.base import (
     AuditRecord,
     CachedProfile,
@@ -150,19 +150,19 @@ class SqlStore:
     def leader(self) -> Leader | None:
         """Who leads now, or None when no process holds the leadership."""
         with self._transaction("read the leader") as connection:
-            return leadership.current_leader(connection)
+            return leader_row.current_leader(connection)
 
     def record_leader(self, owner: str, backend_pid: int | None) -> Leader:
         """Name ``owner`` (this process, which just took the leadership) as leader from now."""
         held = Leader(owner, utc_now())
         with self._transaction("record the leader", write=True) as connection:
-            leadership.record_leader(connection, held, backend_pid)
+            leader_row.record_leader(connection, held, backend_pid)
         return held
 
     def forget_leader(self, owner: str) -> None:
         """Remove ``owner``'s leader row (it is stepping down)."""
         with self._transaction("forget the leader", write=True) as connection:
-            leadership.forget_leader(connection, owner)
+            leader_row.forget_leader(connection, owner)
 
     # -- links ------------------------------------------------------------------------------
 
