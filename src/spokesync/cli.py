@@ -1,7 +1,10 @@
 """Commands: parse arguments, call the engine, render. No logic of its own.
 
-Exit codes: 0 success, 1 some identities failed (the rest applied), 2 usage or config error,
-3 refused by a safety guard, 4 another run holds the lock.
+Exit codes (the README's table says the same): 0 success; 1 some identities failed (the rest
+applied); 2 usage, config, credentials, scopes, an unreadable or unwritable state database, or
+``sync --user`` of an identity in no source; 3 refused by a safety guard or a stale saved plan
+(``sync --plan``); 4 another run holds the lock; 5 a service could not be reached or answered
+5xx throughout; 130 / 143 interrupted by SIGINT / SIGTERM (the run recorded what it applied).
 """
 
 from __future__ import annotations
