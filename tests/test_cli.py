@@ -103,7 +103,7 @@ def test_config_check_resolves_names_and_reports_scopes(world_factory: WorldFact
     world.write_config()
     result = world.cli("config", "check")
     assert result.exit_code == 2
-    assert "lacks scopes read:roles" in result.stdout
+    assert "lacks read:roles" in result.stdout and "API permissions" in result.stdout
     ok_world = world_factory(seed([auth0_user(1)]))
     ok_world.tmp = ok_world.tmp / "ok"
     ok_world.tmp.mkdir()

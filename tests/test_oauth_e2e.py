@@ -103,12 +103,14 @@ def test_scope_the_app_was_never_granted_is_named_by_the_token_endpoint(
 
     result = world.cli("sync", "--json")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a missing scope is a config problem, not a failed identity
     line = one_line_error(result.stderr)
     assert "invalid_scope" in line and "okta.groups.manage" in line
+    assert "okta.oauth.client_id" in line and "Okta API Scopes" in line  # where to grant it
     check = world.cli("config", "check")
     assert check.exit_code == 2
-    assert "[invalid_scope]" in check.stdout and "okta.groups.manage" in check.stdout
+    assert "invalid_scope" in check.stdout and "okta.groups.manage" in check.stdout
+    assert "Okta API Scopes" in check.stdout
 
 
 def test_okta_key_that_is_not_a_pem_is_a_config_error(
@@ -177,10 +179,11 @@ def test_auth0_wrong_key_gives_a_clear_error(world_factory: WorldFactory, tmp_pa
 
     assert result.exit_code == 2  # refused credentials are a config problem
     line = one_line_error(result.stderr)
-    assert "auth0" in line and "invalid_client" in line and "assertion" in line
+    assert "Auth0" in line and "invalid_client" in line and "assertion" in line
+    assert "sources.partners.private_key_file" in line  # the key to fix
     check = world.cli("config", "check")
     assert check.exit_code == 2
-    assert "FAIL source partners: no token" in check.stdout
+    assert "FAIL source partners: Auth0 refused the credentials" in check.stdout
 
 
 @pytest.mark.parametrize("escaped", [False, True], ids=["pem", "pem-with-escaped-newlines"])

@@ -86,6 +86,7 @@ class Applier:
         self.clock = clock
         self.concurrency = concurrency
         self.progress = progress or (lambda _phase, _n: None)
+        self._stopping = False
 
     async def apply(self, plan: Plan) -> list[Outcome]:
         """Apply every unit of work, ``concurrency`` at a time; outcomes in plan order."""
@@ -97,10 +98,16 @@ class Applier:
         # 100,000 identities would otherwise hold 100,000 suspended tasks at once.
         async def worker() -> None:
             for index, actions in queue:
+                if self._stopping:
+                    return
                 results[index] = await self._apply_unit(actions)
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(units)))))
         return [outcome for group in results for outcome in group]
+
+    def stop(self) -> None:
+        """Start no further action (the run was interrupted); those in flight go on."""
+        self._stopping = True
 
     def _now(self) -> str:
         return self.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -109,6 +116,11 @@ class Applier:
         """One unit's actions in order (usually one identity's); the first failure ends it."""
         outcomes: list[Outcome] = []
         for index, action in enumerate(actions):
+            if self._stopping:  # the rest of the unit is for the next run
+                outcomes.extend(
+                    Outcome(a, "skipped", "the run was interrupted") for a in actions[index:]
+                )
+                return outcomes
             key = action.identity
             link = self.links.get(key)
             okta_id = action.okta_id or (link.okta_id if link else None)

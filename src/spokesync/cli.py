@@ -1,7 +1,10 @@
 """Commands: parse arguments, call the engine, render. No logic of its own.
 
-Exit codes: 0 success, 1 some identities failed (the rest applied), 2 usage or config error,
-3 refused by a safety guard, 4 another run holds the lock.
+Exit codes (the README's table says the same): 0 success; 1 some identities failed (the rest
+applied); 2 usage, config, credentials, scopes, an unreadable or unwritable state database, or
+``sync --user`` of an identity in no source; 3 refused by a safety guard or a stale saved plan
+(``sync --plan``); 4 another run holds the lock; 5 a service could not be reached or answered
+5xx throughout; 130 / 143 interrupted by SIGINT / SIGTERM (the run recorded what it applied).
 """
 
 from __future__ import annotations
@@ -18,8 +21,16 @@ import typer
 from rich.console import Console
 
 from spokesync import config as config_module
-from spokesync import logs, report, saved_plan
-from spokesync.engine import EXIT_CONFIG, EXIT_LOCKED, EXIT_REFUSED, Engine, RunResult
+from spokesync import logs, report, run_records, saved_plan
+from spokesync.engine import (
+    EXIT_CONFIG,
+    EXIT_LOCKED,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    Engine,
+    RunResult,
+)
+from spokesync.interruption import Interrupted, run_interruptibly
 from spokesync.live.cursors import live_status
 from spokesync.progress import progress_for
 from spokesync.redact import redact
@@ -92,7 +103,7 @@ def _open_store(cfg: config_module.Config) -> Store:
     try:
         return open_store(cfg.state.url)
     except StoreError as exc:
-        raise fail(str(exc)) from None
+        raise fail(_unusable_state(exc)) from None
 
 
 def _run(
@@ -111,18 +122,34 @@ def _run(
         with progress_for(out, enabled=not as_json) as progress:
             engine = Engine(cfg, store, progress=progress)
             if saved is not None:
-                return asyncio.run(engine.apply_saved_plan(saved, guard_approved=force))
-            return asyncio.run(
-                engine.run(
+                plan_file = saved
+                return run_interruptibly(
+                    engine, lambda: engine.apply_saved_plan(plan_file, guard_approved=force)
+                )
+            return run_interruptibly(
+                engine,
+                lambda: engine.run(
                     apply=apply,
                     force=force,
                     only_user=user,
                     retry_quarantined=retry,
                     keep_plan=keep_plan,
-                )
+                ),
             )
+    except Interrupted as stopped:
+        raise fail(stopped.line(), stopped.exit_code) from None
+    except StoreError as exc:
+        raise fail(_unusable_state(exc)) from None
     finally:
         store.close()
+
+
+def _unusable_state(exc: StoreError) -> str:
+    """One line for a state database that stopped answering or refused a write (exit 2)."""
+    return (
+        f"{exc}; the state database ([state] url) must be reachable, readable and writable "
+        "by this user: fix its permissions or point [state] url elsewhere"
+    )
 
 
 def _finish(result: RunResult, as_json: bool) -> None:
@@ -140,11 +167,15 @@ def _finish(result: RunResult, as_json: bool) -> None:
     elif stale:
         for line in result.difference.lines() if result.difference else ():
             out.print(redact(line), highlight=False, markup=False)
-    elif result.exit_code == EXIT_LOCKED or (result.exit_code == EXIT_CONFIG and result.error):
+    elif result.exit_code in (EXIT_LOCKED, EXIT_UNREACHABLE) or (
+        result.exit_code == EXIT_CONFIG and result.error
+    ):
         pass
     else:
         report.print_result(out, result)
-    if result.error and (as_json or stale or result.exit_code in (EXIT_LOCKED, EXIT_CONFIG)):
+    if result.error and (
+        as_json or stale or result.exit_code in (EXIT_LOCKED, EXIT_CONFIG, EXIT_UNREACHABLE)
+    ):
         err.print(f"spokesync: {redact(result.error)}", highlight=False, markup=False)
     raise typer.Exit(result.exit_code)
 
@@ -214,10 +245,13 @@ def status(as_json: JsonOpt = False) -> None:
     cfg = load_config()
     store = _open_store(cfg)
     try:
+        run_records.settle(store)  # a run whose process died says so from now on
         runs = store.recent_runs(10)
         situations = report.situations(store)
         live = live_status(store, cfg.sources, datetime.now(UTC))
         leader = store.leader()
+    except StoreError as exc:
+        raise fail(_unusable_state(exc)) from None
     finally:
         store.close()
     if as_json:
@@ -254,6 +288,8 @@ def audit(
     store = _open_store(load_config())
     try:
         rows = store.audit(since=since)
+    except StoreError as exc:
+        raise fail(_unusable_state(exc)) from None
     finally:
         store.close()
     if user:

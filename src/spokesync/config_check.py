@@ -34,6 +34,7 @@ from spokesync.observe import (
 from spokesync.okta.models import UserType
 from spokesync.okta.schema import custom_targets
 from spokesync.redact import redact
+from spokesync.run_errors import AUTH0_GRANT, explain
 
 #: scopes every source needs, and the ones write-back needs
 REQUIRED_SCOPES = ("read:users", "read:roles")
@@ -131,7 +132,7 @@ async def _check_okta_oauth(config: Config, clients: Clients, console: Console) 
     try:
         await token.header(clients.okta.session)
     except ApiError as exc:
-        _say(console, False, f"okta: no OAuth token for client {token.client_id}: {exc}")
+        _say(console, False, explain(exc, config)[1])
         return False
     granted = token.granted_scopes or token.scopes
     required = config.required_okta_scopes()
@@ -141,7 +142,8 @@ async def _check_okta_oauth(config: Config, clients: Clients, console: Console) 
             console,
             False,
             f"okta: OAuth token lacks scope {', '.join(lacking)} (granted: {' '.join(granted)}); "
-            "grant it to the service app in Okta and list it in okta.oauth.scopes",
+            "grant it in the Okta Admin Console: Applications > the app > Okta API Scopes "
+            "(and list it in okta.oauth.scopes if you set them)",
         )
         return False
     _say(console, True, f"okta: OAuth token obtained with {' '.join(granted)}")
@@ -183,13 +185,18 @@ async def check(
             try:
                 granted = set(await client.check_scopes())
             except ApiError as exc:
-                _say(console, False, f"source {name}: no token: {exc}")
+                _say(console, False, explain(exc, config)[1])
                 ok = False
                 continue
             missing = [s for s in REQUIRED_SCOPES if s not in granted]
             if missing:
                 ok = False
-                _say(console, False, f"source {name}: token lacks scopes {', '.join(missing)}")
+                _say(
+                    console,
+                    False,
+                    f"source {name}: the Auth0 application {config.sources[name].client_id} "
+                    f"(sources.{name}.client_id) lacks {', '.join(missing)}; {AUTH0_GRANT}",
+                )
             else:
                 _say(
                     console,
@@ -201,8 +208,8 @@ async def check(
                 _say(
                     console,
                     False,
-                    f"source {name}: token lacks read:logs, which live mode needs "
-                    "([live] enabled); grant it to the application",
+                    f"source {name}: the Auth0 application {config.sources[name].client_id} "
+                    f"lacks read:logs, which live mode needs ([live] enabled); {AUTH0_GRANT}",
                 )
             lacking = [s for s in WRITE_BACK_SCOPES if s not in granted]
             if lacking:
@@ -219,7 +226,8 @@ async def check(
             _say(console, False, str(exc))
             return False
         except ApiError as exc:
-            _say(console, False, f"resolving names to ids failed: {exc}")
+            # Credentials, scopes or reachability, said as such: naming what to fix.
+            _say(console, False, explain(exc, config)[1])
             return False
         for i, binding in enumerate(bindings):
             _say(

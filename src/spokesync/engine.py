@@ -7,6 +7,8 @@ stops. ``sync`` takes the run lock first, so two syncs never apply at once. A ta
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import os
 import secrets
@@ -20,15 +22,15 @@ from typing import Any
 
 import structlog
 
-from spokesync import guard, planner, saved_plan
+from spokesync import guard, planner, run_errors, run_records, saved_plan
 from spokesync.apply import Applier, Outcome
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
-from spokesync.domain import ActionKind, IdentityKey, Notice, Plan
-from spokesync.http import ApiError, AuthError
+from spokesync.domain import IdentityKey, Notice, Plan, identity_key
+from spokesync.http import ApiError
 from spokesync.observe import Observer, Progress, ResolveError, resolve_bindings
 from spokesync.saved_plan import PlanDifference, SavedPlan
-from spokesync.store.base import LockHeld, Store
+from spokesync.store.base import LeadershipLost, LockHeld, RunRecord, Store, StoreError
 
 log = structlog.get_logger("spokesync.engine")
 
@@ -37,25 +39,12 @@ EXIT_PARTIAL = 1
 EXIT_CONFIG = 2
 EXIT_REFUSED = 3
 EXIT_LOCKED = 4
+EXIT_UNREACHABLE = run_errors.EXIT_UNREACHABLE
 
-#: summary keys, in the order a person reads them
-_COUNTED = {
-    ActionKind.CREATE_USER: "created",
-    ActionKind.LINK: "linked",
-    ActionKind.UPDATE_PROFILE: "updated",
-    ActionKind.ADD_TO_GROUP: "added_to_group",
-    ActionKind.REMOVE_FROM_GROUP: "removed_from_group",
-    ActionKind.SUSPEND: "suspended",
-    ActionKind.UNSUSPEND: "unsuspended",
-    ActionKind.DEACTIVATE: "deactivated",
-    ActionKind.REACTIVATE: "reactivated",
-    ActionKind.DELETE: "deleted",
-    ActionKind.UNLINK: "unlinked",
-    ActionKind.LINK_IDP: "idp_linked",
-    ActionKind.WRITE_BACK: "written_back",
-}
+#: summary keys of the action counts (defined with the run records, which count the journal)
+_COUNTED = run_records.COUNTED
 #: The summary's action counts, in reading order.
-ACTION_COUNTS = tuple(_COUNTED.values())
+ACTION_COUNTS = run_records.ACTION_COUNTS
 
 
 @dataclass
@@ -76,6 +65,8 @@ class RunResult:
     saved: SavedPlan | None = field(default=None, repr=False)
     #: applying a saved plan: how the fresh plan differs from it (then nothing was applied)
     difference: PlanDifference | None = field(default=None, repr=False)
+    #: runs of other processes this run found abandoned and recorded ``interrupted``
+    abandoned: list[RunRecord] = field(default_factory=list, repr=False)
 
 
 def new_run_id(now: datetime) -> str:
@@ -100,6 +91,9 @@ class Engine:
         self.transport_for = transport_for
         self.clock = clock or (lambda: datetime.now(UTC))
         self.progress = progress
+        #: the result of the last run started, also of one that was interrupted (its
+        #: exception propagates; this says what it applied)
+        self.last_result: RunResult | None = None
 
     async def run(
         self,
@@ -134,10 +128,21 @@ class Engine:
             except LockHeld as exc:
                 return RunResult(run_id, mode, EXIT_LOCKED, error=str(exc))
         t0 = time.perf_counter()
-        self.store.start_run(run_id, mode, _iso(started))
         result = RunResult(run_id, mode, EXIT_OK)
+        self.last_result = result
+        try:
+            # Runs whose process died (SIGKILL, a lost host) are recorded as what they are.
+            result.abandoned = run_records.settle(self.store, by=run_id)
+            self.store.start_run(run_id, mode, _iso(started))
+        except BaseException:
+            if apply:
+                with contextlib.suppress(StoreError):
+                    self.store.release_lock(owner)
+            raise
         calls: dict[str, int] = {}
         rate_limited: dict[str, int] = {}
+        #: how the run stopped midway, if it did: "interrupted" or "fenced"
+        stopped: str | None = None
         try:
             async with _opened(self.config, self.transport_for, clients) as open_:
                 before = open_.call_counts()
@@ -166,24 +171,63 @@ class Engine:
                     )
         except ResolveError as exc:
             result.exit_code, result.error = EXIT_CONFIG, str(exc)
-        except AuthError as exc:
-            # Refused credentials are a config problem: no retry will fix them.
-            result.exit_code, result.error = EXIT_CONFIG, f"credentials refused: {exc}"
         except ApiError as exc:
-            result.exit_code, result.error = EXIT_PARTIAL, f"the run stopped: {exc}"
+            # Which source or org, which config key, what to do; refused credentials and
+            # missing scopes are config problems (exit 2), an unreachable service exit 5.
+            result.exit_code, result.error = run_errors.explain(exc, self.config)
+        except LeadershipLost as exc:
+            stopped, result.error = run_records.FENCED, f"this process no longer leads: {exc}"
+            raise
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            stopped, result.error = run_records.INTERRUPTED, "the run was interrupted"
+            raise
+        except BaseException as exc:
+            stopped = run_records.INTERRUPTED
+            result.error = f"the run crashed: {type(exc).__name__}: {exc}"
+            raise
         finally:
-            result.summary = summarize(
-                result, calls, time.perf_counter() - t0, rate_limited=rate_limited
-            )
-            if saved is not None:
-                result.summary["saved_plan"] = saved.run_id
-            self.store.finish_run(
-                run_id, result.summary["outcome"], _iso(self.clock()), result.summary
-            )
+            self._record(result, calls, time.perf_counter() - t0, rate_limited, stopped, saved)
             if apply:
-                self.store.release_lock(owner)
+                try:
+                    self.store.release_lock(owner)
+                except StoreError:
+                    if stopped is None:
+                        raise  # else the next run takes the lock of a process that is gone
         log.info("run finished", run_id=run_id, mode=mode, outcome=result.summary["outcome"])
         return result
+
+    def _record(
+        self,
+        result: RunResult,
+        calls: dict[str, int],
+        seconds: float,
+        rate_limited: dict[str, int],
+        stopped: str | None,
+        saved: SavedPlan | None,
+    ) -> None:
+        """Record how the run ended; a run that stopped midway with the journal's counts (its
+        own tally misses what was in flight). A stopped run whose record cannot be written
+        (a fenced store refuses every write) is found by the next run as abandoned."""
+        result.summary = summarize(result, calls, seconds, rate_limited=rate_limited)
+        if saved is not None:
+            result.summary["saved_plan"] = saved.run_id
+        if stopped is not None:
+            result.summary = run_records.stopped_summary(
+                self.store, result.run_id, stopped, result.error or stopped, result.summary
+            )
+            log.warning(
+                "run stopped midway",
+                run_id=result.run_id,
+                outcome=stopped,
+                applied=run_records.applied_phrase(result.summary),
+            )
+        try:
+            self.store.finish_run(
+                result.run_id, result.summary["outcome"], _iso(self.clock()), result.summary
+            )
+        except StoreError:
+            if stopped is None:
+                raise
 
     async def apply_saved_plan(
         self,
@@ -238,6 +282,14 @@ class Engine:
             record_profiles=apply,
         )
         obs = await observer.observe(bindings)
+        if only_user is not None and not _in_scope(only_user, obs.input):
+            sources = ", ".join(self.config.sources)
+            result.exit_code = EXIT_CONFIG
+            result.error = (
+                f"sync --user {only_user}: no source ({sources}) has this user in a bound role, "
+                "and it was never provisioned; check the Auth0 user_id (such as auth0|64107988d3)"
+            )
+            return
         limit = self.config.policy.quarantine_after
         if limit and not retry_quarantined:
             obs.input = dataclasses.replace(
@@ -310,7 +362,7 @@ class Engine:
             failing=frozenset(failing),
         )
         del obs  # apply needs none of the views: a large first run's memory goes back now
-        result.outcomes = await applier.apply(plan)
+        result.outcomes = await _apply_or_drain(applier, plan, result)
         # An interrupted row stays open while its identity's repair did not fully succeed, so
         # the next run still knows that the change may have reached Okta.
         unsettled = unreadable_keys | {
@@ -330,6 +382,38 @@ class Engine:
             for name, value in cursors.items():
                 self.store.set_cursor(name, value)
         result.exit_code = EXIT_PARTIAL if failed else EXIT_OK
+
+
+def _in_scope(user_id: str, observed: planner.PlanInput) -> bool:
+    """Whether ``sync --user USER_ID`` names an identity: a bound role's member in some
+    source, or one spokesync linked (whatever became of it since)."""
+    members = {
+        identity_key(src, uid) for (src, _), ids in observed.source.members.items() for uid in ids
+    }
+    return any(
+        key in members or key in observed.links
+        for key in (identity_key(b.source, user_id) for b in observed.bindings)
+    )
+
+
+#: Seconds the actions in flight get to return once a run is interrupted.
+DRAIN_SECONDS = 10.0
+
+
+async def _apply_or_drain(applier: Applier, plan: Plan, result: RunResult) -> list[Outcome]:
+    """Apply ``plan``; interrupted (SIGINT, SIGTERM), start no new action but let those in
+    flight return (up to DRAIN_SECONDS), so that what reached Okta is journaled as done."""
+    task = asyncio.ensure_future(applier.apply(plan))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        applier.stop()
+        done, _ = await asyncio.wait({task}, timeout=DRAIN_SECONDS)
+        if not done:
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            result.outcomes = await task
+        raise
 
 
 @asynccontextmanager

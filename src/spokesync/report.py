@@ -19,6 +19,7 @@ from spokesync.domain import Action, Notice
 from spokesync.engine import RunResult
 from spokesync.live.cursors import live_status
 from spokesync.redact import redact
+from spokesync.run_records import outcome_of
 from spokesync.store.base import AuditRecord, Leader, RunRecord, Store
 
 _SITUATION_ORDER = ["unmatched", "unlinked", "linked", "gone", "disputed", "-"]
@@ -201,7 +202,7 @@ def status_json(
                 "mode": r.mode,
                 "started_at": r.started_at,
                 "finished_at": r.finished_at,
-                "outcome": r.outcome,
+                "outcome": outcome_of(r),
                 "summary": {k: v for k, v in r.summary.items() if k not in ("skipped_reasons",)},
             }
             for r in runs
@@ -241,7 +242,7 @@ def print_status(
             run.id,
             run.mode,
             run.started_at,
-            str(run.outcome),
+            outcome_of(run),
             str(s.get("created", "")),
             str(s.get("failed", "")),
             str(s.get("duration_seconds", "")),

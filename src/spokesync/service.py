@@ -30,6 +30,7 @@ import uvicorn
 from croniter import croniter
 from rich.console import Console
 
+from spokesync import run_records
 from spokesync.clients import TransportFor
 from spokesync.config import Config, is_loopback_host
 from spokesync.config.sections import parse_listen
@@ -217,7 +218,8 @@ class Service:
         """Just took the lead: if the last run never finished (its leader died or was
         deposed mid-run), run again now rather than at the next scheduled time."""
         last = await asyncio.to_thread(self.store.recent_runs, 1)
-        if not last or last[0].finished_at is not None or last[0].mode != "sync":
+        stopped = (None, run_records.INTERRUPTED, run_records.FENCED)
+        if not last or last[0].outcome not in stopped or last[0].mode != "sync":
             return
         assert self.queue is not None  # created before leadership is competed for
         with contextlib.suppress(RunRefused):  # lost again meanwhile, or stopping
@@ -239,6 +241,8 @@ class Service:
                     error=str(exc),
                 )
                 self.metrics.record_fenced("live" if request.origin == LIVE else "sync")
+                if request.origin != LIVE:
+                    await asyncio.to_thread(self._record_fenced, request.run_id, str(exc))
                 return None
             except StoreError as exc:
                 log.error("state store unavailable", run_id=request.run_id, error=str(exc))
@@ -272,6 +276,20 @@ class Service:
             self.metrics.record_run(outcome.run)
             await asyncio.to_thread(self._after_run, self.config.policy.quarantine_after)
         return outcome.run
+
+    def _record_fenced(self, run_id: str, error: str) -> None:
+        """Record the run this process stopped on losing the lead as ``fenced``, with what
+        its journal says it applied. Its fenced store refuses every write, so through a store
+        of its own; it touches only that run's row, and only while it has no outcome (the
+        new leader may have recorded it ``interrupted`` already)."""
+        try:
+            with open_store(self.config.state.url) as store:
+                summary = run_records.stopped_summary(
+                    store, run_id, run_records.FENCED, f"this process no longer leads: {error}"
+                )
+                store.close_run(run_id, run_records.FENCED, run_records.now_iso(), summary)
+        except StoreError as exc:
+            log.warning("could not record the fenced run", run_id=run_id, error=str(exc))
 
     def _after_run(self, quarantine_after: int) -> None:
         last = self.store.recent_runs(1)

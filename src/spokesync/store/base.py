@@ -151,6 +151,17 @@ class Store(Protocol):
     def start_run(self, run_id: str, mode: str, started_at: str) -> None:
         """Record a run that has started, owned by this process (``host:pid``)."""
 
+    def close_run(
+        self, run_id: str, outcome: str, finished_at: str, summary: Mapping[str, Any]
+    ) -> bool:
+        """Record how a run ended unless its record already has an outcome; True if it did."""
+
+    def abandoned_runs(self) -> list[RunRecord]:
+        """Runs without an outcome whose process is gone (it died, or lost the run lock)."""
+
+    def applied_counts(self, run_id: str) -> dict[str, int]:
+        """What run ``run_id`` really applied: its succeeded journal rows, by action."""
+
     def keep_plan(self, run_id: str, plan: str) -> None:
         """Keep a saved plan (its JSON text, :mod:`spokesync.saved_plan`) with a run: the
         engine keeps the plan of every run the guard refused, for an approver."""

@@ -88,6 +88,11 @@ def _open_sqlite(parsed: URL) -> Database:
     if database in _MEMORY:
         # One in-memory database per store: every checkout must get the same connection.
         kwargs["poolclass"] = StaticPool
+    elif parsed.query.get("mode") == "ro":
+        # Read-only (``sqlite:///state.db?mode=ro``): SQLite's URI form, never created.
+        path = Path(database).absolute()
+        parsed = parsed.set(database=f"file:{path}", query={"mode": "ro", "uri": "true"})
+        kwargs.update(pool_size=1, max_overflow=0)
     else:
         path = _create_private_file(Path(database))
         # Absolute, so that a later chdir cannot switch the store to another file.

@@ -34,33 +34,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from spokesync.store.base import Fence, Leader, LeadershipLost, StoreError
-from spokesync.store.schema import LOCK_SLOT, leader
+from spokesync.store.base import Fence, LeadershipLost, StoreError
+from spokesync.store.liveness import FENCE_KEY, LEADER_KEY, granted
 
 if TYPE_CHECKING:
     from spokesync.store.sql_store import SqlStore
 
-#: The advisory lock the leader holds for as long as it leads (any constant shared by all
-#: spokesync processes; below 2**31 so that pg_locks shows it as classid 0, objid KEY).
-LEADER_KEY = 0x5B0E51D
-#: Taken shared by every fenced write transaction, exclusive (briefly) by a new leader: it
-#: cannot start before the old leader's in-flight writes have ended.
-FENCE_KEY = 0x5B0E51E
-
-
-def _granted(key: int) -> str:
-    """SQL condition on ``pg_locks``: advisory lock ``key`` granted in this database (advisory
-    keys are per database: other databases on the server are other deployments)."""
-    return (
-        f"locktype = 'advisory' AND granted AND classid = 0 AND objid = {int(key)} "
-        "AND objsubid = 1 AND database = "
-        "(SELECT oid FROM pg_database WHERE datname = current_database())"
-    )
-
-
 #: Whether the backend (pid, backend_start) still holds the leader lock.
 _HOLDS_LOCK = sa.text(
-    f"SELECT count(*) FROM pg_locks WHERE {_granted(LEADER_KEY)} AND pid = :pid AND EXISTS "
+    f"SELECT count(*) FROM pg_locks WHERE {granted(LEADER_KEY)} AND pid = :pid AND EXISTS "
     "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = :pid AND a.backend_start = :started)"
 )
 
@@ -140,51 +122,6 @@ def open_leadership(
         chosen = PostgresLeadership(store, name, timings)
     store.fence_with(chosen)
     return chosen
-
-
-def holds_leadership(connection: Connection, backend_pid: int) -> bool:
-    """PostgreSQL: whether that backend holds the leadership lock now."""
-    held = connection.execute(
-        sa.text(f"SELECT count(*) FROM pg_locks WHERE {_granted(LEADER_KEY)} AND pid = :pid"),
-        {"pid": backend_pid},
-    ).scalar_one()
-    return bool(held)
-
-
-def current_leader(connection: Connection) -> Leader | None:
-    """Who leads now per the ``leader`` row, if its holder still holds the leadership."""
-    from spokesync.store.run_lock import process_alive  # run_lock imports this module
-
-    row = connection.execute(sa.select(leader).where(leader.c.slot == LOCK_SLOT)).first()
-    if row is None:
-        return None
-    if connection.dialect.name == "postgresql":
-        if row.backend_pid is None or not holds_leadership(connection, row.backend_pid):
-            return None
-    # SQLite serves one host: a leader on this host is alive while its process is.
-    elif row.host == socket.gethostname() and not process_alive(row.pid):
-        return None
-    return Leader(row.owner, row.since)
-
-
-def record_leader(connection: Connection, held: Leader, backend_pid: int | None) -> None:
-    """Replace the ``leader`` row with this process's (``backend_pid``: its lock connection's)."""
-    connection.execute(sa.delete(leader).where(leader.c.slot == LOCK_SLOT))
-    connection.execute(
-        sa.insert(leader).values(
-            slot=LOCK_SLOT,
-            owner=held.owner,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            since=held.since,
-            backend_pid=backend_pid,
-        )
-    )
-
-
-def forget_leader(connection: Connection, owner: str) -> None:
-    """Delete the ``leader`` row if it is ``owner``'s."""
-    connection.execute(sa.delete(leader).where(leader.c.slot == LOCK_SLOT, leader.c.owner == owner))
 
 
 class PostgresLeadership:
@@ -302,7 +239,7 @@ class PostgresLeadership:
                 # possibly on a dead connection. End it; its transaction rolls back.
                 connection.execute(
                     f"SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    f"WHERE {_granted(FENCE_KEY)} AND pid <> pg_backend_pid()"
+                    f"WHERE {granted(FENCE_KEY)} AND pid <> pg_backend_pid()"
                 )
                 connection.execute("SET lock_timeout = 0")
                 connection.execute("SELECT pg_advisory_lock(%s)", (FENCE_KEY,))
@@ -324,7 +261,7 @@ class PostgresLeadership:
             try:
                 held = self._connection.execute(
                     f"SELECT count(*) FROM pg_locks "
-                    f"WHERE {_granted(LEADER_KEY)} AND pid = pg_backend_pid()"
+                    f"WHERE {granted(LEADER_KEY)} AND pid = pg_backend_pid()"
                 ).fetchone()[0]
             except psycopg.Error:
                 held = 0

@@ -18,31 +18,23 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from spokesync.store import leadership
 from spokesync.store.base import LockHeld
+from spokesync.store.liveness import holds_leadership, process_alive
 from spokesync.store.schema import LOCK_SLOT, run_lock
 
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id exists on this host (signal 0 checks without signalling)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, it just belongs to someone else
-    return True
+# process_alive is part of this module's interface (the run lock's notion of a dead holder).
+__all__ = ["acquire", "current_holder", "holder_gone", "process_alive", "release"]
 
 
-def _holder(connection: Connection) -> Any:
+def current_holder(connection: Connection) -> Any:
+    """The lock row, or None when nobody holds the run lock."""
     return connection.execute(sa.select(run_lock).where(run_lock.c.slot == LOCK_SLOT)).first()
 
 
-def _holder_gone(connection: Connection, holder: Any) -> bool:
+def holder_gone(connection: Connection, holder: Any) -> bool:
+    """Whether the process holding the lock row ``holder`` is gone (so the lock is stale)."""
     if holder.leader_backend_pid is not None and connection.dialect.name == "postgresql":
-        return not leadership.holds_leadership(connection, holder.leader_backend_pid)
+        return not holds_leadership(connection, holder.leader_backend_pid)
     return holder.host == socket.gethostname() and not process_alive(holder.pid)
 
 
@@ -54,11 +46,11 @@ def acquire(
     ``leader_backend_pid``: this process leads, on that leadership lock connection.
     """
     host, pid = socket.gethostname(), os.getpid()
-    holder = _holder(connection)
+    holder = current_holder(connection)
     if holder is not None:
         if (holder.owner, holder.host, holder.pid) == (owner, host, pid):
             return  # already ours
-        if not _holder_gone(connection, holder):
+        if not holder_gone(connection, holder):
             raise LockHeld(holder.owner, holder.acquired_at)
         # Conditional on the stale owner: if a racing process took it over first, we delete
         # nothing and our insert below loses on the primary key.
@@ -80,7 +72,7 @@ def acquire(
                 )
             )
     except IntegrityError:
-        winner = _holder(connection)
+        winner = current_holder(connection)
         if winner is None:  # the winner already released it: still not ours this time
             raise LockHeld("another run", now) from None
         raise LockHeld(winner.owner, winner.acquired_at) from None

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
-from spokesync.store import codec, leadership, run_lock
+from spokesync.store import codec, leader_row, run_lock
 from spokesync.store.base import (
     AuditRecord,
     CachedProfile,
@@ -150,19 +150,19 @@ class SqlStore:
     def leader(self) -> Leader | None:
         """Who leads now, or None when no process holds the leadership."""
         with self._transaction("read the leader") as connection:
-            return leadership.current_leader(connection)
+            return leader_row.current_leader(connection)
 
     def record_leader(self, owner: str, backend_pid: int | None) -> Leader:
         """Name ``owner`` (this process, which just took the leadership) as leader from now."""
         held = Leader(owner, utc_now())
         with self._transaction("record the leader", write=True) as connection:
-            leadership.record_leader(connection, held, backend_pid)
+            leader_row.record_leader(connection, held, backend_pid)
         return held
 
     def forget_leader(self, owner: str) -> None:
         """Remove ``owner``'s leader row (it is stepping down)."""
         with self._transaction("forget the leader", write=True) as connection:
-            leadership.forget_leader(connection, owner)
+            leader_row.forget_leader(connection, owner)
 
     # -- links ------------------------------------------------------------------------------
 
@@ -280,6 +280,53 @@ class SqlStore:
                     owner=owner,
                 )
             )
+
+    def close_run(
+        self, run_id: str, outcome: str, finished_at: str, summary: Mapping[str, Any]
+    ) -> bool:
+        """Record how a run ended unless its record already says so (its own process wrote
+        it first); True when this call recorded it."""
+        with self._transaction(f"close run {run_id}", write=True) as connection:
+            result = connection.execute(
+                sa.update(runs)
+                .where(runs.c.id == run_id, runs.c.outcome.is_(None))
+                .values(outcome=outcome, finished_at=finished_at, summary=codec.dump_json(summary))
+            )
+            return bool(result.rowcount)
+
+    def abandoned_runs(self) -> list[RunRecord]:
+        """Runs without an outcome whose process is gone: a run that applies (``sync``,
+        ``live``) is alive only while it holds the run lock and the lock's holder lives; a
+        ``plan`` while its process lives (known only on its own host)."""
+        query = sa.select(*_RUN_COLUMNS).where(runs.c.outcome.is_(None)).order_by(runs.c.id)
+        with self._transaction("find abandoned runs") as connection:
+            open_runs = [_run_record(row) for row in connection.execute(query).all()]
+            if not open_runs:
+                return []
+            holder = run_lock.current_holder(connection)
+            holder_alive = holder is not None and not run_lock.holder_gone(connection, holder)
+            held_by = str(holder.owner) if holder_alive else None
+        here = socket.gethostname()
+        gone: list[RunRecord] = []
+        for run in open_runs:
+            host, _, pid = (run.owner or "").rpartition(":")
+            if run.mode != "plan":
+                alive = held_by is not None and held_by.endswith(f":{run.id}")
+            else:
+                alive = host != here or (pid.isdigit() and run_lock.process_alive(int(pid)))
+            if not alive:
+                gone.append(run)
+        return gone
+
+    def applied_counts(self, run_id: str) -> dict[str, int]:
+        """Journal rows of run ``run_id`` that succeeded, by action: what it really applied."""
+        query = (
+            sa.select(journal.c.action, sa.func.count())
+            .where(journal.c.run_id == run_id, journal.c.status == "succeeded")
+            .group_by(journal.c.action)
+        )
+        with self._transaction(f"count what run {run_id} applied") as connection:
+            return {str(action): int(n) for action, n in connection.execute(query).all()}
 
     def keep_plan(self, run_id: str, plan: str) -> None:
         """Keep ``plan`` (a saved plan's JSON text) with run ``run_id``."""

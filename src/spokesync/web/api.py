@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from spokesync import report
+from spokesync import report, run_records
 from spokesync.run_queue import NotLeader, RunRefused
 from spokesync.store.base import StoreError
 from spokesync.web.context import context_of
@@ -48,6 +48,7 @@ def metrics(request: Request) -> Response:
 def status(request: Request) -> Response:
     """The object ``spokesync status --json`` prints (secrets redacted as there)."""
     context = context_of(request)
+    run_records.settle(context.store, by="/api/status")
     status = report.status_of(context.store, context.config.sources, datetime.now(UTC))
     body = report.to_json(status)
     return Response(body, media_type="application/json")

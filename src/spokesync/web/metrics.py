@@ -141,6 +141,8 @@ class Metrics:
         self.duration.observe(float(summary.get("duration_seconds", 0.0)))
         for outcome in result.outcomes:
             self.actions.labels(action=outcome.action.kind.value, outcome=outcome.status).inc()
+        for run in result.abandoned:  # runs of a process that died, found by this one
+            self.record_interrupted(run.mode)
 
     def record_poll(self, outcome: LiveOutcome) -> None:
         """Count one live poll, what it read and how recent its newest event was."""
@@ -162,8 +164,12 @@ class Metrics:
         self.runs.labels(mode=mode, outcome="fenced").inc()
 
     def record_crash(self, mode: str) -> None:
-        """A run that could not even start (the state store did not answer)."""
-        self.runs.labels(mode=mode, outcome="failed").inc()
+        """A run that stopped midway because the state store did not answer."""
+        self.record_interrupted(mode)
+
+    def record_interrupted(self, mode: str) -> None:
+        """A run that stopped before it finished (its record says ``interrupted``)."""
+        self.runs.labels(mode=mode, outcome="interrupted").inc()
 
     def record_success(self, run: RunRecord) -> None:
         """Move the last-success time to ``run``'s end, if it is a later one."""

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from spokesync import run_records
 from spokesync.engine import ACTION_COUNTS
 from spokesync.redact import redact
 from spokesync.run_queue import RunRefused
@@ -87,6 +88,7 @@ def dashboard(request: Request) -> Response:
     store = context.store
     quarantine_after = context.config.policy.quarantine_after
     runs_before = request.query_params.get("runs_before") or None
+    run_records.settle(store, by="the dashboard")
     failures_after = request.query_params.get("failures_after") or None
     runs = store.recent_runs(RUNS_PER_PAGE, before=runs_before)
     failures = store.failure_page(ROWS_PER_PAGE, after=failures_after)
