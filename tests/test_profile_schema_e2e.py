@@ -9,8 +9,16 @@ The emulator refuses an undefined property as Okta did in the recorded exchange
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from tests.key_kit import (
+    key_pair,
+    okta_oauth_table,
+    with_oauth_clients,
+    write_key,
+    write_oauth_config,
+)
 from tests.world_kit import World, auth0_user, seed
 
 WorldFactory = Callable[..., World]
@@ -112,3 +120,29 @@ def test_okta_refusing_a_property_names_the_attribute_and_its_rule(
     assert "mapping.partnerOrganization" in failure["reason"]
     assert "does not define partnerOrganization" in failure["reason"]
     assert "login" not in failure["reason"].split(":")[0]
+
+
+def test_without_the_schema_scope_config_check_names_it_and_a_run_says_it_is_unchecked(
+    world_factory: WorldFactory, tmp_path: Path
+) -> None:
+    """An OAuth service app not granted ``okta.schemas.read``: ``config check`` names the
+    scope; a run (asking only for the scopes it was given) says once that the targets are not
+    checked, and Okta's refusal of each create names the attribute and its mapping rule."""
+    key = key_pair("okta-schema")
+    granted = ("okta.users.manage", "okta.groups.manage")
+    world = world_factory(with_oauth_clients(seed([auth0_user(1)]), okta_key=key, granted=granted))
+    key_file = write_key(tmp_path, "okta-app.pem", key.private_pem)
+    source = 'client_id = "spokesync"\nclient_secret = "${TEST_AUTH0_SECRET}"\n'
+    write_oauth_config(world, okta=okta_oauth_table(key_file), source=source, extra=PARTNER_ORG)
+    check = world.cli("config", "check")
+    assert check.exit_code == 2
+    assert "okta.schemas.read" in check.stdout
+    write_oauth_config(
+        world, okta=okta_oauth_table(key_file, granted), source=source, extra=PARTNER_ORG
+    )
+    out = world.sync(expect=1)
+    (notice,) = out["notices"]
+    assert "not checked" in notice["reason"] and "okta.schemas.read" in notice["reason"]
+    (failure,) = out["summary"]["failures"]
+    assert failure["action"] == "create_user"
+    assert "mapping.partnerOrganization" in failure["reason"]
