@@ -276,6 +276,7 @@ ROUTES = [
             Scopes(any_of=("delete:organizations",)),
             delete_organization,
             operation="Delete organization",
+            logged_empty_body={},
         ),
         methods=["DELETE"],
     ),
