@@ -249,6 +249,46 @@ async def test_members_checkpoint_paging_as_recorded(orgs: Emulator) -> None:
     assert over.status_code == 400
 
 
+@pytest.mark.parametrize(("count", "take"), [(0, 1), (1, 1), (2, 2), (3, 2), (4, 2), (101, 100)])
+async def test_checkpoint_paging_reads_everything_once_at_every_boundary(
+    make_emulator: MakeEmulator, count: int, take: int
+) -> None:
+    """Both recorded end rules at the boundaries: members send ``next`` on every non-empty
+    page and end on an empty one (facts 8, 9), so ``ceil(count/take) + 1`` calls; the
+    organizations list stops on the page after which nothing follows (fact 10; a full last
+    page without ``next`` is the OAS rule "If there are more results, a next value is
+    included"), so ``max(1, ceil(count/take))`` calls."""
+    users = [
+        {"user_id": f"auth0|{index:04d}", "email": f"u{index}@p.example"} for index in range(count)
+    ]
+    members = [{"user_id": user["user_id"]} for user in users]
+    orgs = [{"id": "org_big", "name": "big", "members": members}]
+    orgs += [{"name": f"o{index:03d}"} for index in range(count - 1)]
+    emulator = await make_emulator(
+        seed_with(users, organizations=orgs),
+        rate_per_second=1000,
+        burst=1000,
+        endpoint_rate_limits=False,
+    )
+
+    async def read(path: str, key: str) -> tuple[list[str], int]:
+        page = await _get(emulator, path, take=str(take))
+        seen, calls = [item.get("user_id") or item["id"] for item in page[key]], 1
+        while "next" in page:
+            assert page[key], "a page with next has items"
+            page = await _get(emulator, path, take=str(take), **{"from": page["next"]})
+            seen += [item.get("user_id") or item["id"] for item in page[key]]
+            calls += 1
+        return seen, calls
+
+    member_ids, member_calls = await read("/api/v2/organizations/org_big/members", "members")
+    assert member_ids == [user["user_id"] for user in users]
+    assert member_calls == -(-count // take) + 1
+    org_ids, org_calls = await read("/api/v2/organizations", "organizations")
+    assert len(org_ids) == len(set(org_ids)) == max(count, 1)
+    assert org_calls == max(1, -(-max(count, 1) // take))
+
+
 async def test_members_offset_mode(orgs: Emulator) -> None:
     """organization-members.json #3: ``{members, start, limit, total}`` with include_totals;
     a bare array without (OAS oneOf)."""
