@@ -57,9 +57,7 @@ AUTH0_BASE = "http://127.0.0.1:8801"
 AWAITING_OTHER_BRANCHES: dict[str, str] = {
     **{
         f"okta/terraform/{name}.json": "served by branch okta-schema (/api/v1/meta/schemas/...)"
-        for name in (
-            "users-data-source-search",
-        )
+        for name in ("users-data-source-search",)
     },
     **{
         f"auth0/go/{name}.json": "served by branch orgs-emulator (/api/v2/organizations...)"

@@ -11,10 +11,10 @@ parameter bounds, ``sort`` (``name``, ``display_name``, ``created_at``), the req
 exists." on a taken name.
 
 Assumed: a full last checkpoint page has no ``next`` either (the OAS: "If there are more
-results, a ``next`` value is included"); a missing organization answers the recorded 404; offset paging stops at
-1000 records as on role members (reference §2) with ``invalid_paging``; a PATCH of ``metadata``
-merges key by key and ``null`` removes a key, like user metadata; ``enabled_connections`` and
-``token_quota`` are not emulated and answer 400.
+results, a ``next`` value is included"); a missing organization answers the recorded 404; offset
+paging stops at 1000 records as on role members (reference §2) with ``invalid_paging``; a PATCH
+of ``metadata`` merges key by key and ``null`` removes a key, like user metadata;
+``enabled_connections`` and ``token_quota`` are not emulated and answer 400.
 """
 
 from __future__ import annotations
