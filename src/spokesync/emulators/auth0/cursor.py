@@ -1,9 +1,10 @@
-"""The opaque ``next`` cursor of the organization listings (organizations and members).
+"""The opaque ``next`` cursor of the checkpoint listings (role members, organizations, members).
 
 Recorded (organizations-list-checkpoint.json #3, organization-members-checkpoint.json #5):
 unpadded base64 of ``"<YYYY-MM-DD hh:mm:ss.ffffff>UTC,<id>"``, e.g. ``2023-03-14
 11:17:19.466000UTC,org_Wz2uMwAVQmfRb03I``. Here the id is the last item of the page, which a
-client never needs to know: the cursor is opaque (recordings README, Auth0 fact 9).
+client never needs to know: the cursor is opaque (recordings README, Auth0 fact 9). The role
+members' cursor is the same text, padded (role-users-checkpoint.json #5): ``padded=True``.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from datetime import UTC, datetime
 from spokesync.emulators.auth0.errors import ApiError
 
 
-def encode(last_id: str, now: float) -> str:
+def encode(last_id: str, now: float, *, padded: bool = False) -> str:
     stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f") + "UTC"
-    return base64.b64encode(f"{stamp},{last_id}".encode()).decode().rstrip("=")
+    token = base64.b64encode(f"{stamp},{last_id}".encode()).decode()
+    return token if padded else token.rstrip("=")
 
 
-def decode(token: str) -> str:
+def decode(token: str, *, padded: bool = False) -> str:
     """The id a cursor points after; 400 ``invalid_query_string`` when it is not ours."""
     try:
-        padded = token + "=" * (-len(token) % 4)
-        text = base64.b64decode(padded.encode(), validate=True).decode()
+        if not padded:
+            token += "=" * (-len(token) % 4)
+        text = base64.b64decode(token.encode(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     stamp, sep, last_id = text.partition(",")

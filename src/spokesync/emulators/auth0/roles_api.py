@@ -9,15 +9,13 @@ ignores ``include_totals``/``per_page``. Members are ordered by ``user_id``.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from spokesync.emulators.auth0 import cursor as checkpoint
 from spokesync.emulators.auth0 import ids
 from spokesync.emulators.auth0.endpoint import (
     INCLUDE_TOTALS,
@@ -115,34 +113,14 @@ async def delete_role(request: Request, ctx: Context) -> Response:
 # role members -----------------------------------------------------------------------------
 
 
-def encode_checkpoint(last_user_id: str, now: float) -> str:
-    """Opaque ``next``: base64 of ``"<timestamp>,<last user_id>"`` like the recording."""
-    stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%d %H:%M:%S.%f") + "UTC"
-    return base64.b64encode(f"{stamp},{last_user_id}".encode()).decode()
-
-
-def decode_checkpoint(token: str) -> str:
-    """The ``user_id`` a checkpoint points after; 400 when the token is not ours."""
-    try:
-        text = base64.b64decode(token.encode(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        text = ""
-    stamp, sep, user_id = text.partition(",")
-    if not sep or not stamp.endswith("UTC") or not user_id:
-        raise ApiError(
-            400, "The 'from' parameter is not a valid checkpoint.", "invalid_query_string"
-        )
-    return user_id
-
-
 def _checkpoint_page(request: Request, ctx: Context, role_id: str) -> dict[str, Any]:
     take = query_int(request, "take", default=50, minimum=1, maximum=100, description=PER_PAGE)
     cursor = request.query_params.get("from")
-    after = decode_checkpoint(cursor) if cursor else None
+    after = checkpoint.decode(cursor, padded=True) if cursor else None
     docs, more = ctx.tenant.members_after(role_id, after, take)
     body: dict[str, Any] = {"users": [member_view(doc) for doc in docs]}
     if more and docs:
-        body["next"] = encode_checkpoint(docs[-1]["user_id"], ctx.clock.now())
+        body["next"] = checkpoint.encode(docs[-1]["user_id"], ctx.clock.now(), padded=True)
     return body
 
 
