@@ -133,14 +133,50 @@ def test_status_and_audit_after_a_sync(world_factory: WorldFactory) -> None:
     }
     assert any("email" in row["reason"] for row in data["identities"]["skipped"])
     audit = world.cli("audit", "--json", "--user", "auth0|u00001")
-    rows = audit.json()
+    page = audit.json()
+    assert set(page) == {"entries", "next"} and page["next"] is None
+    rows = page["entries"]
     assert [r["action"] for r in rows] == ["create_user"]
     assert rows[0]["after"]["login"] == "user1@partner.example"
     assert rows[0]["status"] == "succeeded" and rows[0]["run_id"] and rows[0]["started_at"]
-    assert len(world.cli("audit", "--json", "--since", "2000-01-01T00:00:00Z").json()) == 2
-    assert world.cli("audit", "--json", "--since", "2999-01-01T00:00:00Z").json() == []
+    since = world.cli("audit", "--json", "--since", "2000-01-01T00:00:00Z").json()
+    assert len(since["entries"]) == 2
+    assert world.cli("audit", "--json", "--since", "2999-01-01").json()["entries"] == []
     text = world.cli("status")
     assert text.exit_code == 0 and "linked" in text.stdout
+
+
+def test_audit_reads_as_a_table_with_a_limit_and_says_when_nothing_matches(
+    world_factory: WorldFactory,
+) -> None:
+    world = world_factory(seed([auth0_user(n) for n in range(1, 5)]))
+    world.sync()
+    world.auth0().unassign("auth0|u00004")
+    world.sync("--force")  # 1 of 4 is over the default guard (issue 16 item 7 is elsewhere)
+    table = world.cli("audit")
+    assert table.exit_code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["time", "(UTC)", "run", "action", "identity"]
+    # newest first, one line per entry, its changes below: the group by name, the created
+    # profile as field: old → new
+    assert lines[1].split()[3:] == ["remove_from_group", "partners:auth0|u00004"]
+    assert lines[2].strip() == "−Salesforce Users"
+    assert "login: (none) → user1@partner.example" in " ".join(table.stdout.split())
+    assert "before=" not in table.stdout and "{" not in table.stdout
+    limited = world.cli("audit", "--limit", "2", "--json").json()
+    assert len(limited["entries"]) == 2 and limited["next"] is not None
+    older = world.cli("audit", "--json", "--before", str(limited["next"])).json()
+    assert [e["id"] for e in older["entries"]] == sorted(
+        {e["id"] for e in older["entries"]}, reverse=True
+    )
+    assert max(e["id"] for e in older["entries"]) < min(e["id"] for e in limited["entries"])
+    assert len(limited["entries"]) + len(older["entries"]) == 5
+    nothing = world.cli("audit", "--user", "auth0|nobody")
+    assert nothing.exit_code == 0
+    assert nothing.stdout.strip() == "No audit entries match (--user auth0|nobody)."
+    bad = world.cli("audit", "--since", "garbage")
+    assert bad.exit_code == 2 and bad.stdout == ""
+    _assert_one_line_error(bad.stderr, "--since 'garbage'", "2026-11-01T00:00:00Z")
 
 
 class _Corrupting(httpx.AsyncBaseTransport):

@@ -25,6 +25,7 @@ from spokesync.apply import Applier, Outcome
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
 from spokesync.domain import ActionKind, IdentityKey, Notice, Plan
+from spokesync.group_index import GroupIndex, group_index
 from spokesync.http import ApiError, AuthError
 from spokesync.observe import Observer, Progress, ResolveError, resolve_bindings
 from spokesync.store.base import LockHeld, Store
@@ -71,6 +72,8 @@ class RunResult:
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
     summary: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
+    #: the bound groups' names and the planned identities' groups (for the report)
+    groups: GroupIndex = field(default_factory=GroupIndex, repr=False)
 
 
 def new_run_id(now: datetime) -> str:
@@ -208,6 +211,7 @@ class Engine:
         )
         plan = dataclasses.replace(plan, notices=plan.notices + unreadable)
         result.plan = plan
+        result.groups = group_index(plan, bindings, obs.input.links, obs.input.source)
         refusal = guard.check(
             plan,
             obs.input.links,
@@ -349,6 +353,8 @@ def summarize(
         "failures": failures,
         "api_calls": calls,
         "api_429s": rate_limited or {},
+        # group id -> name, so that audit can name the groups its rows hold by id
+        "groups": dict(result.groups.names),
         "duration_seconds": round(seconds, 3),
         "error": result.error,
     }
