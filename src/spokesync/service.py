@@ -229,7 +229,7 @@ class Service:
         with observing(self.metrics.count_api_call):
             try:
                 if request.origin == LIVE:
-                    return await self._live_poll()
+                    return await self._live_poll(request.run_id)
                 result = await asyncio.to_thread(self._run_engine, request)
             except LeadershipLost as exc:
                 # Not a failure of the run: the next leader resumes it from the journal.
@@ -261,12 +261,12 @@ class Service:
         )
         return result
 
-    async def _live_poll(self) -> RunResult | None:
-        """One poll of the logs through the live worker; the run it made (if any) is recorded
-        like any other run."""
+    async def _live_poll(self, run_id: str) -> RunResult | None:
+        """One poll of the logs through the live worker; the run it made (if any) has the id
+        the queue logged as queued and is recorded like any other run."""
         assert self.live is not None
         self._check_lead()
-        outcome = await self.live.poll()
+        outcome = await self.live.poll(run_id)
         self.metrics.record_poll(outcome)
         if outcome.run is not None:
             self.metrics.record_run(outcome.run)
