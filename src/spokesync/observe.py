@@ -41,6 +41,7 @@ from spokesync.domain import (
 from spokesync.http import AmbiguousName, ApiError, NotFound
 from spokesync.mapping import Mapped, MappedProfile, rules_digest
 from spokesync.planner import PlanInput
+from spokesync.progress import ProgressFn, no_progress
 from spokesync.source_profiles import SourceProfiles
 from spokesync.store.base import Store
 
@@ -67,7 +68,7 @@ EXPORT_FIELDS = (
     "updated_at",
 )
 
-Progress = Callable[[str, int], None]
+Progress = ProgressFn
 
 
 class ResolveError(Exception):
@@ -166,7 +167,7 @@ class Observer:
         self.clients = clients
         self.store = store
         self.now = now
-        self.progress = progress or (lambda _phase, _n: None)
+        self.progress = progress or no_progress
         self.only_user = only_user
         #: observe exactly these identities (live mode); ``only_user`` adds its own
         self.only = only
