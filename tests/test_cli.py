@@ -357,3 +357,55 @@ def test_serve_rejects_a_bad_schedule(world_factory: WorldFactory) -> None:
     result = world.cli("serve", "--schedule", "every day at noon")
     assert result.exit_code == 2
     assert "--schedule" in result.stdout + result.stderr
+
+
+def test_help_is_plain_text_with_every_option_described(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    top = world.runner.invoke(
+        __import__("spokesync.cli", fromlist=["app"]).app, ["--help"], terminal_width=80
+    )
+    assert top.exit_code == 0
+    summaries = top.stdout.split("Commands:")[1].splitlines()[1:]
+    assert summaries and all(line.rstrip().endswith(".") for line in summaries if line.strip())
+    assert "..." not in top.stdout.split("Commands:")[1]
+    for command in ("plan", "sync", "status", "audit", "serve", "emulate", "demo", "config"):
+        result = world.cli(command, "--help")
+        assert result.exit_code == 0, result.stdout
+        assert "<bool>" not in result.stdout
+        options = result.stdout.split("Options:")[1].splitlines()[1:]
+        named = [line for line in options if line.startswith("  -")]
+        # every option has words after its name (a description), not just a type
+        assert all(len(line.split("  ")) > 2 or line.count(" ") > 6 for line in named), options
+    serve = world.cli("serve", "--help").stdout
+    assert "[serve] http" in " ".join(serve.split())  # brackets in help are text, not markup
+
+
+def test_version_and_log_options_are_validated(world_factory: WorldFactory) -> None:
+    from spokesync import __version__
+    from spokesync.cli import app
+
+    world = world_factory(seed([auth0_user(1)]))
+    version = world.runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.stdout == f"spokesync {__version__}\n"
+    for args, needle in (
+        (["--log-format", "xml"], "--log-format 'xml' is not one of auto, json, console"),
+        (["--log-level", "LOUD"], "--log-level 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR"),
+    ):
+        world.write_config()
+        result = world.runner.invoke(app, [*args, "--config", str(world.config_path), "plan"])
+        assert result.exit_code == 2
+        _assert_one_line_error(result.stderr, needle)
+
+
+def test_status_fits_80_columns_and_shows_a_running_run(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    world.sync()
+    with open_store(world.state_url) as store:
+        store.start_run("20261201T101010Z-abc123", "sync", "2026-12-01T10:10:10.000Z")
+    text = world.cli("status").stdout
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    row = next(line for line in text.splitlines() if "abc123" in line)
+    assert row.split()[:2] == ["abc123", "sync"] and "running" in row
+    assert "None" not in text
+    data = world.cli("status", "--json").json()
+    assert "20261201T101010Z-abc123" in {r["run_id"] for r in data["runs"]}

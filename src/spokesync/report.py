@@ -188,14 +188,13 @@ def _binding_table(plan: Plan, groups: GroupIndex) -> Table | None:
     table = Table(
         title="per group (people)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
     )
-    table.add_column("group", no_wrap=True, overflow="ellipsis", max_width=28)
-    table.add_column("id", no_wrap=True)
+    # The name with the id below it: the table keeps to 80 columns with every count shown.
+    table.add_column("group (id)", overflow="fold", max_width=24)
     for _, header in shown:
-        table.add_column(header, justify="right", no_wrap=True)
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
     for row in rows:
         table.add_row(
-            inert.cell(row["group"]),
-            inert.cell(row["group_id"]),
+            inert.cell(row["group"]) + Text("\n") + inert.cell(row["group_id"], "dim"),
             *(_count(row[word], word) for word, _ in shown),
         )
     return table
