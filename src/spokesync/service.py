@@ -30,6 +30,7 @@ import uvicorn
 from croniter import croniter
 from rich.console import Console
 
+from spokesync import inert
 from spokesync.clients import TransportFor
 from spokesync.config import Config, is_loopback_host
 from spokesync.config.sections import parse_listen
@@ -307,13 +308,13 @@ def serve_forever(
     address without ``[serve] token``, a taken port or an unusable store; else 0.
     """
     if not croniter.is_valid(schedule):
-        console.print(f"spokesync: --schedule {schedule!r} is not a cron expression", markup=False)
+        console.print(inert.cell(f"spokesync: --schedule {schedule!r} is not a cron expression"))
         return EXIT_CONFIG
     option = "--http" if http is not None else "[serve] http"
     try:
         listen = parse_listen(http if http is not None else config.serve.http)
     except ValueError as exc:
-        console.print(f"spokesync: {option} {exc}", markup=False)
+        console.print(inert.cell(f"spokesync: {option} {exc}"))
         return EXIT_CONFIG
     if listen is not None and not is_loopback_host(listen[0]) and config.serve.token is None:
         console.print(
@@ -326,7 +327,7 @@ def serve_forever(
     try:
         store = open_store(config.state.url)
     except StoreError as exc:
-        console.print(f"spokesync: {exc}", markup=False)
+        console.print(inert.cell(f"spokesync: {exc}"))
         return EXIT_CONFIG
     try:
         sock = None
