@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from spokesync import inert
-from spokesync.domain import Action, ActionKind, Plan
+from spokesync.domain import Action, ActionKind, Notice, Plan
 from spokesync.engine import ACTION_COUNTS, RunResult
 from spokesync.group_index import GroupIndex
 from spokesync.live.cursors import live_status
@@ -122,23 +122,28 @@ def describe_action(action: Action, groups: GroupIndex) -> str:
 
 @dataclass
 class _Section:
-    """The identities of one section, each with its words, in plan order."""
+    """The identities of one section, each with its actions and notices, in plan order;
+    described only when shown (a 100,000-identity plan shows a few lines)."""
 
-    people: dict[str, list[str]] = field(default_factory=dict)
+    people: dict[str, list[Action | Notice]] = field(default_factory=dict)
 
-    def add(self, identity: str, words: str) -> None:
-        self.people.setdefault(identity, []).append(words)
+    def add(self, identity: str, item: Action | Notice) -> None:
+        self.people.setdefault(identity, []).append(item)
 
 
-def _sections(plan: Plan, groups: GroupIndex) -> dict[str, _Section]:
+def _words(item: Action | Notice, groups: GroupIndex) -> str:
+    if isinstance(item, Notice):
+        return inert.show(item.reason)
+    return describe_action(item, groups)
+
+
+def _sections(plan: Plan) -> dict[str, _Section]:
     sections: dict[str, _Section] = {}
     for action in plan.actions:
-        sections.setdefault(action.situation.value, _Section()).add(
-            action.identity, describe_action(action, groups)
-        )
+        sections.setdefault(action.situation.value, _Section()).add(action.identity, action)
     for notice in plan.notices:
         name = "disputed" if notice.kind == "disputed" else notice.kind
-        sections.setdefault(name, _Section()).add(notice.identity, inert.show(notice.reason))
+        sections.setdefault(name, _Section()).add(notice.identity, notice)
     return sections
 
 
@@ -212,7 +217,7 @@ def print_result(console: Console, result: RunResult, *, limit: int | None = DEF
     """The plan for a person: people per situation, a table per bound group, each identity on
     one line with its actions (at most ``limit`` per section; None shows all), the summary."""
     plan = result.plan
-    sections = _sections(plan, result.groups)
+    sections = _sections(plan)
     people = len({a.identity for a in plan.actions})
     verb = "applied" if result.mode == "sync" else "planned"
     console.print(
@@ -228,7 +233,7 @@ def print_result(console: Console, result: RunResult, *, limit: int | None = DEF
         section = sections.get(name)
         if section is None or not section.people:
             continue
-        _print_section(console, name, section, limit)
+        _print_section(console, name, section, limit, result.groups)
     if not plan.actions and not result.error:
         console.print("Nothing to do: Okta matches the config.")
     print_summary(console, result.summary)
@@ -240,15 +245,17 @@ def _people(count: int) -> str:
     return "person" if count == 1 else "people"
 
 
-def _print_section(console: Console, name: str, section: _Section, limit: int | None) -> None:
+def _print_section(
+    console: Console, name: str, section: _Section, limit: int | None, groups: GroupIndex
+) -> None:
     total = len(section.people)
     console.print(Text(f"{name} ({total:,} {_people(total)})", "bold"))
     if limit == 0:
         return
     shown = list(section.people.items())[: limit if limit is not None else total]
     width = min(max((len(inert.show(key)) for key, _ in shown), default=0), 44)
-    for key, words in shown:
-        line = f"  {inert.show(key):<{width}}  {'; '.join(words)}"
+    for key, items in shown:
+        line = f"  {inert.show(key):<{width}}  {'; '.join(_words(i, groups) for i in items)}"
         console.print(Text(line))
     if total > len(shown):
         console.print(
