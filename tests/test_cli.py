@@ -138,14 +138,50 @@ def test_status_and_audit_after_a_sync(world_factory: WorldFactory) -> None:
     }
     assert any("email" in row["reason"] for row in data["identities"]["skipped"])
     audit = world.cli("audit", "--json", "--user", "auth0|u00001")
-    rows = audit.json()
+    page = audit.json()
+    assert set(page) == {"entries", "next"} and page["next"] is None
+    rows = page["entries"]
     assert [r["action"] for r in rows] == ["create_user"]
     assert rows[0]["after"]["login"] == "user1@partner.example"
     assert rows[0]["status"] == "succeeded" and rows[0]["run_id"] and rows[0]["started_at"]
-    assert len(world.cli("audit", "--json", "--since", "2000-01-01T00:00:00Z").json()) == 2
-    assert world.cli("audit", "--json", "--since", "2999-01-01T00:00:00Z").json() == []
+    since = world.cli("audit", "--json", "--since", "2000-01-01T00:00:00Z").json()
+    assert len(since["entries"]) == 2
+    assert world.cli("audit", "--json", "--since", "2999-01-01").json()["entries"] == []
     text = world.cli("status")
     assert text.exit_code == 0 and "linked" in text.stdout
+
+
+def test_audit_reads_as_a_table_with_a_limit_and_says_when_nothing_matches(
+    world_factory: WorldFactory,
+) -> None:
+    world = world_factory(seed([auth0_user(n) for n in range(1, 5)]))
+    world.sync()
+    world.auth0().unassign("auth0|u00004")
+    world.sync("--force")  # 1 of 4 is over the default guard (issue 16 item 7 is elsewhere)
+    table = world.cli("audit")
+    assert table.exit_code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["time", "(UTC)", "run", "action", "identity"]
+    # newest first, one line per entry, its changes below: the group by name, the created
+    # profile as field: old → new
+    assert lines[1].split()[3:] == ["remove_from_group", "partners:auth0|u00004"]
+    assert lines[2].strip() == "−Salesforce Users"
+    assert "login: (none) → user1@partner.example" in " ".join(table.stdout.split())
+    assert "before=" not in table.stdout and "{" not in table.stdout
+    limited = world.cli("audit", "--limit", "2", "--json").json()
+    assert len(limited["entries"]) == 2 and limited["next"] is not None
+    older = world.cli("audit", "--json", "--before", str(limited["next"])).json()
+    assert [e["id"] for e in older["entries"]] == sorted(
+        {e["id"] for e in older["entries"]}, reverse=True
+    )
+    assert max(e["id"] for e in older["entries"]) < min(e["id"] for e in limited["entries"])
+    assert len(limited["entries"]) + len(older["entries"]) == 5
+    nothing = world.cli("audit", "--user", "auth0|nobody")
+    assert nothing.exit_code == 0
+    assert nothing.stdout.strip() == "No audit entries match (--user auth0|nobody)."
+    bad = world.cli("audit", "--since", "garbage")
+    assert bad.exit_code == 2 and bad.stdout == ""
+    _assert_one_line_error(bad.stderr, "--since 'garbage'", "2026-11-01T00:00:00Z")
 
 
 class _Corrupting(httpx.AsyncBaseTransport):
@@ -326,3 +362,57 @@ def test_serve_rejects_a_bad_schedule(world_factory: WorldFactory) -> None:
     result = world.cli("serve", "--schedule", "every day at noon")
     assert result.exit_code == 2
     assert "--schedule" in result.stdout + result.stderr
+
+
+def test_help_is_plain_text_with_every_option_described(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    top = world.runner.invoke(
+        __import__("spokesync.cli", fromlist=["app"]).app, ["--help"], terminal_width=80
+    )
+    assert top.exit_code == 0
+    summaries = top.stdout.split("Commands:")[1].splitlines()[1:]
+    assert summaries and all(line.rstrip().endswith(".") for line in summaries if line.strip())
+    assert "..." not in top.stdout.split("Commands:")[1]
+    for command in ("plan", "sync", "status", "audit", "serve", "emulate", "demo", "config"):
+        result = world.cli(command, "--help")
+        assert result.exit_code == 0, result.stdout
+        assert "<bool>" not in result.stdout
+        options = result.stdout.split("Options:")[1].splitlines()[1:]
+        named = [line for line in options if line.startswith("  -")]
+        # every option has words after its name (a description), not just a type
+        assert all(len(line.split("  ")) > 2 or line.count(" ") > 6 for line in named), options
+    serve = world.cli("serve", "--help").stdout
+    assert "[serve] http" in " ".join(serve.split())  # brackets in help are text, not markup
+
+
+def test_version_and_log_options_are_validated(world_factory: WorldFactory) -> None:
+    from spokesync import __version__
+    from spokesync.cli import app
+
+    world = world_factory(seed([auth0_user(1)]))
+    version = world.runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.stdout == f"spokesync {__version__}\n"
+    for args, needle in (
+        (["--log-format", "xml"], "--log-format 'xml' is not one of auto, json, console"),
+        (["--log-level", "LOUD"], "--log-level 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR"),
+    ):
+        world.write_config()
+        result = world.runner.invoke(app, [*args, "--config", str(world.config_path), "plan"])
+        assert result.exit_code == 2
+        _assert_one_line_error(result.stderr, needle)
+
+
+def test_status_fits_80_columns_and_shows_a_running_run(world_factory: WorldFactory) -> None:
+    world = world_factory(seed([auth0_user(1)]))
+    world.sync()
+    # A plan run of this (live) process: run_records.settle keeps it running, where a sync run
+    # without the run lock would be found abandoned and shown interrupted.
+    with open_store(world.state_url) as store:
+        store.start_run("20261201T101010Z-abc123", "plan", "2026-12-01T10:10:10.000Z")
+    text = world.cli("status").stdout
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    row = next(line for line in text.splitlines() if "abc123" in line)
+    assert row.split()[:2] == ["abc123", "plan"] and "running" in row
+    assert "None" not in text
+    data = world.cli("status", "--json").json()
+    assert "20261201T101010Z-abc123" in {r["run_id"] for r in data["runs"]}

@@ -19,4 +19,11 @@ def test_the_demo_converges_and_okta_sends_no_activation_email(
     assert result.exit_code == 0, result.stdout[-3000:]
     assert "third sync planned 0" in result.stdout
     assert "Okta sent 0 activation emails and 0 password reset emails" in result.stdout
-    assert "link to Okta IdP 0oaAuth0Partners0001" in result.stdout
+    assert "link to IdP 0oaAuth0Partners0001" in result.stdout
+    # plan and sync read alike: every section cut at the same length
+    cuts = [line.split()[2] for line in result.stdout.splitlines() if line.startswith("  … and ")]
+    assert cuts, result.stdout
+    sections = [line for line in result.stdout.splitlines() if line.endswith(" people)")]
+    assert all(
+        line.split(" (")[0] in ("unmatched", "linked", "gone", "skipped") for line in sections
+    )

@@ -7,6 +7,7 @@ Deadlines here are generous (CI runs six workers on two cores): the latency targ
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -126,8 +127,16 @@ def test_serve_live_reflects_changes_in_auth0_and_hand_edits_in_okta(
             process,
         )
         runs = world.cli("status", "--json").json()["runs"]
-    assert process.returncode == 0, (world.tmp / "serve.log").read_text()[-3000:]
+    log = (world.tmp / "serve.log").read_text()
+    assert process.returncode == 0, log[-3000:]
     assert {r["mode"] for r in runs} >= {"live"}
+    # One run id from "queued" to "finished": every run recorded, live ones included, is one
+    # the queue announced.
+    events = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    queued = {e["run_id"] for e in events if e["event"] == "run queued"}
+    finished = {e["run_id"] for e in events if e["event"] == "run finished"}
+    assert {r["run_id"] for r in runs} <= queued, (runs, queued)
+    assert finished <= queued
 
 
 @pytest.mark.parametrize("seam", ["before-run", "before-cursor"])

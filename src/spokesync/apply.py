@@ -22,10 +22,11 @@ from spokesync.config import PolicyConfig
 from spokesync.domain import Action, ActionKind, IdentityKey, Link, PendingAction, Plan, login_key
 from spokesync.http import ApiError, LoginTaken, NotFound, UnknownAttribute, is_transient
 from spokesync.okta.client import FEDERATION
+from spokesync.progress import ProgressFn, no_progress
 from spokesync.store.base import Store
 
 Clock = Callable[[], datetime]
-Progress = Callable[[str, int], None]
+Progress = ProgressFn
 
 
 class ActionFailed(Exception):
@@ -85,12 +86,13 @@ class Applier:
         self.run_id = run_id
         self.clock = clock
         self.concurrency = concurrency
-        self.progress = progress or (lambda _phase, _n: None)
+        self.progress = progress or no_progress
         self._stopping = False
 
     async def apply(self, plan: Plan) -> list[Outcome]:
         """Apply every unit of work, ``concurrency`` at a time; outcomes in plan order."""
         units = list(plan.by_unit().values())
+        self.progress("apply", 0, total=len(plan.actions))
         results: list[list[Outcome]] = [[] for _ in units]
         queue = iter(enumerate(units))
 

@@ -20,8 +20,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from spokesync import __version__, audit_view, inert, logs, report, run_records, saved_plan
 from spokesync import config as config_module
-from spokesync import logs, report, run_records, saved_plan
 from spokesync.engine import (
     EXIT_CONFIG,
     EXIT_LOCKED,
@@ -33,7 +33,6 @@ from spokesync.engine import (
 from spokesync.interruption import Interrupted, run_interruptibly
 from spokesync.live.cursors import live_status
 from spokesync.progress import progress_for
-from spokesync.redact import redact
 from spokesync.saved_plan import SavedPlan
 from spokesync.store import Store, StoreError, open_store
 
@@ -42,8 +41,12 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Provision Auth0 role members into Okta groups: plan before apply, safely.",
     pretty_exceptions_enable=False,
+    # Help is plain text: "[serve] http" in a help string is a config key, not markup.
+    rich_markup_mode=None,
 )
-config_app = typer.Typer(help="Validate the config file.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Validate the config file.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(config_app, name="config")
 
 out = Console(soft_wrap=True)
@@ -57,11 +60,18 @@ class _State:
 _state = _State()
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+LimitOpt = Annotated[
+    int,
+    typer.Option(
+        "--limit", min=0, help="Identities shown per section of the plan (--json shows all)."
+    ),
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="Show every identity of every section.")]
 
 
 def fail(message: str, code: int = EXIT_CONFIG) -> typer.Exit:
     """Print one line to stderr and return the Exit to raise (never a traceback)."""
-    err.print(f"spokesync: {redact(message)}", highlight=False, markup=False)
+    err.print(inert.cell(f"spokesync: {message}"), highlight=False)
     return typer.Exit(code)
 
 
@@ -73,6 +83,12 @@ def load_config() -> config_module.Config:
     # Tokens, client secrets and private keys: masked in every output from here on.
     config_module.register_secrets(cfg)
     return cfg
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"spokesync {__version__}", highlight=False, markup=False)
+        raise typer.Exit()
 
 
 @app.callback()
@@ -87,15 +103,34 @@ def main_options(
         ),
     ] = None,
     log_format: Annotated[
-        str, typer.Option(help="Log lines on stderr: auto, json or console.")
+        str,
+        typer.Option(
+            help="Log lines on stderr: auto (human lines on a terminal, else JSON), json "
+            "or console."
+        ),
     ] = "auto",
-    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            help="DEBUG, INFO, WARNING or ERROR (default: WARNING for human lines, INFO for JSON).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """spokesync keeps an Okta org in sync with the role members of Auth0 tenants."""
     _state.config_path = config
-    logs.configure(
-        json_lines=None if log_format == "auto" else log_format == "json", level=log_level
-    )
+    if log_format.lower() not in logs.FORMATS:
+        raise fail(f"--log-format {log_format!r} is not one of {', '.join(logs.FORMATS)}")
+    if log_level is not None and log_level.upper() not in logs.LEVELS:
+        raise fail(f"--log-level {log_level!r} is not one of {', '.join(logs.LEVELS)}")
+    fmt = log_format.lower()
+    logs.configure(json_lines=None if fmt == "auto" else fmt == "json", level=log_level)
 
 
 def _open_store(cfg: config_module.Config) -> Store:
@@ -152,7 +187,7 @@ def _unusable_state(exc: StoreError) -> str:
     )
 
 
-def _finish(result: RunResult, as_json: bool) -> None:
+def _finish(result: RunResult, as_json: bool, limit: int | None = report.DEFAULT_LIMIT) -> None:
     # A saved plan that no longer holds: what changed since, never the whole fresh plan.
     stale = result.difference is not None or (
         result.exit_code == EXIT_REFUSED
@@ -166,23 +201,25 @@ def _finish(result: RunResult, as_json: bool) -> None:
         out.print(report.to_json(data), highlight=False, markup=False, soft_wrap=True)
     elif stale:
         for line in result.difference.lines() if result.difference else ():
-            out.print(redact(line), highlight=False, markup=False)
+            out.print(inert.cell(line), highlight=False)
     elif result.exit_code in (EXIT_LOCKED, EXIT_UNREACHABLE) or (
         result.exit_code == EXIT_CONFIG and result.error
     ):
         pass
     else:
-        report.print_result(out, result)
+        report.print_result(out, result, limit=limit)
     if result.error and (
         as_json or stale or result.exit_code in (EXIT_LOCKED, EXIT_CONFIG, EXIT_UNREACHABLE)
     ):
-        err.print(f"spokesync: {redact(result.error)}", highlight=False, markup=False)
+        err.print(inert.cell(f"spokesync: {result.error}"), highlight=False)
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+@app.command(short_help="Show what a sync would do, changing nothing.")
 def plan(
     as_json: JsonOpt = False,
+    limit: LimitOpt = report.DEFAULT_LIMIT,
+    show_all: AllOpt = False,
     out_file: Annotated[
         Path | None,
         typer.Option(
@@ -192,19 +229,21 @@ def plan(
         ),
     ] = None,
 ) -> None:
-    """Show what a sync would do, changing nothing (observe, plan, guard)."""
+    """Show what a sync would do, changing nothing: observe, plan and guard."""
     result = _run(apply=False, force=False, user=None, as_json=as_json, keep_plan=bool(out_file))
     if out_file is not None and result.saved is not None:
         try:
             saved_plan.write(out_file, result.saved)
         except saved_plan.SavedPlanError as exc:
             raise fail(str(exc)) from None
-    _finish(result, as_json)
+    _finish(result, as_json, None if show_all else limit)
 
 
-@app.command()
+@app.command(short_help="Bring Okta in line with the config.")
 def sync(
     as_json: JsonOpt = False,
+    limit: LimitOpt = report.DEFAULT_LIMIT,
+    show_all: AllOpt = False,
     user: Annotated[
         str | None, typer.Option("--user", help="Provision one Auth0 user id now.")
     ] = None,
@@ -223,7 +262,7 @@ def sync(
         ),
     ] = None,
 ) -> None:
-    """Apply: bring Okta in line with the config (observe, plan, guard, apply, record)."""
+    """Bring Okta in line with the config: observe, plan, guard, apply and record."""
     saved = None
     if plan_file is not None:
         if user is not None or retry_quarantined:
@@ -235,13 +274,12 @@ def sync(
     result = _run(
         apply=True, force=force, user=user, as_json=as_json, retry=retry_quarantined, saved=saved
     )
-    _finish(result, as_json)
+    _finish(result, as_json, None if show_all else limit)
 
 
-@app.command()
+@app.command(short_help="Show the leader, the last runs and the identities.")
 def status(as_json: JsonOpt = False) -> None:
-    """The leader among replicas, last runs, and the identities by situation with their last
-    error."""
+    """Show the leader among replicas, the last runs and the identities by situation."""
     cfg = load_config()
     store = _open_store(cfg)
     try:
@@ -264,7 +302,7 @@ def status(as_json: JsonOpt = False) -> None:
         report.print_status(out, runs, situations, live, leader)
 
 
-@config_app.command("check")
+@config_app.command("check", short_help="Check the config, credentials and scopes.")
 def config_check() -> None:
     """Validate the config, resolve roles and groups to ids, check credentials and scopes."""
     from spokesync.config_check import check
@@ -274,43 +312,52 @@ def config_check() -> None:
     raise typer.Exit(0 if ok else EXIT_CONFIG)
 
 
-@app.command()
+@app.command(short_help="Show the audit log of applied actions.")
 def audit(
     user: Annotated[
         str | None, typer.Option("--user", help="Auth0 user id or identity key.")
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="ISO time, e.g. 2026-11-01T00:00:00Z.")
+        str | None,
+        typer.Option(
+            "--since", help="Only entries from this ISO time on, e.g. 2026-11-01T00:00:00Z."
+        ),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Entries shown, newest first.")
+    ] = audit_view.DEFAULT_LIMIT,
+    before: Annotated[
+        int | None,
+        typer.Option("--before", help="Entries older than this one (the 'next' of a page)."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The audit log: every applied action with before and after."""
-    store = _open_store(load_config())
+    """Show the audit log: every applied action with the fields before and after, newest first."""
     try:
-        rows = store.audit(since=since)
+        since_at = audit_view.parse_since(since) if since is not None else None
+    except audit_view.SinceError as exc:
+        raise fail(str(exc)) from None
+    cfg = load_config()
+    store = _open_store(cfg)
+    try:
+        page = audit_view.audit_page(
+            store, sources=cfg.sources, user=user, since=since_at, limit=limit, before=before
+        )
+        names = {} if as_json else audit_view.group_names(store)
     except StoreError as exc:
         raise fail(_unusable_state(exc)) from None
     finally:
         store.close()
-    if user:
-        rows = [r for r in rows if r.identity == user or r.identity.split(":", 1)[-1] == user]
-    data = report.audit_json(rows)
     if as_json:
-        out.print(report.to_json(data), markup=False, highlight=False)
+        out.print(report.to_json(page.as_json()), markup=False, highlight=False)
         return
-    for row in data:
-        out.print(
-            redact(
-                f"{row['started_at']} {row['run_id']} {row['identity']} {row['action']} "
-                f"{row['status']} okta={row['okta_id']} before={row['before']} after={row['after']}"
-                + (f" error={row['error']}" if row["error"] else "")
-            ),
-            markup=False,
-            highlight=False,
-        )
+    filters = ", ".join(
+        f"{flag} {value}" for flag, value in (("--user", user), ("--since", since)) if value
+    )
+    audit_view.print_audit(out, page, names, filters=filters)
 
 
-@app.command()
+@app.command(short_help="Run sync on a schedule and serve the dashboard.")
 def serve(
     schedule: Annotated[
         str, typer.Option(help="Cron expression for runs (default: daily at 03:00 UTC).")
@@ -329,8 +376,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Run sync on a schedule until stopped, one run at a time; serve the dashboard, health
-    probes and Prometheus metrics over HTTP."""
+    """Run sync on a schedule until stopped and serve the dashboard, probes and metrics."""
     from spokesync.service import serve_forever
 
     cfg = load_config()
@@ -339,21 +385,26 @@ def serve(
     )
 
 
-@app.command()
+@app.command(short_help="Serve the Auth0 and Okta emulators on loopback.")
 def emulate(
     seed: Annotated[Path, typer.Option("--seed", help="Seed file (JSON, see the README).")],
-    host: str = "127.0.0.1",
-    auth0_port: int = 8801,
-    okta_port: int = 8802,
-    latency_ms: float = 0.0,
+    host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
+    auth0_port: Annotated[int, typer.Option(help="Port of the Auth0 emulator.")] = 8801,
+    okta_port: Annotated[int, typer.Option(help="Port of the Okta emulator.")] = 8802,
+    latency_ms: Annotated[
+        float, typer.Option(min=0, help="Milliseconds added to every answer.")
+    ] = 0.0,
     okta_rate_limit: Annotated[
         int | None, typer.Option(help="Per-minute limit of every Okta bucket.")
     ] = None,
     auth0_rate_limit: Annotated[
         float | None, typer.Option(help="Auth0 Management API requests per second.")
     ] = None,
-    fault_rate: float = 0.0,
-    fault_seed: int = 0,
+    fault_rate: Annotated[
+        float,
+        typer.Option(min=0, max=1, help="Share of calls answered with an injected fault."),
+    ] = 0.0,
+    fault_seed: Annotated[int, typer.Option(help="Random seed of the injected faults.")] = 0,
     log_delay_ms: Annotated[
         float,
         typer.Option(
@@ -396,12 +447,12 @@ def emulate(
         emulators.stop()
 
 
-@app.command()
+@app.command(short_help="Run the main job against the built-in emulators.")
 def demo(
     users: Annotated[int, typer.Option(help="Partner tenant size.")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 7,
 ) -> None:
-    """The main job on a generated partner tenant, against the built-in emulators."""
+    """Plan and sync a generated partner tenant against the built-in emulators."""
     from spokesync.demo import run_demo
 
     raise typer.Exit(run_demo(out, users=users, seed=seed))

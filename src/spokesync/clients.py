@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import httpx
 import structlog
 
+from spokesync import logs
 from spokesync.auth0.client import Auth0Client
 from spokesync.auth0.token import AccessToken, ClientCredentials
 from spokesync.config import Config, SourceConfig, is_loopback_host, register_secrets
@@ -89,7 +90,7 @@ class Clients:
 def _warn_plain_http(url: str, what: str) -> None:
     parts = httpx.URL(url)
     if parts.scheme == "http" and is_loopback_host(parts.host):
-        log.warning("plain http to loopback", target=what, url=url)
+        logs.warn_once(log, "plain http to loopback", target=what, url=url)
 
 
 def source_credentials(source: SourceConfig) -> ClientCredentials:

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
+from spokesync import inert
 from spokesync.auth0.client import LOG_SCOPES
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import SECRET_KEYS, Config, PrivateKeyHolder, SourceConfig
@@ -33,7 +34,6 @@ from spokesync.observe import (
 )
 from spokesync.okta.models import UserType
 from spokesync.okta.schema import custom_targets
-from spokesync.redact import redact
 from spokesync.run_errors import AUTH0_GRANT, explain
 
 #: scopes every source needs, and the ones write-back needs
@@ -42,11 +42,10 @@ WRITE_BACK_SCOPES = ("update:users",)
 
 
 def _say(console: Console, ok: bool | None, text: str) -> None:
-    mark = {True: "[green]ok[/green]  ", False: "[red]FAIL[/red]", None: "[yellow]warn[/yellow]"}[
-        ok
-    ]
-    # Escaped: API errors carry "[invalid_scope]", which rich would take for markup.
-    console.print(f"{mark} {escape(redact(text))}", highlight=False)
+    word, style = {True: ("ok  ", "green"), False: ("FAIL", "red"), None: ("warn", "yellow")}[ok]
+    # Inert: API errors carry "[invalid_scope]", which rich would take for markup, and role
+    # and group names come from the tenants.
+    console.print(Text(word, style) + Text(" ") + inert.cell(text), highlight=False)
 
 
 def _literal_secrets(value: Any, path: str = "") -> Iterator[str]:

@@ -38,6 +38,8 @@ from spokesync.world import (
 #: The demo's Auth0 tenant answers 50 requests/s (an Enterprise tenant with an uplift); the
 #: published default of 16/s would make the first read of a few hundred profiles take ~20 s.
 DEMO_AUTH0_RATE = 50.0
+#: identities the demo shows per section of each plan
+DEMO_LIMIT = 4
 
 
 class AdminApi:
@@ -193,16 +195,15 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
         try:
             engine = Engine(cfg, store)
 
-            def step(title: str, apply: bool, *, limit: int = 12) -> RunResult:
+            def step(title: str, apply: bool) -> RunResult:
                 console.print(Rule(title))
                 result = asyncio.run(engine.run(apply=apply))
-                report.print_result(console, result, verbose_limit=limit)
+                # The same cut for every step and section, so plan and sync read alike.
+                report.print_result(console, result, limit=DEMO_LIMIT)
                 return result
 
-            first_plan = step(
-                "1. plan: what a first sync would do (nothing is changed)", False, limit=6
-            )
-            first = step("2. sync", True, limit=0)
+            first_plan = step("1. plan: what a first sync would do (nothing is changed)", False)
+            first = step("2. sync", True)
             console.print(
                 "Okta group 'Salesforce Users' now has "
                 f"{_okta_group_size(emulators.okta.url, world_secrets.okta_token)} "
@@ -216,7 +217,7 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
                 _change_world(api, document, console)
             finally:
                 api.close()
-            second = step("4. sync again: only the changes", True, limit=40)
+            second = step("4. sync again: only the changes", True)
             third = step("5. sync a third time: nothing to do", True)
         finally:
             store.close()

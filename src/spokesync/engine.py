@@ -27,6 +27,7 @@ from spokesync.apply import Applier, Outcome
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
 from spokesync.domain import IdentityKey, Notice, Plan, identity_key
+from spokesync.group_index import GroupIndex, group_index
 from spokesync.http import ApiError
 from spokesync.observe import Observer, Progress, ResolveError, resolve_bindings
 from spokesync.saved_plan import PlanDifference, SavedPlan
@@ -67,6 +68,8 @@ class RunResult:
     difference: PlanDifference | None = field(default=None, repr=False)
     #: runs of other processes this run found abandoned and recorded ``interrupted``
     abandoned: list[RunRecord] = field(default_factory=list, repr=False)
+    #: the bound groups' names and the planned identities' groups (for the report)
+    groups: GroupIndex = field(default_factory=GroupIndex, repr=False)
 
 
 def new_run_id(now: datetime) -> str:
@@ -307,6 +310,7 @@ class Engine:
             targets += (Notice("mapping", None, obs.unchecked_targets, "reported"),)
         plan = dataclasses.replace(plan, notices=targets + plan.notices + unreadable)
         result.plan = plan
+        result.groups = group_index(plan, bindings, obs.input.links, obs.input.source)
         refusal = guard.check(
             plan,
             obs.input.links,
@@ -500,6 +504,8 @@ def summarize(
         "failures": failures,
         "api_calls": calls,
         "api_429s": rate_limited or {},
+        # group id -> name, so that audit can name the groups its rows hold by id
+        "groups": dict(result.groups.names),
         "duration_seconds": round(seconds, 3),
         "error": result.error,
     }

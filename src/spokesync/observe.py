@@ -44,6 +44,7 @@ from spokesync.mapping_targets import TargetProblem, target_problems
 from spokesync.okta.models import UserType
 from spokesync.okta.schema import DEFAULT_SCHEMA, ProfileSchema, custom_targets
 from spokesync.planner import PlanInput
+from spokesync.progress import ProgressFn, no_progress
 from spokesync.source_profiles import SourceProfiles
 from spokesync.store.base import Store
 
@@ -70,7 +71,7 @@ EXPORT_FIELDS = (
     "updated_at",
 )
 
-Progress = Callable[[str, int], None]
+Progress = ProgressFn
 
 
 class ResolveError(Exception):
@@ -204,7 +205,7 @@ class Observer:
         self.clients = clients
         self.store = store
         self.now = now
-        self.progress = progress or (lambda _phase, _n: None)
+        self.progress = progress or no_progress
         self.only_user = only_user
         #: observe exactly these identities (live mode); ``only_user`` adds its own
         self.only = only

@@ -30,7 +30,7 @@ import uvicorn
 from croniter import croniter
 from rich.console import Console
 
-from spokesync import run_records
+from spokesync import inert, run_records
 from spokesync.clients import TransportFor
 from spokesync.config import Config, is_loopback_host
 from spokesync.config.sections import parse_listen
@@ -231,7 +231,7 @@ class Service:
         with observing(self.metrics.count_api_call):
             try:
                 if request.origin == LIVE:
-                    return await self._live_poll()
+                    return await self._live_poll(request.run_id)
                 result = await asyncio.to_thread(self._run_engine, request)
             except LeadershipLost as exc:
                 # Not a failure of the run: the next leader resumes it from the journal.
@@ -265,12 +265,12 @@ class Service:
         )
         return result
 
-    async def _live_poll(self) -> RunResult | None:
-        """One poll of the logs through the live worker; the run it made (if any) is recorded
-        like any other run."""
+    async def _live_poll(self, run_id: str) -> RunResult | None:
+        """One poll of the logs through the live worker; the run it made (if any) has the id
+        the queue logged as queued and is recorded like any other run."""
         assert self.live is not None
         self._check_lead()
-        outcome = await self.live.poll()
+        outcome = await self.live.poll(run_id)
         self.metrics.record_poll(outcome)
         if outcome.run is not None:
             self.metrics.record_run(outcome.run)
@@ -325,13 +325,13 @@ def serve_forever(
     address without ``[serve] token``, a taken port or an unusable store; else 0.
     """
     if not croniter.is_valid(schedule):
-        console.print(f"spokesync: --schedule {schedule!r} is not a cron expression", markup=False)
+        console.print(inert.cell(f"spokesync: --schedule {schedule!r} is not a cron expression"))
         return EXIT_CONFIG
     option = "--http" if http is not None else "[serve] http"
     try:
         listen = parse_listen(http if http is not None else config.serve.http)
     except ValueError as exc:
-        console.print(f"spokesync: {option} {exc}", markup=False)
+        console.print(inert.cell(f"spokesync: {option} {exc}"))
         return EXIT_CONFIG
     if listen is not None and not is_loopback_host(listen[0]) and config.serve.token is None:
         console.print(
@@ -344,7 +344,7 @@ def serve_forever(
     try:
         store = open_store(config.state.url)
     except StoreError as exc:
-        console.print(f"spokesync: {exc}", markup=False)
+        console.print(inert.cell(f"spokesync: {exc}"))
         return EXIT_CONFIG
     try:
         sock = None

@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from spokesync.http.observer import notify_wait
+
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
@@ -110,6 +112,7 @@ class RateBudget:
             wait = min(max(self.reset_at - now, 0.0), self.max_wait) + 0.05
             self.wait_count += 1
             self.waited_seconds += wait
+            notify_wait(self.name, wait)
             await self.sleep(wait)
             # After the longest wait we allow, the window must be treated as new.
             if self.clock() >= now + self.max_wait:

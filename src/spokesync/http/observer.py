@@ -37,3 +37,30 @@ def notify(service: str, status: int | None) -> None:
     observer = _observer.get()
     if observer is not None:
         observer(service, TRANSPORT_ERROR if status is None else str(status))
+
+
+#: ``(what, seconds)``: a call waits ``seconds`` for the rate-limit window of ``what``
+#: (a bucket's name, or ``"<service> 429"`` for a retry after a 429).
+WaitObserver = Callable[[str, float], None]
+
+_wait_observer: ContextVar[WaitObserver | None] = ContextVar(
+    "spokesync_wait_observer", default=None
+)
+
+
+@contextmanager
+def observing_waits(observer: WaitObserver) -> Iterator[None]:
+    """Report every rate-limit wait in this context (and the tasks it starts) to ``observer``:
+    the command line says that it paces, and for how long, without http/ knowing who asks."""
+    token = _wait_observer.set(observer)
+    try:
+        yield
+    finally:
+        _wait_observer.reset(token)
+
+
+def notify_wait(what: str, seconds: float) -> None:
+    """Tell the current wait observer, if any, that a call waits ``seconds`` for ``what``."""
+    observer = _wait_observer.get()
+    if observer is not None and seconds > 0:
+        observer(what, seconds)

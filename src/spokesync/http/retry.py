@@ -18,6 +18,7 @@ from typing import TypeVar
 import stamina
 
 from spokesync.http.errors import RateLimited, is_transient
+from spokesync.http.observer import notify_wait
 
 T = TypeVar("T")
 
@@ -44,8 +45,9 @@ class RetryPolicy:
         if isinstance(exc, RateLimited) and exc.reset_at is not None:
             until_reset = exc.reset_at - self.clock()
             # A little jitter so that concurrent callers do not all return in the same instant.
-            wait = max(until_reset, 0.0) + random.uniform(0.05, 0.5)
-            return min(wait, self.max_rate_limit_wait)
+            wait = min(max(until_reset, 0.0) + random.uniform(0.05, 0.5), self.max_rate_limit_wait)
+            notify_wait(f"{exc.service} (answered 429)", wait)
+            return wait
         return True
 
     async def run(self, call: Callable[[], Awaitable[T]]) -> T:

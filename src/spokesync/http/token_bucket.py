@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from spokesync.http.budget import Clock, Sleep, header_int
+from spokesync.http.observer import notify_wait
 
 _LIMIT = "x-ratelimit-limit"
 _REMAINING = "x-ratelimit-remaining"
@@ -70,6 +71,7 @@ class TokenBucketBudget:
                 wait = min(self.reset_at - now, self.max_wait)
                 self.wait_count += 1
                 self.waited_seconds += wait
+                notify_wait(self.name, wait)
                 await self.sleep(wait)
                 if self.clock() < self.reset_at:  # waited max_wait: stop trusting the reset
                     self.remaining = None

@@ -128,8 +128,9 @@ class LivePoller:
 
     # -- one poll -----------------------------------------------------------------------------
 
-    async def poll_once(self) -> LiveOutcome:
-        """Read, classify, sync, record, then advance the cursors."""
+    async def poll_once(self, run_id: str | None = None) -> LiveOutcome:
+        """Read, classify, sync, record, then advance the cursors; the run made (if any) has
+        ``run_id`` when given (the service's queue announced it as queued)."""
         outcome = LiveOutcome()
         positions: dict[str, str] = {}
         before = self.clients.call_counts()
@@ -154,7 +155,7 @@ class LivePoller:
         outcome.full_reasons = tuple(sorted(touched.full_reasons))
         if touched.needs_full or identities:
             _crash_here("before-run")
-            outcome.run = await self._sync(touched, identities)
+            outcome.run = await self._sync(touched, identities, run_id)
             if outcome.run.summary.get("outcome") not in _CONSUMED:
                 return outcome  # locked or stopped: the same events are read again next poll
             _crash_here("before-cursor")
@@ -170,7 +171,9 @@ class LivePoller:
         outcome.advanced = True
         return outcome
 
-    async def _sync(self, touched: Touched, identities: frozenset[IdentityKey]) -> RunResult:
+    async def _sync(
+        self, touched: Touched, identities: frozenset[IdentityKey], run_id: str | None = None
+    ) -> RunResult:
         if touched.needs_full:
             fresh = sorted(touched.full_reasons - self._said)
             for reason in fresh:
@@ -181,9 +184,9 @@ class LivePoller:
                 f"{iso_utc(self.clock())} {'; '.join(sorted(touched.full_reasons))}",
             )
             self._bound_roles = None  # a role may have gone: resolve again next time
-            return await self.engine.run(apply=True, clients=self.clients)
+            return await self.engine.run(apply=True, clients=self.clients, run_id=run_id)
         result = await self.engine.run(
-            apply=True, only=identities, mode="live", clients=self.clients
+            apply=True, only=identities, mode="live", clients=self.clients, run_id=run_id
         )
         log.info(
             "live run",

@@ -41,9 +41,10 @@ class LiveWorker:
         self._store: Store | None = None
         self._poller: LivePoller | None = None
 
-    async def poll(self) -> LiveOutcome:
-        """One poll (read the logs, sync what they touched, advance the cursors)."""
-        return await self._on_thread(self._poll_on_thread)
+    async def poll(self, run_id: str | None = None) -> LiveOutcome:
+        """One poll (read the logs, sync what they touched, advance the cursors); a run it
+        makes has ``run_id`` (the id the run queue announced), when given."""
+        return await self._on_thread(lambda: self._poll_on_thread(run_id))
 
     async def close(self) -> None:
         """Close the poller's clients, its store and its loop; the thread ends."""
@@ -53,7 +54,7 @@ class LiveWorker:
     async def _on_thread(self, work: Callable[[], _T]) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, work)
 
-    def _poll_on_thread(self) -> LiveOutcome:
+    def _poll_on_thread(self, run_id: str | None) -> LiveOutcome:
         if self._poller is None:
             self._loop = asyncio.new_event_loop()
             self._store = open_store(self._config.state.url)
@@ -62,7 +63,7 @@ class LiveWorker:
             poller = LivePoller(self._config, self._store, transport_for=self._transport_for)
             self._poller = self._loop.run_until_complete(poller.__aenter__())
         assert self._loop is not None
-        return self._loop.run_until_complete(self._poller.poll_once())
+        return self._loop.run_until_complete(self._poller.poll_once(run_id))
 
     def _close_on_thread(self) -> None:
         if self._loop is None:
