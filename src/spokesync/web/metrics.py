@@ -124,6 +124,13 @@ class Metrics:
             "0: none yet). time() minus this is how far live mode is behind.",
             registry=self.registry,
         )
+        self.dropped_connections = Counter(
+            "spokesync_http_dropped_connections",
+            "HTTP connections closed unanswered, by reason: header_timeout (no request head in "
+            "time), body_timeout (no body in time), over_limit (max_connections were open).",
+            ["reason"],
+            registry=self.registry,
+        )
         self._last_success_at = 0.0
 
     def render(self) -> bytes:
@@ -133,6 +140,10 @@ class Metrics:
     def count_api_call(self, service: str, status: str) -> None:
         """The :mod:`spokesync.http.observer` callback: one exchange ended."""
         self.api_requests.labels(service=service, status=status).inc()
+
+    def count_dropped_connection(self, reason: str) -> None:
+        """The HTTP server's callback: it closed a connection unanswered (see ``http_server``)."""
+        self.dropped_connections.labels(reason=reason).inc()
 
     def record_run(self, result: RunResult) -> None:
         """Count a finished run and the actions it applied."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
@@ -24,12 +24,12 @@ from spokesync.web.api import requested_user
 from spokesync.web.auth import SESSION_COOKIE, csrf_matches, csrf_token
 from spokesync.web.chart import action_count, run_chart
 from spokesync.web.context import context_of
+from spokesync.web.inputs import BadInput, form_fields, query_int
+from spokesync.web.limits import MAX_FORM_BYTES
 from spokesync.web.metrics import SITUATIONS, identity_counts
 
 RUNS_PER_PAGE = 20
 ROWS_PER_PAGE = 50
-#: The largest form body read (a CSRF token and a user id fit in far less).
-MAX_FORM_BYTES = 8192
 
 
 def _pretty(value: Any) -> str:
@@ -114,8 +114,10 @@ def audit(request: Request) -> Response:
     """One identity's audit trail, newest first, a page at a time."""
     store = context_of(request).store
     wanted = request.query_params.get("identity", "").strip()
-    before_text = request.query_params.get("before", "")
-    before = int(before_text) if before_text.isdigit() else None
+    try:
+        before = query_int(request.query_params.get("before"), "before")
+    except BadInput as exc:
+        return _message(request, "Bad request", f"{exc}: it is the id of an audit entry", 400)
     identity = store.find_identity(wanted) if wanted else None
     rows = []
     if identity is not None:
@@ -137,11 +139,13 @@ def audit(request: Request) -> Response:
 
 async def _form(request: Request) -> dict[str, str] | None:
     """A small url-encoded form's fields (first value each), or None when it is too large."""
-    body = await request.body()
+    body = await request.body()  # at most MAX_FORM_BYTES: the BodyLimit middleware saw to it
     if len(body) > MAX_FORM_BYTES:
         return None
-    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {key: values[0] for key, values in fields.items()}
+    try:
+        return form_fields(body)
+    except BadInput:
+        return None
 
 
 def _message(request: Request, title: str, text: str, status: int) -> HTMLResponse:
