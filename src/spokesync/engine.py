@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from spokesync import guard, planner
+from spokesync import group_names, guard, planner
 from spokesync.apply import Applier, Outcome
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
@@ -222,6 +222,7 @@ class Engine:
         if not apply:
             result.exit_code = EXIT_PARTIAL if unreadable else EXIT_OK
             return
+        group_names.remember(self.store, bindings)  # for the dashboard's audit trail
         # The cache holds what Auth0 says, not what Okta got: it may be written before apply
         # (a run that stops midway leaves the next one comparing these profiles with Okta).
         self.store.delete_profiles(obs.dropped_profiles)

@@ -7,7 +7,8 @@ status codes, situations): never a user id, a login or an error text, so the ser
 from __future__ import annotations
 
 from collections import Counter as Tally
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -15,6 +16,7 @@ from spokesync.domain import Situation
 from spokesync.engine import RunResult
 from spokesync.live.cursors import LAST_EVENT_AT
 from spokesync.live.poller import LiveOutcome
+from spokesync.live.touched import iso_utc
 from spokesync.run_queue import Leadership
 from spokesync.store.base import RunRecord, Store
 
@@ -34,6 +36,17 @@ SITUATIONS = (
 _FROM_NOTICES = frozenset(
     {Situation.UNMATCHED.value, Situation.UNLINKED.value, Situation.DISPUTED.value}
 )
+
+
+@dataclass(frozen=True, slots=True)
+class LastPoll:
+    """This process's last live poll, for the dashboard."""
+
+    at: str  # ISO 8601, UTC
+    outcome: str  # idle | targeted | full_reconcile | failed
+    read: int  # log entries and events read
+    error: str | None  # why it failed (read again next poll)
+    run_id: str | None  # the run it made
 
 
 def identity_counts(store: Store, quarantine_after: int) -> dict[str, int]:
@@ -132,6 +145,7 @@ class Metrics:
             registry=self.registry,
         )
         self._last_success_at = 0.0
+        self.last_poll: LastPoll | None = None
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
@@ -164,6 +178,10 @@ class Metrics:
         else:
             kind = "idle"
         self.live_polls.labels(outcome=kind).inc()
+        run_id = outcome.run.run_id if outcome.run is not None else None
+        self.last_poll = LastPoll(
+            iso_utc(datetime.now(UTC)), kind, outcome.read, outcome.error, run_id
+        )
         self.live_entries.inc(outcome.read)
         if outcome.newest_event is not None:
             self.live_last_event.set(_epoch(outcome.newest_event))

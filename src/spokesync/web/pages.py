@@ -8,6 +8,7 @@ aggregate counts), never a whole table. Values pass through Jinja2's autoescapin
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
@@ -16,17 +17,20 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from spokesync import group_names
 from spokesync.engine import ACTION_COUNTS
 from spokesync.redact import redact
 from spokesync.run_queue import RunRefused
 from spokesync.store.base import RunRecord
 from spokesync.web.api import requested_user
+from spokesync.web.audit_view import changes
 from spokesync.web.auth import SESSION_COOKIE, csrf_matches, csrf_token
 from spokesync.web.chart import action_count, run_chart
 from spokesync.web.context import context_of
 from spokesync.web.inputs import BadInput, form_fields, query_int
 from spokesync.web.limits import MAX_FORM_BYTES
 from spokesync.web.metrics import SITUATIONS, identity_counts
+from spokesync.web.panels import duration, leader_panel, live_panel, schedule_panel
 
 RUNS_PER_PAGE = 20
 ROWS_PER_PAGE = 50
@@ -49,6 +53,7 @@ templates = Environment(
 templates.filters["redact"] = lambda text: redact(str(text))
 templates.filters["pretty"] = _pretty
 templates.filters["when"] = _when
+templates.filters["duration"] = duration
 
 
 def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -59,6 +64,7 @@ def render(request: Request, name: str, status: int = 200, **values: Any) -> HTM
         token_required=context.guard.needs_token,
         queue_current=context.queue.current,
         queue_waiting=context.queue.waiting,
+        example_source=next(iter(context.config.sources), "SOURCE"),
         **values,
     )
     return HTMLResponse(page, status)
@@ -93,9 +99,16 @@ def dashboard(request: Request) -> Response:
     last = runs[:1] if runs_before is None else store.recent_runs(1)
     notices = last[0].summary.get("skipped_reasons", []) if last else []
     disputed = [n for n in notices if n.get("situation") == "disputed"]
+    now = datetime.now(UTC)
+    config = context.config
     return render(
         request,
         "dashboard.html",
+        live=live_panel(
+            store, list(config.sources), config.live.enabled, context.metrics.last_poll, now
+        ),
+        leadership=leader_panel(store, context.queue.leadership),
+        schedule=schedule_panel(context.schedule, now),
         runs=[_run_row(r) for r in runs],
         chart=run_chart(runs),
         next_runs=runs[-1].id if len(runs) == RUNS_PER_PAGE else None,
@@ -126,13 +139,14 @@ def audit(request: Request) -> Response:
     if len(rows) == ROWS_PER_PAGE:
         older = "/audit?" + urlencode({"identity": identity, "before": rows[-1].id})
     user = identity.split(":", 1)[1] if identity and ":" in identity else None
+    names = group_names.known(store) if rows else {}
     return render(
         request,
         "audit.html",
         wanted=wanted,
         identity=identity,
         user=user,
-        rows=rows,
+        rows=[(row, changes(row, names)) for row in rows],
         older=older,
     )
 
