@@ -246,6 +246,15 @@ def test_bad_input_is_a_400_with_a_clear_message(world_factory: WorldFactory) ->
             assert answer.status_code == 400, before
             assert "before must be a whole number" in answer.text
             _assert_security_headers(answer)
+        for path, params in (
+            ("/audit", {"identity": "partners:auth0|u00001\x00"}),  # PostgreSQL refuses NUL
+            ("/audit", {"identity": "x" * 2000}),
+            ("/", {"runs_before": "\x00"}),
+            ("/", {"failures_after": "\x1b[31m"}),
+        ):
+            answer = svc.http.get(path, params=params)
+            assert answer.status_code == 400 and "must be printable text" in answer.text
+            _assert_security_headers(answer)
         ok = svc.http.get("/audit", params={"identity": "partners:auth0|u00001", "before": "12"})
         assert ok.status_code == 200
         many = "&".join(f"f{n}=1" for n in range(50))

@@ -1,9 +1,10 @@
 """Reading what a request sends without ever raising anything but :class:`BadInput`.
 
-Query numbers are ASCII digits within bounds (``int()`` takes ``²`` and ``-1``, and a
-100,000-digit number costs time to convert); JSON is checked for depth before it is parsed
-(deep nesting makes ``json.loads`` raise RecursionError); forms have a bounded number of
-fields. The body's size is bounded before any of this (:mod:`spokesync.web.limits`).
+Query text is printable and bounded; query numbers are ASCII digits within bounds
+(``int()`` takes ``²`` and ``-1``, and a 100,000-digit number costs time to convert); JSON
+is checked for depth before it is parsed (deep nesting makes ``json.loads`` raise
+RecursionError); forms have a bounded number of fields. The body's size is bounded before
+any of this (:mod:`spokesync.web.limits`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from urllib.parse import parse_qs
 MAX_JSON_DEPTH = 32
 #: A dashboard form has at most three fields.
 MAX_FORM_FIELDS = 16
+#: An identity, a login or a run id fits in far less.
+MAX_QUERY_TEXT = 1024
 #: Store row ids and similar counters fit well below this.
 MAX_QUERY_INT = 2**53
 
@@ -37,6 +40,17 @@ def query_int(text: str | None, name: str, maximum: int = MAX_QUERY_INT) -> int 
     value = int(text)
     if value > maximum:
         raise BadInput(f"{name} must be a whole number from 0 to {maximum}")
+    return value
+
+
+def query_text(text: str | None, name: str, max_chars: int = MAX_QUERY_TEXT) -> str | None:
+    """``text`` (a query parameter) stripped, printable and at most ``max_chars`` long; None
+    when absent or empty. A control character (PostgreSQL refuses NUL in text) is refused."""
+    if text is None or not text.strip():
+        return None
+    value = text.strip()
+    if len(value) > max_chars or not value.isprintable():
+        raise BadInput(f"{name} must be printable text of at most {max_chars} characters")
     return value
 
 

@@ -27,7 +27,7 @@ from spokesync.web.audit_view import changes
 from spokesync.web.auth import SESSION_COOKIE, csrf_matches, csrf_token
 from spokesync.web.chart import action_count, run_chart
 from spokesync.web.context import context_of
-from spokesync.web.inputs import BadInput, form_fields, query_int
+from spokesync.web.inputs import BadInput, form_fields, query_int, query_text
 from spokesync.web.limits import MAX_FORM_BYTES
 from spokesync.web.metrics import SITUATIONS, identity_counts
 from spokesync.web.panels import duration, leader_panel, live_panel, schedule_panel
@@ -92,8 +92,11 @@ def dashboard(request: Request) -> Response:
     context = context_of(request)
     store = context.store
     quarantine_after = context.config.policy.quarantine_after
-    runs_before = request.query_params.get("runs_before") or None
-    failures_after = request.query_params.get("failures_after") or None
+    try:
+        runs_before = query_text(request.query_params.get("runs_before"), "runs_before")
+        failures_after = query_text(request.query_params.get("failures_after"), "failures_after")
+    except BadInput as exc:
+        return _message(request, "Bad request", f"{exc}: follow the page's own links", 400)
     runs = store.recent_runs(RUNS_PER_PAGE, before=runs_before)
     failures = store.failure_page(ROWS_PER_PAGE, after=failures_after)
     last = runs[:1] if runs_before is None else store.recent_runs(1)
@@ -126,11 +129,11 @@ def dashboard(request: Request) -> Response:
 def audit(request: Request) -> Response:
     """One identity's audit trail, newest first, a page at a time."""
     store = context_of(request).store
-    wanted = request.query_params.get("identity", "").strip()
     try:
+        wanted = query_text(request.query_params.get("identity"), "identity") or ""
         before = query_int(request.query_params.get("before"), "before")
     except BadInput as exc:
-        return _message(request, "Bad request", f"{exc}: it is the id of an audit entry", 400)
+        return _message(request, "Bad request", f"{exc}: search again from the page", 400)
     identity = store.find_identity(wanted) if wanted else None
     rows = []
     if identity is not None:
