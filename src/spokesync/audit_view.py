@@ -1,8 +1,9 @@
 """The audit log for people and machines: a page of journal rows, newest first.
 
 ``audit`` shows what spokesync applied: when, in which run, what, to whom, the groups by name
-and each changed field as ``field: old → new``. Group names come from the runs' summaries
-(the store keeps group ids); data is shown inert (see :mod:`spokesync.inert`).
+and each changed field as ``field: old → new``. Group names are those the last applying run
+remembered (:mod:`spokesync.group_names`; the journal keeps group ids); data is shown inert
+(see :mod:`spokesync.inert`).
 """
 
 from __future__ import annotations
@@ -83,16 +84,6 @@ def audit_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return AuditPage(rows, rows[-1].id if more and rows else None)
-
-
-def group_names(store: Store, runs: int = 20) -> dict[str, str]:
-    """Group id -> name, as the last ``runs`` runs recorded them (newest name wins)."""
-    names: dict[str, str] = {}
-    for run in reversed(store.recent_runs(runs)):
-        groups = run.summary.get("groups")
-        if isinstance(groups, Mapping):
-            names.update({str(k): str(v) for k, v in groups.items() if v})
-    return names
 
 
 def _short(value: object) -> str:

@@ -20,7 +20,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from spokesync import __version__, audit_view, inert, logs, report, run_records, saved_plan
+from spokesync import (
+    __version__,
+    audit_view,
+    group_names,
+    inert,
+    logs,
+    report,
+    run_records,
+    saved_plan,
+)
 from spokesync import config as config_module
 from spokesync.engine import (
     EXIT_CONFIG,
@@ -343,7 +352,7 @@ def audit(
         page = audit_view.audit_page(
             store, sources=cfg.sources, user=user, since=since_at, limit=limit, before=before
         )
-        names = {} if as_json else audit_view.group_names(store)
+        names = {} if as_json else group_names.known(store)
     except StoreError as exc:
         raise fail(_unusable_state(exc)) from None
     finally:

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from spokesync import guard, planner, run_errors, run_records, saved_plan
+from spokesync import group_names, guard, planner, run_errors, run_records, saved_plan
 from spokesync.apply import Applier, Outcome
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
@@ -345,6 +345,7 @@ class Engine:
         if not apply:
             result.exit_code = EXIT_PARTIAL if unreadable else EXIT_OK
             return
+        group_names.remember(self.store, bindings)  # for the dashboard's audit trail
         # The cache holds what Auth0 says, not what Okta got: it may be written before apply
         # (a run that stops midway leaves the next one comparing these profiles with Okta).
         self.store.delete_profiles(obs.dropped_profiles)
@@ -504,8 +505,6 @@ def summarize(
         "failures": failures,
         "api_calls": calls,
         "api_429s": rate_limited or {},
-        # group id -> name, so that audit can name the groups its rows hold by id
-        "groups": dict(result.groups.names),
         "duration_seconds": round(seconds, 3),
         "error": result.error,
     }

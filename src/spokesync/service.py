@@ -33,7 +33,7 @@ from rich.console import Console
 from spokesync import inert, run_records
 from spokesync.clients import TransportFor
 from spokesync.config import Config, is_loopback_host
-from spokesync.config.sections import parse_listen
+from spokesync.config.sections import ServeConfig, parse_listen
 from spokesync.engine import EXIT_CONFIG, Engine, RunResult
 from spokesync.http.observer import observing
 from spokesync.live.worker import LiveWorker
@@ -51,6 +51,7 @@ from spokesync.store.leadership import Leadership as LeaderLock
 from spokesync.store.leadership import open_leadership
 from spokesync.web.app import build_app
 from spokesync.web.context import WebContext
+from spokesync.web.http_server import BoundedConfig, ServerLimits, route_server_logs
 from spokesync.web.metrics import Metrics
 
 log = structlog.get_logger("spokesync.service")
@@ -60,6 +61,17 @@ def next_run(schedule: str, after: datetime) -> datetime:
     """The next time the cron expression fires after ``after`` (UTC)."""
     moment: datetime = croniter(schedule, after).get_next(datetime)
     return moment
+
+
+def server_limits(serve: ServeConfig) -> ServerLimits:
+    """The HTTP server's timeouts, connection budget and trusted proxies from ``[serve]``."""
+    return ServerLimits(
+        header_timeout_seconds=serve.header_timeout_seconds,
+        body_timeout_seconds=serve.body_timeout_seconds,
+        keep_alive_seconds=serve.keep_alive_seconds,
+        max_connections=serve.max_connections,
+        forwarded_allow_ips=serve.forwarded_allow_ips,
+    )
 
 
 class _Server(uvicorn.Server):
@@ -149,10 +161,13 @@ class Service:
         server: _Server | None = None
         waits: set[asyncio.Task[Any]] = {asyncio.create_task(stopping.wait())}
         if self.sock is not None:
-            app = build_app(WebContext(self.config, self.store, self.metrics, queue))
+            context = WebContext(self.config, self.store, self.metrics, queue, self.schedule)
+            route_server_logs()
             server = _Server(
-                uvicorn.Config(
-                    app, log_config=None, access_log=False, lifespan="off", server_header=False
+                BoundedConfig(
+                    build_app(context),
+                    server_limits(self.config.serve),
+                    on_drop=self.metrics.count_dropped_connection,
                 )
             )
             serving = asyncio.create_task(server.serve(sockets=[self.sock]), name="http")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -323,6 +324,21 @@ def parse_listen(value: str) -> tuple[str, int] | None:
     return host, number
 
 
+def _proxy_address(entry: str) -> str:
+    """A ``forwarded_allow_ips`` entry in the form uvicorn compares (``10.1.2.3/16`` is the
+    network ``10.1.0.0/16``)."""
+    text = entry.strip()
+    try:
+        if "/" in text:
+            return str(ipaddress.ip_network(text, strict=False))
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError(
+            f"{entry!r} is not an IP address or network; list your proxies' addresses, "
+            'e.g. ["10.0.0.5", "10.1.0.0/16"]'
+        ) from None
+
+
 class ServeConfig(Section):
     """``spokesync serve``: where the dashboard, probes and metrics listen, their token, and
     (with a PostgreSQL state) how soon a standby replaces a dead leader."""
@@ -331,6 +347,27 @@ class ServeConfig(Section):
     #: Bearer token every endpoint but the probes requires (give it as "${VAR}")
     token: SecretStr | None = None
     failover_seconds: float = Field(default=15.0, ge=2, le=300)
+    #: A request's head (request line and headers) must arrive within this many seconds
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: ... and its body (at most 64 KiB) within this many seconds of its head
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    #: An idle keep-alive connection is closed after this many seconds
+    keep_alive_seconds: float = Field(default=5.0, gt=0, le=300)
+    #: Connections open at once; past it, the one reading a request longest is closed
+    max_connections: int = Field(default=100, ge=8, le=10_000)
+    #: Proxies (addresses or networks) whose X-Forwarded-Proto/-For are believed; none by default
+    forwarded_allow_ips: tuple[str, ...] = ()
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _forwarded_allow_ips(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in v:
+            if entry.strip() == "*":
+                raise ValueError(
+                    '"*" would believe any client\'s X-Forwarded-* headers; list the addresses '
+                    'or networks of your proxies, e.g. ["10.0.0.5", "10.1.0.0/16"]'
+                )
+        return tuple(_proxy_address(entry) for entry in v)
 
     @field_validator("http")
     @classmethod

@@ -6,7 +6,6 @@ synchronous and must not stall the loop the scheduler and the other requests sha
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from spokesync import report, run_records
 from spokesync.run_queue import NotLeader, RunRefused
 from spokesync.store.base import StoreError
 from spokesync.web.context import context_of
+from spokesync.web.inputs import BadInput, json_value
 
 #: The longest Auth0 user id a run request may name (Auth0 allows far shorter ones).
 MAX_USER_ID = 512
@@ -79,11 +79,13 @@ async def start_run(request: Request) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return JSONResponse({"error": "send the request as Content-Type: application/json"}, 415)
     try:
-        body = json.loads(await request.body() or b"{}")
-    except ValueError:
+        body = json_value(await request.body() or b"{}")
+    except BadInput as exc:
+        return JSONResponse({"error": f"{exc}: {_BODY_SHAPE}"}, 400)
+    if not isinstance(body, dict):
         return JSONResponse({"error": _BODY_SHAPE}, 400)
-    if not isinstance(body, dict) or set(body) - {"user"}:
-        return JSONResponse({"error": _BODY_SHAPE}, 400)
+    if unknown := sorted(set(body) - {"user"}):
+        return JSONResponse({"error": f"unknown field {unknown[0]!r}: {_BODY_SHAPE}"}, 400)
     try:
         user = requested_user(body.get("user"))
     except ValueError as exc:

@@ -1,7 +1,9 @@
 """The service's Starlette app: probes, metrics, the JSON API and the dashboard, behind the guard.
 
 Every response carries a strict Content-Security-Policy (no inline script, nothing from
-elsewhere, no framing) and ``nosniff``; the guard (see :mod:`spokesync.web.auth`) runs first.
+elsewhere, no framing) and ``nosniff`` (:mod:`spokesync.web.headers`), errors or not; bodies
+are bounded while they are read (:mod:`spokesync.web.limits`); the guard (see
+:mod:`spokesync.web.auth`) runs before any handler.
 """
 
 from __future__ import annotations
@@ -18,18 +20,9 @@ from starlette.routing import Route
 from spokesync.web import api, pages
 from spokesync.web.auth import CSRF_COOKIE, OPEN_PATHS, Guard, same_origin
 from spokesync.web.context import WebContext, context_of
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    # Not "no-referrer": browsers then send "Origin: null" on the dashboard's own form posts.
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+from spokesync.web.errors import ErrorShield
+from spokesync.web.headers import SecurityHeaders
+from spokesync.web.limits import BodyLimit
 
 
 def _refusal(request: Request, guard: Guard) -> Response | None:
@@ -54,9 +47,6 @@ async def _guarded(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     response = _refusal(request, context_of(request).guard) or await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        if name not in response.headers:
-            response.headers[name] = value
     new_csrf = getattr(request.state, "new_csrf", None)
     if new_csrf:
         response.set_cookie(
@@ -87,7 +77,14 @@ def build_app(context: WebContext) -> Starlette:
             Route("/static/style.css", pages.style_sheet),
             Route("/favicon.ico", pages.no_icon),
         ],
-        middleware=[Middleware(BaseHTTPMiddleware, dispatch=_guarded)],
+        # Outermost first: every answer gets the headers, even the 500 of an unexpected
+        # error; bodies are bounded before the guard or any handler reads them.
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(ErrorShield),
+            Middleware(BodyLimit),
+            Middleware(BaseHTTPMiddleware, dispatch=_guarded),
+        ],
     )
     app.state.context = context
     return app

@@ -1,8 +1,10 @@
 """The dashboard's chart of runs over time, laid out here and drawn as SVG by a template.
 
 One column per run, oldest on the left: a bar of the actions it applied, a red bar of the
-identities that failed, and a line of its duration on a scale of its own. Pure geometry: no
-JavaScript and no chart library; the template escapes every text.
+identities that failed, a line of its duration on a scale of its own, and under the axis a
+mark of its outcome (a run a guard refused is marked apart from one that failed: nothing went
+wrong, someone must decide). Pure geometry: no JavaScript and no chart library; the template
+escapes every text.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from spokesync.store.base import RunRecord
 WIDTH = 720
 HEIGHT = 180
 TOP = 10
-BOTTOM = 24  # room for the first and last run's time
+BOTTOM = 36  # room for the outcome marks and the first and last run's time
+MARK_GAP = 4
+MARK_HEIGHT = 8
+#: Outcomes with a mark style of their own; any other (running, locked...) is "other".
+MARKED = frozenset({"succeeded", "partial", "failed", "refused"})
 LEFT = 40
 RIGHT = 50
 
@@ -37,12 +43,25 @@ class Bar:
 
 
 @dataclass(frozen=True, slots=True)
+class Mark:
+    """A run's outcome under the axis; ``outcome`` names its style."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    outcome: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class RunChart:
     width: int
     height: int
     plot_bottom: float
     actions: list[Bar]
     failures: list[Bar]
+    outcomes: list[Mark]
     duration_points: str  # SVG polyline points
     max_actions: int
     max_seconds: float
@@ -59,15 +78,27 @@ def run_chart(runs: Sequence[RunRecord]) -> RunChart | None:
     bottom = float(HEIGHT - BOTTOM)
     step = (WIDTH - LEFT - RIGHT) / len(ordered)
     bar_w = max(1.0, step * 0.6)
-    actions = [action_count(r.summary) for r in ordered]
+    # A refused run applied nothing (its summary counts what it would have done).
+    actions = [0 if r.outcome == "refused" else action_count(r.summary) for r in ordered]
     failed = [int(r.summary.get("failed", 0) or 0) for r in ordered]
     seconds = [float(r.summary.get("duration_seconds", 0.0) or 0.0) for r in ordered]
     top_count = max(1, *actions, *failed)
     top_seconds = max(0.001, *seconds)
-    action_bars, failure_bars, points = [], [], []
+    action_bars, failure_bars, marks, points = [], [], [], []
     for i, run in enumerate(ordered):
         x = LEFT + i * step + (step - bar_w) / 2
-        label = f"{run.started_at} {run.mode} {run.outcome or 'running'}"
+        outcome = run.outcome or "running"
+        label = f"{run.started_at} {run.mode} {outcome}"
+        marks.append(
+            Mark(
+                x,
+                bottom + MARK_GAP,
+                bar_w,
+                MARK_HEIGHT,
+                outcome if outcome in MARKED else "other",
+                f"{label}: {_outcome_words(outcome)}",
+            )
+        )
         h = plot_h * actions[i] / top_count
         action_bars.append(Bar(x, bottom - h, bar_w / 2, h, f"{label}: {actions[i]} actions"))
         h = plot_h * failed[i] / top_count
@@ -83,9 +114,19 @@ def run_chart(runs: Sequence[RunRecord]) -> RunChart | None:
         plot_bottom=bottom,
         actions=action_bars,
         failures=failure_bars,
+        outcomes=marks,
         duration_points=" ".join(points),
         max_actions=top_count,
         max_seconds=round(top_seconds, 2),
         first_label=ordered[0].started_at[:16].replace("T", " "),
         last_label=ordered[-1].started_at[:16].replace("T", " "),
     )
+
+
+def _outcome_words(outcome: str) -> str:
+    return {
+        "refused": "refused by a guard (nothing applied)",
+        "failed": "failed",
+        "partial": "some identities failed",
+        "succeeded": "succeeded",
+    }.get(outcome, outcome)

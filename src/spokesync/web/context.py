@@ -21,6 +21,8 @@ class WebContext:
     store: Store
     metrics: Metrics
     queue: RunQueue
+    #: the cron expression scheduled runs follow (None: the app serves without a scheduler)
+    schedule: str | None = None
     guard: Guard = field(init=False)
 
     def __post_init__(self) -> None:

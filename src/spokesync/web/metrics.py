@@ -7,7 +7,8 @@ status codes, situations): never a user id, a login or an error text, so the ser
 from __future__ import annotations
 
 from collections import Counter as Tally
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -15,6 +16,7 @@ from spokesync.domain import Situation
 from spokesync.engine import RunResult
 from spokesync.live.cursors import LAST_EVENT_AT
 from spokesync.live.poller import LiveOutcome
+from spokesync.live.touched import iso_utc
 from spokesync.run_queue import Leadership
 from spokesync.store.base import RunRecord, Store
 
@@ -34,6 +36,17 @@ SITUATIONS = (
 _FROM_NOTICES = frozenset(
     {Situation.UNMATCHED.value, Situation.UNLINKED.value, Situation.DISPUTED.value}
 )
+
+
+@dataclass(frozen=True, slots=True)
+class LastPoll:
+    """This process's last live poll, for the dashboard."""
+
+    at: str  # ISO 8601, UTC
+    outcome: str  # idle | targeted | full_reconcile | failed
+    read: int  # log entries and events read
+    error: str | None  # why it failed (read again next poll)
+    run_id: str | None  # the run it made
 
 
 def identity_counts(store: Store, quarantine_after: int) -> dict[str, int]:
@@ -124,7 +137,15 @@ class Metrics:
             "0: none yet). time() minus this is how far live mode is behind.",
             registry=self.registry,
         )
+        self.dropped_connections = Counter(
+            "spokesync_http_dropped_connections",
+            "HTTP connections closed unanswered, by reason: header_timeout (no request head in "
+            "time), body_timeout (no body in time), over_limit (max_connections were open).",
+            ["reason"],
+            registry=self.registry,
+        )
         self._last_success_at = 0.0
+        self.last_poll: LastPoll | None = None
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
@@ -133,6 +154,10 @@ class Metrics:
     def count_api_call(self, service: str, status: str) -> None:
         """The :mod:`spokesync.http.observer` callback: one exchange ended."""
         self.api_requests.labels(service=service, status=status).inc()
+
+    def count_dropped_connection(self, reason: str) -> None:
+        """The HTTP server's callback: it closed a connection unanswered (see ``http_server``)."""
+        self.dropped_connections.labels(reason=reason).inc()
 
     def record_run(self, result: RunResult) -> None:
         """Count a finished run and the actions it applied."""
@@ -155,6 +180,10 @@ class Metrics:
         else:
             kind = "idle"
         self.live_polls.labels(outcome=kind).inc()
+        run_id = outcome.run.run_id if outcome.run is not None else None
+        self.last_poll = LastPoll(
+            iso_utc(datetime.now(UTC)), kind, outcome.read, outcome.error, run_id
+        )
         self.live_entries.inc(outcome.read)
         if outcome.newest_event is not None:
             self.live_last_event.set(_epoch(outcome.newest_event))

@@ -8,29 +8,32 @@ aggregate counts), never a whole table. Values pass through Jinja2's autoescapin
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from spokesync import run_records
+from spokesync import group_names, run_records
 from spokesync.engine import ACTION_COUNTS
 from spokesync.redact import redact
 from spokesync.run_queue import RunRefused
 from spokesync.store.base import RunRecord
 from spokesync.web.api import requested_user
+from spokesync.web.audit_view import changes
 from spokesync.web.auth import SESSION_COOKIE, csrf_matches, csrf_token
 from spokesync.web.chart import action_count, run_chart
 from spokesync.web.context import context_of
+from spokesync.web.inputs import BadInput, form_fields, query_int, query_text
+from spokesync.web.limits import MAX_FORM_BYTES
 from spokesync.web.metrics import SITUATIONS, identity_counts
+from spokesync.web.panels import duration, leader_panel, live_panel, schedule_panel
 
 RUNS_PER_PAGE = 20
 ROWS_PER_PAGE = 50
-#: The largest form body read (a CSRF token and a user id fit in far less).
-MAX_FORM_BYTES = 8192
 
 
 def _pretty(value: Any) -> str:
@@ -50,6 +53,7 @@ templates = Environment(
 templates.filters["redact"] = lambda text: redact(str(text))
 templates.filters["pretty"] = _pretty
 templates.filters["when"] = _when
+templates.filters["duration"] = duration
 
 
 def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -60,6 +64,7 @@ def render(request: Request, name: str, status: int = 200, **values: Any) -> HTM
         token_required=context.guard.needs_token,
         queue_current=context.queue.current,
         queue_waiting=context.queue.waiting,
+        example_source=next(iter(context.config.sources), "SOURCE"),
         **values,
     )
     return HTMLResponse(page, status)
@@ -87,17 +92,27 @@ def dashboard(request: Request) -> Response:
     context = context_of(request)
     store = context.store
     quarantine_after = context.config.policy.quarantine_after
-    runs_before = request.query_params.get("runs_before") or None
+    try:
+        runs_before = query_text(request.query_params.get("runs_before"), "runs_before")
+        failures_after = query_text(request.query_params.get("failures_after"), "failures_after")
+    except BadInput as exc:
+        return _message(request, "Bad request", f"{exc}: follow the page's own links", 400)
     run_records.settle(store, by="the dashboard")
-    failures_after = request.query_params.get("failures_after") or None
     runs = store.recent_runs(RUNS_PER_PAGE, before=runs_before)
     failures = store.failure_page(ROWS_PER_PAGE, after=failures_after)
     last = runs[:1] if runs_before is None else store.recent_runs(1)
     notices = last[0].summary.get("skipped_reasons", []) if last else []
     disputed = [n for n in notices if n.get("situation") == "disputed"]
+    now = datetime.now(UTC)
+    config = context.config
     return render(
         request,
         "dashboard.html",
+        live=live_panel(
+            store, list(config.sources), config.live.enabled, context.metrics.last_poll, now
+        ),
+        leadership=leader_panel(store, context.queue.leadership),
+        schedule=schedule_panel(context.schedule, now),
         runs=[_run_row(r) for r in runs],
         chart=run_chart(runs),
         next_runs=runs[-1].id if len(runs) == RUNS_PER_PAGE else None,
@@ -115,9 +130,11 @@ def dashboard(request: Request) -> Response:
 def audit(request: Request) -> Response:
     """One identity's audit trail, newest first, a page at a time."""
     store = context_of(request).store
-    wanted = request.query_params.get("identity", "").strip()
-    before_text = request.query_params.get("before", "")
-    before = int(before_text) if before_text.isdigit() else None
+    try:
+        wanted = query_text(request.query_params.get("identity"), "identity") or ""
+        before = query_int(request.query_params.get("before"), "before")
+    except BadInput as exc:
+        return _message(request, "Bad request", f"{exc}: search again from the page", 400)
     identity = store.find_identity(wanted) if wanted else None
     rows = []
     if identity is not None:
@@ -126,24 +143,27 @@ def audit(request: Request) -> Response:
     if len(rows) == ROWS_PER_PAGE:
         older = "/audit?" + urlencode({"identity": identity, "before": rows[-1].id})
     user = identity.split(":", 1)[1] if identity and ":" in identity else None
+    names = group_names.known(store) if rows else {}
     return render(
         request,
         "audit.html",
         wanted=wanted,
         identity=identity,
         user=user,
-        rows=rows,
+        rows=[(row, changes(row, names)) for row in rows],
         older=older,
     )
 
 
 async def _form(request: Request) -> dict[str, str] | None:
     """A small url-encoded form's fields (first value each), or None when it is too large."""
-    body = await request.body()
+    body = await request.body()  # at most MAX_FORM_BYTES: the BodyLimit middleware saw to it
     if len(body) > MAX_FORM_BYTES:
         return None
-    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {key: values[0] for key, values in fields.items()}
+    try:
+        return form_fields(body)
+    except BadInput:
+        return None
 
 
 def _message(request: Request, title: str, text: str, status: int) -> HTMLResponse:

@@ -1,0 +1,76 @@
+"""An audit row as a person reads it: ``firstName: User1 → Zoë``, ``group: Salesforce Users``,
+instead of the JSON the store keeps. Pure: the template escapes, the page redacts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from spokesync.store.base import AuditRecord
+
+#: A value longer than this is cut (metadata can be long; the JSON API has it whole).
+VALUE_CHARS = 120
+#: Keys of "after" that say where the change landed, not what changed.
+_BOOKKEEPING = frozenset({"okta_id"})
+#: What the "deprovisioned" flag of a lifecycle action means.
+_DEPROVISIONED = {True: "yes", False: "no"}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One line of what an action changed: ``field: old → new`` (``old`` None: set anew)."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+def value_text(value: Any) -> str:
+    """A value on one line: text as it is, anything else as compact JSON, cut when long."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool) and value in _DEPROVISIONED:
+        text = _DEPROVISIONED[value]
+    else:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    text = " ".join(text.split()) if "\n" in text else text
+    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+
+
+def _flat(values: Mapping[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    """Nested objects as dotted keys (``app_metadata.hub_status``), one level of nesting."""
+    out: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        if isinstance(value, Mapping) and not prefix:
+            out.update(_flat(value, f"{key}."))
+        else:
+            out[prefix + str(key)] = value
+    return out
+
+
+def changes(row: AuditRecord, group_names: Mapping[str, str]) -> list[Change]:
+    """What ``row``'s action changed, field by field; a group named by its name."""
+    after = dict(row.after or {})
+    before_values = dict(row.before) if isinstance(row.before, Mapping) else {}
+    group_id = after.pop("group_id", None) or before_values.pop("group_id", None)
+    lines: list[Change] = []
+    if group_id is not None:
+        before_values.pop("group_id", None)
+        before_values.pop("member", None)  # the membership is what the group line says
+        name = group_names.get(str(group_id))
+        shown = f"{name} ({group_id})" if name else str(group_id)
+        if row.action == "remove_from_group":
+            lines.append(Change("group", shown, None))
+        else:
+            lines.append(Change("group", None, shown))
+    before = _flat(before_values)
+    now = _flat({k: v for k, v in after.items() if k not in _BOOKKEEPING})
+    for key in sorted(set(before) | set(now)):
+        old = value_text(before[key]) if key in before else None
+        new = value_text(now[key]) if key in now else None
+        if key == "link" and now.get(key) is None:
+            new = "removed"
+        lines.append(Change(key, old, new))
+    return lines
