@@ -23,6 +23,7 @@ from spokesync.emulators.okta import (
     lifecycle_routes,
     log_routes,
     oauth,
+    oidc_routes,
     user_listing,
     user_routes,
     user_type_routes,
@@ -117,6 +118,7 @@ def create_app(
         *log_routes.ROUTES,
         *user_type_routes.ROUTES,
         *oauth.ROUTES,
+        *oidc_routes.ROUTES,
     ]
     app = Starlette(
         routes=[*control_routes(control), *api_routes],
