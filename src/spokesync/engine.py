@@ -107,13 +107,15 @@ class Engine:
         mode: str | None = None,
         clients: Clients | None = None,
         run_id: str | None = None,
+        requested_by: Mapping[str, str] | None = None,
     ) -> RunResult:
         """One run. Never raises for API or per-identity failures: they land in the result.
 
         ``only`` limits the run to those identities; ``mode`` names the run in its record
         (default ``sync`` or ``plan``); ``clients`` reuses open clients (live mode keeps its
         own between polls) instead of opening new ones for the run. ``run_id`` is given by a
-        caller that announced the run before it started (the service's run queue).
+        caller that announced the run before it started (the service's run queue), and
+        ``requested_by`` who asked for it (recorded with the run and each of its audit rows).
         """
         started = self.clock()
         mode = mode or ("sync" if apply else "plan")
@@ -125,7 +127,7 @@ class Engine:
             except LockHeld as exc:
                 return RunResult(run_id, mode, EXIT_LOCKED, error=str(exc))
         t0 = time.perf_counter()
-        self.store.start_run(run_id, mode, _iso(started))
+        self.store.start_run(run_id, mode, _iso(started), requested_by)
         result = RunResult(run_id, mode, EXIT_OK)
         calls: dict[str, int] = {}
         rate_limited: dict[str, int] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -83,6 +83,8 @@ class RunRequest:
     user: str | None
     origin: str  # "start" | "schedule" | "api" | "dashboard" | "takeover" | LIVE
     requested_at: datetime
+    #: who asked ({"subject", "email"} or {"subject": "token"}); None for the service's own
+    requested_by: Mapping[str, str] | None = None
 
 
 @dataclass(slots=True)
@@ -126,9 +128,15 @@ class RunQueue:
         """The requests queued behind it, first to run first."""
         return [t.request for t in self._waiting]
 
-    def submit(self, *, origin: str, user: str | None = None) -> Ticket:
-        """Queue a run (or return the identical one already waiting); raise RunRefused when
-        this process may not start runs now."""
+    def submit(
+        self,
+        *,
+        origin: str,
+        user: str | None = None,
+        requested_by: Mapping[str, str] | None = None,
+    ) -> Ticket:
+        """Queue a run (or return the identical one already waiting, which keeps its first
+        requester); raise RunRefused when this process may not start runs now."""
         if self._closed:
             raise ShuttingDown()
         if not self.leadership.is_leader():
@@ -140,7 +148,7 @@ class RunQueue:
         if len(self._waiting) >= QUEUE_LIMIT:
             raise QueueFull()
         now = self._clock()
-        request = RunRequest(new_run_id(now), user, origin, now)
+        request = RunRequest(new_run_id(now), user, origin, now, requested_by)
         ticket = Ticket(request, asyncio.get_running_loop().create_future())
         self._waiting.append(ticket)
         self._wake.set()

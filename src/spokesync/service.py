@@ -286,7 +286,12 @@ class Service:
             store.fence_with(self._lock)  # every write of the run checks the lead
             engine = Engine(self.config, store, transport_for=self.transport_for)
             return asyncio.run(
-                engine.run(apply=True, only_user=request.user, run_id=request.run_id)
+                engine.run(
+                    apply=True,
+                    only_user=request.user,
+                    run_id=request.run_id,
+                    requested_by=request.requested_by,
+                )
             )
         finally:
             store.close()
@@ -315,11 +320,13 @@ def serve_forever(
     except ValueError as exc:
         console.print(f"spokesync: {option} {exc}", markup=False)
         return EXIT_CONFIG
-    if listen is not None and not is_loopback_host(listen[0]) and config.serve.token is None:
+    signs_in = config.serve.token is not None or config.serve.oidc is not None
+    if listen is not None and not is_loopback_host(listen[0]) and not signs_in:
         console.print(
             f"spokesync: {option} {listen[0]} is not a loopback address, and without "
-            '[serve] token anyone who reaches it could start runs: set [serve] token = "${'
-            'SPOKESYNC_SERVE_TOKEN}" (a long random value), or listen on 127.0.0.1',
+            '[serve] token or [serve.oidc] anyone who reaches it could start runs: set '
+            '[serve] token = "${SPOKESYNC_SERVE_TOKEN}" (a long random value), or [serve.oidc], '
+            "or listen on 127.0.0.1",
             markup=False,
         )
         return EXIT_CONFIG

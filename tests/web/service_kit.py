@@ -26,7 +26,7 @@ from tests.serve_process import metric_sample
 from tests.world_kit import CLIENT_SECRET, OKTA_TOKEN, World
 
 #: A [serve] token for the tests that need one.
-SERVE_TOKEN = "serve-token-3c9d1e7f20a4b5c6"
+SERVE_TOKEN = "serve-token-3c9d1e7f20a4b5c6a8e2f04d9b17"
 ENV = {"TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET}
 
 
