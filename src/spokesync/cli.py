@@ -18,11 +18,12 @@ import typer
 from rich.console import Console
 
 from spokesync import config as config_module
-from spokesync import logs, report
-from spokesync.engine import EXIT_CONFIG, EXIT_LOCKED, Engine, RunResult
+from spokesync import logs, report, saved_plan
+from spokesync.engine import EXIT_CONFIG, EXIT_LOCKED, EXIT_REFUSED, Engine, RunResult
 from spokesync.live.cursors import live_status
 from spokesync.progress import progress_for
 from spokesync.redact import redact
+from spokesync.saved_plan import SavedPlan
 from spokesync.store import Store, StoreError, open_store
 
 app = typer.Typer(
@@ -95,41 +96,79 @@ def _open_store(cfg: config_module.Config) -> Store:
 
 
 def _run(
-    apply: bool, force: bool, user: str | None, as_json: bool, retry: bool = False
+    apply: bool,
+    force: bool,
+    user: str | None,
+    as_json: bool,
+    retry: bool = False,
+    *,
+    keep_plan: bool = False,
+    saved: SavedPlan | None = None,
 ) -> RunResult:
     cfg = load_config()
     store = _open_store(cfg)
     try:
         with progress_for(out, enabled=not as_json) as progress:
             engine = Engine(cfg, store, progress=progress)
+            if saved is not None:
+                return asyncio.run(engine.apply_saved_plan(saved, guard_approved=force))
             return asyncio.run(
-                engine.run(apply=apply, force=force, only_user=user, retry_quarantined=retry)
+                engine.run(
+                    apply=apply,
+                    force=force,
+                    only_user=user,
+                    retry_quarantined=retry,
+                    keep_plan=keep_plan,
+                )
             )
     finally:
         store.close()
 
 
 def _finish(result: RunResult, as_json: bool) -> None:
+    # A saved plan that no longer holds: what changed since, never the whole fresh plan.
+    stale = result.difference is not None or (
+        result.exit_code == EXIT_REFUSED
+        and "saved_plan" in result.summary
+        and not result.plan.actions
+    )
     if as_json:
-        out.print(
-            report.to_json(report.result_json(result)),
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+        data = report.result_json(result)
+        if result.difference is not None:
+            data["difference"] = result.difference.describe()
+        out.print(report.to_json(data), highlight=False, markup=False, soft_wrap=True)
+    elif stale:
+        for line in result.difference.lines() if result.difference else ():
+            out.print(redact(line), highlight=False, markup=False)
     elif result.exit_code == EXIT_LOCKED or (result.exit_code == EXIT_CONFIG and result.error):
         pass
     else:
         report.print_result(out, result)
-    if result.error and (as_json or result.exit_code in (EXIT_LOCKED, EXIT_CONFIG)):
+    if result.error and (as_json or stale or result.exit_code in (EXIT_LOCKED, EXIT_CONFIG)):
         err.print(f"spokesync: {redact(result.error)}", highlight=False, markup=False)
     raise typer.Exit(result.exit_code)
 
 
 @app.command()
-def plan(as_json: JsonOpt = False) -> None:
+def plan(
+    as_json: JsonOpt = False,
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the plan to this file, for sync --plan to apply exactly it.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Show what a sync would do, changing nothing (observe, plan, guard)."""
-    _finish(_run(apply=False, force=False, user=None, as_json=as_json), as_json)
+    result = _run(apply=False, force=False, user=None, as_json=as_json, keep_plan=bool(out_file))
+    if out_file is not None and result.saved is not None:
+        try:
+            saved_plan.write(out_file, result.saved)
+        except saved_plan.SavedPlanError as exc:
+            raise fail(str(exc)) from None
+    _finish(result, as_json)
 
 
 @app.command()
@@ -144,9 +183,27 @@ def sync(
     retry_quarantined: Annotated[
         bool, typer.Option("--retry-quarantined", help="Try quarantined identities again.")
     ] = False,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Apply this saved plan (plan --out) only if planning again gives the same.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Apply: bring Okta in line with the config (observe, plan, guard, apply, record)."""
-    result = _run(apply=True, force=force, user=user, as_json=as_json, retry=retry_quarantined)
+    saved = None
+    if plan_file is not None:
+        if user is not None or retry_quarantined:
+            raise fail("--plan applies a whole saved plan: drop --user and --retry-quarantined")
+        try:
+            saved = saved_plan.read(plan_file)
+        except saved_plan.SavedPlanError as exc:
+            raise fail(str(exc)) from None
+    result = _run(
+        apply=True, force=force, user=user, as_json=as_json, retry=retry_quarantined, saved=saved
+    )
     _finish(result, as_json)
 
 

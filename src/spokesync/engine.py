@@ -20,13 +20,14 @@ from typing import Any
 
 import structlog
 
-from spokesync import guard, planner
+from spokesync import guard, planner, saved_plan
 from spokesync.apply import Applier, Outcome
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
 from spokesync.domain import ActionKind, IdentityKey, Notice, Plan
 from spokesync.http import ApiError, AuthError
 from spokesync.observe import Observer, Progress, ResolveError, resolve_bindings
+from spokesync.saved_plan import PlanDifference, SavedPlan
 from spokesync.store.base import LockHeld, Store
 
 log = structlog.get_logger("spokesync.engine")
@@ -71,6 +72,10 @@ class RunResult:
     outcomes: list[Outcome] = field(default_factory=list, repr=False)
     summary: dict[str, Any] = field(default_factory=dict, repr=False)
     error: str | None = None
+    #: the plan in its saved form: with ``keep_plan`` (``plan --out``), or when refused
+    saved: SavedPlan | None = field(default=None, repr=False)
+    #: applying a saved plan: how the fresh plan differs from it (then nothing was applied)
+    difference: PlanDifference | None = field(default=None, repr=False)
 
 
 def new_run_id(now: datetime) -> str:
@@ -108,6 +113,8 @@ class Engine:
         clients: Clients | None = None,
         run_id: str | None = None,
         requested_by: Mapping[str, str] | None = None,
+        keep_plan: bool = False,
+        saved: SavedPlan | None = None,
     ) -> RunResult:
         """One run. Never raises for API or per-identity failures: they land in the result.
 
@@ -116,6 +123,8 @@ class Engine:
         own between polls) instead of opening new ones for the run. ``run_id`` is given by a
         caller that announced the run before it started (the service's run queue), and
         ``requested_by`` who asked for it (recorded with the run and each of its audit rows).
+        ``keep_plan`` fills ``result.saved`` (``plan --out``); ``saved`` applies only if the
+        fresh plan is that saved plan (see :meth:`apply_saved_plan`).
         """
         started = self.clock()
         mode = mode or ("sync" if apply else "plan")
@@ -145,6 +154,8 @@ class Engine:
                         only_user=only_user,
                         only=only,
                         retry_quarantined=retry_quarantined,
+                        keep_plan=keep_plan,
+                        saved=saved,
                     )
                 finally:
                     calls = _since(before, open_.call_counts())
@@ -166,6 +177,8 @@ class Engine:
             result.summary = summarize(
                 result, calls, time.perf_counter() - t0, rate_limited=rate_limited
             )
+            if saved is not None:
+                result.summary["saved_plan"] = saved.run_id
             self.store.finish_run(
                 run_id, result.summary["outcome"], _iso(self.clock()), result.summary
             )
@@ -173,6 +186,29 @@ class Engine:
                 self.store.release_lock(owner)
         log.info("run finished", run_id=run_id, mode=mode, outcome=result.summary["outcome"])
         return result
+
+    async def apply_saved_plan(
+        self,
+        saved: SavedPlan,
+        *,
+        guard_approved: bool = True,
+        mode: str | None = None,
+        run_id: str | None = None,
+        requested_by: Mapping[str, str] | None = None,
+    ) -> RunResult:
+        """Apply ``saved`` (a plan a person reviewed): observe and plan again, and apply only
+        if the fresh plan is the saved one. The guard counts as approved by the plan when
+        ``guard_approved`` (an approver signed off exactly these actions). Otherwise nothing
+        is applied and the result has exit code 3 with ``difference`` (the plan changed) or
+        an ``error`` naming the config keys changed since."""
+        return await self.run(
+            apply=True,
+            force=guard_approved,
+            mode=mode,
+            run_id=run_id,
+            saved=saved,
+            requested_by=requested_by,
+        )
 
     async def _run(
         self,
@@ -184,7 +220,19 @@ class Engine:
         only_user: str | None,
         only: frozenset[IdentityKey] | None,
         retry_quarantined: bool,
+        keep_plan: bool = False,
+        saved: SavedPlan | None = None,
     ) -> None:
+        if saved is not None:
+            changed = saved_plan.config_changes(saved, self.config)
+            if changed:
+                shown = ", ".join(changed[:10]) + (" ..." if len(changed) > 10 else "")
+                result.exit_code = EXIT_REFUSED
+                result.error = (
+                    f"the config changed since plan {saved.run_id} was saved ({shown}); "
+                    "nothing was applied: review a new plan (spokesync plan --out FILE)"
+                )
+                return
         bindings = await resolve_bindings(self.config, clients)
         failing = self.store.failures()
         observer = Observer(
@@ -218,8 +266,27 @@ class Engine:
             self.config.policy.max_deprovision,
             targeted=obs.input.only is not None,
         )
+        if saved is not None:
+            fresh = saved_plan.fingerprint(obs.input)
+            difference = saved_plan.compare(saved, plan, fresh)
+            if difference is not None:
+                result.exit_code, result.error = EXIT_REFUSED, difference.headline()
+                result.difference = difference
+                return
+        refused = refusal is not None and not force
+        if keep_plan or refused:
+            result.saved = saved_plan.build(
+                self.config,
+                plan,
+                obs.input,
+                run_id=result.run_id,
+                created_at=_iso(self.clock()),
+                guard=None if refusal is None else refusal.message(),
+            )
         if refusal is not None and not force:
             result.exit_code, result.error = EXIT_REFUSED, refusal.message()
+            if result.saved is not None:  # for an approver: the unit they sign off
+                self.store.keep_plan(result.run_id, saved_plan.to_json(result.saved))
             return
         if not apply:
             result.exit_code = EXIT_PARTIAL if unreadable else EXIT_OK

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import pytest
 
 from spokesync.domain import ActionKind, PendingAction
@@ -29,6 +32,18 @@ def test_recent_runs_newest_first_and_limited(store: SqlStore) -> None:
         store.start_run(f"r{day}", "plan", f"2026-03-0{day}T00:00:00.000Z")
     assert [r.id for r in store.recent_runs(limit=3)] == ["r5", "r4", "r3"]
     assert len(store.recent_runs()) == 5
+
+
+def test_a_run_keeps_its_plan_and_names_its_process(store: SqlStore) -> None:
+    store.start_run("r1", "sync", T0)
+    store.start_run("r2", "sync", T1)
+    store.keep_plan("r1", '{"kind": "spokesync-plan"}')
+    assert store.run_plan("r1") == '{"kind": "spokesync-plan"}'
+    assert store.run_plan("r2") is None and store.run_plan("nope") is None
+    (newest, _) = store.recent_runs()
+    assert newest.owner == f"{socket.gethostname()}:{os.getpid()}"
+    with pytest.raises(StoreError, match="never started"):
+        store.keep_plan("nope", "{}")
 
 
 def test_a_run_id_is_used_once(store: SqlStore) -> None:

@@ -76,13 +76,17 @@ class CachedProfile:
 @dataclass(frozen=True, slots=True)
 class RunRecord:
     id: str
-    mode: str  # "sync" | "plan"
+    mode: str  # "sync" | "plan" | "live"
     started_at: str
     finished_at: str | None
-    outcome: str | None  # "succeeded" | "partial" | "failed" | "refused" | None while running
+    #: "succeeded" | "partial" | "failed" | "refused" | "interrupted" | "fenced"; None while
+    #: running (shown as "running")
+    outcome: str | None
     summary: Mapping[str, Any]
     #: {"subject", "email"} of the person who asked, {"subject": "token"}; None: nobody asked
     requested_by: Mapping[str, Any] | None = None
+    #: ``host:pid`` of the process that ran it (None: recorded by an older version)
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +161,14 @@ class Store(Protocol):
         started_at: str,
         requested_by: Mapping[str, Any] | None = None,
     ) -> None:
-        """Record a started run; ``requested_by`` is copied to each of its journal rows."""
+        """Record a run that has started, owned by this process (``host:pid``);
+        ``requested_by`` is copied to each of its journal rows."""
+    def keep_plan(self, run_id: str, plan: str) -> None:
+        """Keep a saved plan (its JSON text, :mod:`spokesync.saved_plan`) with a run: the
+        engine keeps the plan of every run the guard refused, for an approver."""
+
+    def run_plan(self, run_id: str) -> str | None:
+        """The saved plan kept with run ``run_id``, or None."""
 
     def finish_run(
         self, run_id: str, outcome: str, finished_at: str, summary: Mapping[str, Any]

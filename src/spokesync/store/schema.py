@@ -58,6 +58,11 @@ runs = sa.Table(
     sa.Column("summary", sa.Text(), nullable=False),  # JSON object
     # JSON {"subject", "email"} of who asked for the run (NULL: the scheduler, the command line)
     sa.Column("requested_by", sa.Text(), nullable=True),
+    # JSON: the saved plan of a run the guard refused (spokesync.saved_plan), else NULL.
+    sa.Column("plan", sa.Text(), nullable=True),
+    # ``host:pid`` of the process running it: a run left without outcome whose process is
+    # gone was interrupted (NULL: recorded by an older version).
+    sa.Column("owner", sa.String(), nullable=True),
     sa.Index("ix_runs_started_at", "started_at"),
 )
 

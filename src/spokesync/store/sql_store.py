@@ -8,6 +8,8 @@ the database password; statement parameters are hidden from error texts too.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -299,7 +301,9 @@ class SqlStore:
         started_at: str,
         requested_by: Mapping[str, Any] | None = None,
     ) -> None:
-        """Record a run that has started (a repeated id is an error), with who asked for it."""
+        """Record a run that has started, owned by this process (a repeated id is an error),
+        with who asked for it."""
+        owner = f"{socket.gethostname()}:{os.getpid()}"
         with self._transaction(f"start run {run_id}", write=True) as connection:
             connection.execute(
                 sa.insert(runs).values(
@@ -308,8 +312,26 @@ class SqlStore:
                     started_at=started_at,
                     summary=codec.dump_json({}),
                     requested_by=codec.dump_json_or_none(requested_by),
+                    owner=owner,
                 )
             )
+
+    def keep_plan(self, run_id: str, plan: str) -> None:
+        """Keep ``plan`` (a saved plan's JSON text) with run ``run_id``."""
+        with self._transaction(f"keep the plan of run {run_id}", write=True) as connection:
+            result = connection.execute(
+                sa.update(runs).where(runs.c.id == run_id).values(plan=plan)
+            )
+            if result.rowcount == 0:
+                raise StoreError(f"cannot keep the plan of run {run_id}: it was never started")
+
+    def run_plan(self, run_id: str) -> str | None:
+        """The saved plan kept with run ``run_id`` (JSON text), or None."""
+        with self._transaction(f"read the plan of run {run_id}") as connection:
+            value = connection.execute(
+                sa.select(runs.c.plan).where(runs.c.id == run_id)
+            ).scalar_one_or_none()
+        return None if value is None else str(value)
 
     def finish_run(
         self, run_id: str, outcome: str, finished_at: str, summary: Mapping[str, Any]
@@ -327,7 +349,11 @@ class SqlStore:
     def recent_runs(self, limit: int = 10, before: str | None = None) -> list[RunRecord]:
         """The ``limit`` most recently started runs, newest first; with ``before`` (a run id),
         the page after that run (by start time, then id: a keyset on ix_runs_started_at)."""
-        query = sa.select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        query = (
+            sa.select(*_RUN_COLUMNS)
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+            .limit(limit)
+        )
         if before is not None:
             mark = sa.select(runs.c.started_at).where(runs.c.id == before).scalar_subquery()
             query = query.where(
@@ -343,7 +369,7 @@ class SqlStore:
     def last_run(self, mode: str, outcome: str) -> RunRecord | None:
         """The newest run of ``mode`` that ended with ``outcome`` (newest first by start)."""
         query = (
-            sa.select(runs)
+            sa.select(*_RUN_COLUMNS)
             .where(runs.c.mode == mode, runs.c.outcome == outcome)
             .order_by(runs.c.started_at.desc(), runs.c.id.desc())
             .limit(1)
@@ -598,6 +624,10 @@ class SqlStore:
                 connection.execute(sa.insert(cursors).values(name=name, value=value))
 
 
+#: A run's columns but its kept plan (which may be large, and is read by run id only).
+_RUN_COLUMNS = tuple(c for c in runs.c if c.name != "plan")
+
+
 def _run_record(row: sa.Row[Any]) -> RunRecord:
     return RunRecord(
         id=row.id,
@@ -607,6 +637,7 @@ def _run_record(row: sa.Row[Any]) -> RunRecord:
         outcome=row.outcome,
         summary=codec.load_json_or_none(row.summary),
         requested_by=codec.load_json_or_none(row.requested_by),
+        owner=row.owner,
     )
 
 

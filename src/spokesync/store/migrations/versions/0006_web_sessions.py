@@ -1,7 +1,7 @@
 """Dashboard sign-in: server-side sessions, and who asked for each run and action.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 
 Additive: a replica still running the previous version never reads the new table, and leaves
 the new columns NULL (a run nobody asked for, as a scheduled one).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 
