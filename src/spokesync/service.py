@@ -324,7 +324,7 @@ def serve_forever(
     if listen is not None and not is_loopback_host(listen[0]) and not signs_in:
         console.print(
             f"spokesync: {option} {listen[0]} is not a loopback address, and without "
-            '[serve] token or [serve.oidc] anyone who reaches it could start runs: set '
+            "[serve] token or [serve.oidc] anyone who reaches it could start runs: set "
             '[serve] token = "${SPOKESYNC_SERVE_TOKEN}" (a long random value), or [serve.oidc], '
             "or listen on 127.0.0.1",
             markup=False,

@@ -163,6 +163,7 @@ class Store(Protocol):
     ) -> None:
         """Record a run that has started, owned by this process (``host:pid``);
         ``requested_by`` is copied to each of its journal rows."""
+
     def keep_plan(self, run_id: str, plan: str) -> None:
         """Keep a saved plan (its JSON text, :mod:`spokesync.saved_plan`) with a run: the
         engine keeps the plan of every run the guard refused, for an approver."""
