@@ -272,6 +272,16 @@ class Engine:
             if difference is not None:
                 result.exit_code, result.error = EXIT_REFUSED, difference.headline()
                 result.difference = difference
+                # Kept for a new approval: the plan as it stands now, not the stale one.
+                result.saved = saved_plan.build(
+                    self.config,
+                    plan,
+                    obs.input,
+                    run_id=result.run_id,
+                    created_at=_iso(self.clock()),
+                    guard=None if refusal is None else refusal.message(),
+                )
+                self.store.keep_plan(result.run_id, saved_plan.to_json(result.saved))
                 return
         refused = refusal is not None and not force
         if keep_plan or refused:

@@ -85,6 +85,8 @@ class RunRequest:
     requested_at: datetime
     #: who asked ({"subject", "email"} or {"subject": "token"}); None for the service's own
     requested_by: Mapping[str, str] | None = None
+    #: the refused run whose kept plan this run applies (an approval), if any
+    approves: str | None = None
 
 
 @dataclass(slots=True)
@@ -134,6 +136,7 @@ class RunQueue:
         origin: str,
         user: str | None = None,
         requested_by: Mapping[str, str] | None = None,
+        approves: str | None = None,
     ) -> Ticket:
         """Queue a run (or return the identical one already waiting, which keeps its first
         requester); raise RunRefused when this process may not start runs now."""
@@ -143,12 +146,13 @@ class RunQueue:
             raise NotLeader(self.leadership.leader())
         for ticket in self._waiting:
             # A live poll and a run of everyone are different work: neither stands in for the other.
-            if ticket.request.user == user and (ticket.request.origin == LIVE) == (origin == LIVE):
+            same = ticket.request.user == user and ticket.request.approves == approves
+            if same and (ticket.request.origin == LIVE) == (origin == LIVE):
                 return ticket
         if len(self._waiting) >= QUEUE_LIMIT:
             raise QueueFull()
         now = self._clock()
-        request = RunRequest(new_run_id(now), user, origin, now, requested_by)
+        request = RunRequest(new_run_id(now), user, origin, now, requested_by, approves)
         ticket = Ticket(request, asyncio.get_running_loop().create_future())
         self._waiting.append(ticket)
         self._wake.set()

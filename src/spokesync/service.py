@@ -30,10 +30,11 @@ import uvicorn
 from croniter import croniter
 from rich.console import Console
 
+from spokesync import saved_plan
 from spokesync.clients import TransportFor
 from spokesync.config import Config, is_loopback_host
 from spokesync.config.sections import parse_listen
-from spokesync.engine import EXIT_CONFIG, Engine, RunResult
+from spokesync.engine import EXIT_CONFIG, EXIT_REFUSED, Engine, RunResult, summarize
 from spokesync.http.observer import observing
 from spokesync.live.worker import LiveWorker
 from spokesync.replica import Replica
@@ -285,6 +286,8 @@ class Service:
         try:
             store.fence_with(self._lock)  # every write of the run checks the lead
             engine = Engine(self.config, store, transport_for=self.transport_for)
+            if request.approves is not None:
+                return asyncio.run(_approve(engine, store, request))
             return asyncio.run(
                 engine.run(
                     apply=True,
@@ -295,6 +298,32 @@ class Service:
             )
         finally:
             store.close()
+
+
+async def _approve(engine: Engine, store: Store, request: RunRequest) -> RunResult:
+    """An approval: apply the plan kept with the refused run, only if planning again gives
+    the same plan (else the run is refused and keeps the new plan for a new approval)."""
+    assert request.approves is not None
+    try:
+        saved = saved_plan.from_store(store, request.approves)
+    except saved_plan.SavedPlanError as exc:
+        saved, problem = None, str(exc)
+    else:
+        problem = f"run {request.approves} kept no plan to approve"
+    if saved is None:
+        # Recorded like any run, so the approver sees why nothing happened.
+        store.start_run(request.run_id, "sync", _utc_now(), request.requested_by)
+        result = RunResult(request.run_id, "sync", EXIT_REFUSED, error=problem)
+        result.summary = {**summarize(result, {}, 0.0), "saved_plan": request.approves}
+        store.finish_run(request.run_id, "refused", _utc_now(), result.summary)
+        return result
+    return await engine.apply_saved_plan(
+        saved, run_id=request.run_id, requested_by=request.requested_by
+    )
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def serve_forever(

@@ -59,6 +59,8 @@ def test_a_viewer_sees_runs_but_may_not_start_one(world_factory: WorldFactory) -
         assert refused.status_code == 403 and "operator" in refused.json()["error"]
         form = viewer.post("/runs", data={"csrf": csrf_of(page.text)})
         assert form.status_code == 403 and "operator role" in form.text
+        approve = viewer.post("/api/runs/20261201T000000Z-000000/approve")
+        assert approve.status_code == 403 and "approver" in approve.json()["error"]
 
 
 def test_an_operator_starts_a_run_and_the_run_and_its_audit_name_them(
@@ -76,6 +78,7 @@ def test_an_operator_starts_a_run_and_the_run_and_its_audit_name_them(
         assert run["requested_by"] == olga and run["summary"]["created"] == 2
         page = operator.get("/")
         assert 'id="run-now"' in page.text
+        assert operator.post(f"/api/runs/{run_id}/approve").status_code == 403
         assert "olga@hub.example</td>" in page.text
         # The dashboard's own button records the person too.
         form = operator.post("/runs", data={"csrf": csrf_of(page.text)})

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from spokesync.web import api, pages, signin
+from spokesync.web import api, approvals, pages, signin
 from spokesync.web.auth import CSRF_COOKIE, OPEN_PATHS, required_role, same_origin
 from spokesync.web.context import WebContext, context_of
 
@@ -89,9 +89,11 @@ def build_app(context: WebContext) -> Starlette:
             Route("/metrics", api.metrics),
             Route("/api/status", api.status),
             Route("/api/runs", api.start_run, methods=["POST"]),
+            Route("/api/runs/{run_id}/approve", approvals.approve_api, methods=["POST"]),
             Route("/", pages.dashboard),
             Route("/audit", pages.audit),
             Route("/runs", pages.start_run, methods=["POST"]),
+            Route("/runs/{run_id}/approve", approvals.approve_form, methods=["POST"]),
             Route("/signin", signin.token_form),
             Route("/signin", signin.token_sign_in, methods=["POST"]),
             Route("/signout", signin.sign_out, methods=["POST"]),

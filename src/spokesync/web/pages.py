@@ -23,6 +23,7 @@ from spokesync.redact import redact
 from spokesync.run_queue import RunRefused
 from spokesync.store.base import RunRecord
 from spokesync.web.api import requested_user
+from spokesync.web.approval_view import pending_approvals
 from spokesync.web.auth import csrf_matches, csrf_token, principal_of
 from spokesync.web.chart import action_count, run_chart
 from spokesync.web.context import context_of
@@ -122,6 +123,7 @@ def dashboard(request: Request) -> Response:
         disputed=disputed[:ROWS_PER_PAGE],
         disputed_total=len(disputed),
         queued=request.query_params.get("queued"),
+        approvals=pending_approvals(store, runs, context.config.bindings),
     )
 
 
