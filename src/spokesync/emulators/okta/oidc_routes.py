@@ -47,6 +47,8 @@ _AUTHORIZE_FIELDS = (
     "code_challenge",
     "code_challenge_method",
 )
+#: every page's head: no icon (a browser would ask for /favicon.ico and log the 404)
+_HEAD = "<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
 #: users whose status lets them sign in
 _CAN_SIGN_IN = frozenset({"ACTIVE", "PASSWORD_EXPIRED"})
 
@@ -139,7 +141,7 @@ def keys(request: Request) -> Response:
 
 def _error_page(status: int, title: str, text: str) -> HTMLResponse:
     page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Okta</title></head><body>"
+        f"{_HEAD}<title>Okta</title></head><body>"
         f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
     )
     return HTMLResponse(page, status)
@@ -210,7 +212,7 @@ def _sign_in_page(params: Mapping[str, str], error: str | None, status: int = 20
     )
     problem = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Sign In</title></head><body>"
+        f"{_HEAD}<title>Sign In</title></head><body>"
         "<main><h1>Sign In</h1>"
         f"{problem}"
         '<form method="post" action="/oauth2/v1/authorize">'
