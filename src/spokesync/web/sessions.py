@@ -132,6 +132,7 @@ class Sessions:
 
         The person's sessions held with other roles end: their groups changed since.
         """
+        self.end_expired()  # housekeeping, at a moment that is rare and never hot
         now = _iso(self._clock())
         session_id = secrets.token_urlsafe(32)
         roles = tuple(sorted(who.roles))
