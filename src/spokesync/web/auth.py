@@ -30,6 +30,7 @@ from spokesync.config import is_loopback_host
 from spokesync.config.sections import ServeConfig
 from spokesync.store.base import Store
 from spokesync.web.sessions import (
+    ANONYMOUS,
     LOOPBACK,
     SESSION_COOKIE,
     TOKEN,
@@ -152,9 +153,13 @@ class Guard:
 
 
 def principal_of(request: Request) -> Principal:
-    """The request's principal, as the guard identified it (LOOPBACK on open paths)."""
+    """The request's principal as the guard identified it; on the paths anyone may read,
+    nobody (no role) unless the service is open."""
     found = getattr(request.state, "principal", None)
-    return found if isinstance(found, Principal) else LOOPBACK
+    if isinstance(found, Principal):
+        return found
+    guard = getattr(getattr(request.app.state, "context", None), "guard", None)
+    return LOOPBACK if isinstance(guard, Guard) and not guard.needs_sign_in else ANONYMOUS
 
 
 def same_origin(request: Request) -> bool:

@@ -24,6 +24,7 @@ import httpx
 import jwt
 
 from spokesync.config.sections import OidcConfig
+from spokesync.http.factory import tls_context
 
 #: How long a sign-in may take between /auth/login and /auth/callback.
 LOGIN_SECONDS = 600
@@ -88,6 +89,7 @@ class OidcClient:
         self._clock = clock
         secret = config.client_secret.get_secret_value().encode()
         self._cookie_key = hmac.new(secret, _COOKIE_CONTEXT, hashlib.sha256).digest()
+        self._tls = tls_context(config.ca_bundle)
         self._metadata: dict[str, Any] | None = None
         self._keys: jwt.PyJWKSet | None = None
         self._keys_at = 0.0
@@ -96,11 +98,10 @@ class OidcClient:
         return f"OidcClient(issuer={self.config.issuer!r}, client_id={self.config.client_id!r})"
 
     def _http(self) -> httpx.AsyncClient:
-        verify: Any = self.config.ca_bundle or True
         return httpx.AsyncClient(
             transport=self._transport,
             timeout=self.config.timeout_seconds,
-            verify=verify,
+            verify=self._tls,
             follow_redirects=False,
         )
 

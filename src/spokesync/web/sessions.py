@@ -101,6 +101,8 @@ class Principal:
 TOKEN = Principal("token")
 #: An open service (no [serve] token, no OIDC) listens on loopback only: whoever is on the host.
 LOOPBACK = Principal("loopback")
+#: Nobody signed in, on the paths anyone may read (the sign-in steps): no role at all.
+ANONYMOUS = Principal("anonymous", roles=frozenset())
 
 
 def _hash(session_id: str) -> str:
