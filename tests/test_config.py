@@ -207,7 +207,7 @@ CORPUS: list[tuple[str, str, list[str]]] = [
     (
         "serve.token too short",
         GOOD + '[serve]\ntoken = "too-short"\n',
-        ["serve.token", "shorter than 16 characters"],
+        ["serve.token", "shorter than 32 characters"],
     ),
 ]
 
@@ -540,7 +540,7 @@ def test_serve_defaults_to_loopback_and_its_token_is_a_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert load(write(tmp_path, GOOD)).serve.http == "127.0.0.1:8470"
-    token = "serve-token-0123456789abcdef"
+    token = "serve-token-0123456789abcdef0123456789"
     monkeypatch.setenv("SPOKESYNC_TEST_SERVE", token)
     config = load(
         write(tmp_path, GOOD + '[serve]\nhttp = "off"\ntoken = "${SPOKESYNC_TEST_SERVE}"\n')

@@ -19,7 +19,7 @@ from tests.world_kit import OKTA_TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "python:3.11-slim"
-TOKEN = "container-token-5d1e9f0a7b3c"
+TOKEN = "container-token-5d1e9f0a7b3c8e2f40d6a1b9"
 
 
 def _docker(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:

@@ -109,6 +109,7 @@ class Engine:
         mode: str | None = None,
         clients: Clients | None = None,
         run_id: str | None = None,
+        requested_by: Mapping[str, str] | None = None,
         keep_plan: bool = False,
         saved: SavedPlan | None = None,
     ) -> RunResult:
@@ -117,7 +118,8 @@ class Engine:
         ``only`` limits the run to those identities; ``mode`` names the run in its record
         (default ``sync`` or ``plan``); ``clients`` reuses open clients (live mode keeps its
         own between polls) instead of opening new ones for the run. ``run_id`` is given by a
-        caller that announced the run before it started (the service's run queue).
+        caller that announced the run before it started (the service's run queue), and
+        ``requested_by`` who asked for it (recorded with the run and each of its audit rows).
         ``keep_plan`` fills ``result.saved`` (``plan --out``); ``saved`` applies only if the
         fresh plan is that saved plan (see :meth:`apply_saved_plan`).
         """
@@ -136,7 +138,7 @@ class Engine:
         try:
             # Runs whose process died (SIGKILL, a lost host) are recorded as what they are.
             result.abandoned = run_records.settle(self.store, by=run_id)
-            self.store.start_run(run_id, mode, _iso(started))
+            self.store.start_run(run_id, mode, _iso(started), requested_by)
         except BaseException:
             if apply:
                 with contextlib.suppress(StoreError):
@@ -239,6 +241,7 @@ class Engine:
         guard_approved: bool = True,
         mode: str | None = None,
         run_id: str | None = None,
+        requested_by: Mapping[str, str] | None = None,
     ) -> RunResult:
         """Apply ``saved`` (a plan a person reviewed): observe and plan again, and apply only
         if the fresh plan is the saved one. The guard counts as approved by the plan when
@@ -246,7 +249,12 @@ class Engine:
         is applied and the result has exit code 3 with ``difference`` (the plan changed) or
         an ``error`` naming the config keys changed since."""
         return await self.run(
-            apply=True, force=guard_approved, mode=mode, run_id=run_id, saved=saved
+            apply=True,
+            force=guard_approved,
+            mode=mode,
+            run_id=run_id,
+            saved=saved,
+            requested_by=requested_by,
         )
 
     async def _run(
@@ -326,6 +334,16 @@ class Engine:
             if difference is not None:
                 result.exit_code, result.error = EXIT_REFUSED, difference.headline()
                 result.difference = difference
+                # Kept for a new approval: the plan as it stands now, not the stale one.
+                result.saved = saved_plan.build(
+                    self.config,
+                    plan,
+                    obs.input,
+                    run_id=result.run_id,
+                    created_at=_iso(self.clock()),
+                    guard=None if refusal is None else refusal.message(),
+                )
+                self.store.keep_plan(result.run_id, saved_plan.to_json(result.saved))
                 return
         refused = refusal is not None and not force
         if keep_plan or refused:

@@ -363,6 +363,7 @@ def status_json(
                 "started_at": r.started_at,
                 "finished_at": r.finished_at,
                 "outcome": outcome_of(r),
+                "requested_by": None if r.requested_by is None else dict(r.requested_by),
                 "summary": {k: v for k, v in r.summary.items() if k not in ("skipped_reasons",)},
             }
             for r in runs

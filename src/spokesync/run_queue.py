@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -83,6 +83,10 @@ class RunRequest:
     user: str | None
     origin: str  # "start" | "schedule" | "api" | "dashboard" | "takeover" | LIVE
     requested_at: datetime
+    #: who asked ({"subject", "email"} or {"subject": "token"}); None for the service's own
+    requested_by: Mapping[str, str] | None = None
+    #: the refused run whose kept plan this run applies (an approval), if any
+    approves: str | None = None
 
 
 @dataclass(slots=True)
@@ -126,21 +130,29 @@ class RunQueue:
         """The requests queued behind it, first to run first."""
         return [t.request for t in self._waiting]
 
-    def submit(self, *, origin: str, user: str | None = None) -> Ticket:
-        """Queue a run (or return the identical one already waiting); raise RunRefused when
-        this process may not start runs now."""
+    def submit(
+        self,
+        *,
+        origin: str,
+        user: str | None = None,
+        requested_by: Mapping[str, str] | None = None,
+        approves: str | None = None,
+    ) -> Ticket:
+        """Queue a run (or return the identical one already waiting, which keeps its first
+        requester); raise RunRefused when this process may not start runs now."""
         if self._closed:
             raise ShuttingDown()
         if not self.leadership.is_leader():
             raise NotLeader(self.leadership.leader())
         for ticket in self._waiting:
             # A live poll and a run of everyone are different work: neither stands in for the other.
-            if ticket.request.user == user and (ticket.request.origin == LIVE) == (origin == LIVE):
+            same = ticket.request.user == user and ticket.request.approves == approves
+            if same and (ticket.request.origin == LIVE) == (origin == LIVE):
                 return ticket
         if len(self._waiting) >= QUEUE_LIMIT:
             raise QueueFull()
         now = self._clock()
-        request = RunRequest(new_run_id(now), user, origin, now)
+        request = RunRequest(new_run_id(now), user, origin, now, requested_by, approves)
         ticket = Ticket(request, asyncio.get_running_loop().create_future())
         self._waiting.append(ticket)
         self._wake.set()

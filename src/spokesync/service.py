@@ -30,11 +30,11 @@ import uvicorn
 from croniter import croniter
 from rich.console import Console
 
-from spokesync import inert, run_records
+from spokesync import inert, run_records, saved_plan
 from spokesync.clients import TransportFor
 from spokesync.config import Config, is_loopback_host
 from spokesync.config.sections import ServeConfig, parse_listen
-from spokesync.engine import EXIT_CONFIG, Engine, RunResult
+from spokesync.engine import EXIT_CONFIG, EXIT_REFUSED, Engine, RunResult, summarize
 from spokesync.http.observer import observing
 from spokesync.live.worker import LiveWorker
 from spokesync.replica import Replica
@@ -318,11 +318,44 @@ class Service:
         try:
             store.fence_with(self._lock)  # every write of the run checks the lead
             engine = Engine(self.config, store, transport_for=self.transport_for)
+            if request.approves is not None:
+                return asyncio.run(_approve(engine, store, request))
             return asyncio.run(
-                engine.run(apply=True, only_user=request.user, run_id=request.run_id)
+                engine.run(
+                    apply=True,
+                    only_user=request.user,
+                    run_id=request.run_id,
+                    requested_by=request.requested_by,
+                )
             )
         finally:
             store.close()
+
+
+async def _approve(engine: Engine, store: Store, request: RunRequest) -> RunResult:
+    """An approval: apply the plan kept with the refused run, only if planning again gives
+    the same plan (else the run is refused and keeps the new plan for a new approval)."""
+    assert request.approves is not None
+    try:
+        saved = saved_plan.from_store(store, request.approves)
+    except saved_plan.SavedPlanError as exc:
+        saved, problem = None, str(exc)
+    else:
+        problem = f"run {request.approves} kept no plan to approve"
+    if saved is None:
+        # Recorded like any run, so the approver sees why nothing happened.
+        store.start_run(request.run_id, "sync", _utc_now(), request.requested_by)
+        result = RunResult(request.run_id, "sync", EXIT_REFUSED, error=problem)
+        result.summary = {**summarize(result, {}, 0.0), "saved_plan": request.approves}
+        store.finish_run(request.run_id, "refused", _utc_now(), result.summary)
+        return result
+    return await engine.apply_saved_plan(
+        saved, run_id=request.run_id, requested_by=request.requested_by
+    )
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def serve_forever(
@@ -348,11 +381,13 @@ def serve_forever(
     except ValueError as exc:
         console.print(inert.cell(f"spokesync: {option} {exc}"))
         return EXIT_CONFIG
-    if listen is not None and not is_loopback_host(listen[0]) and config.serve.token is None:
+    signs_in = config.serve.token is not None or config.serve.oidc is not None
+    if listen is not None and not is_loopback_host(listen[0]) and not signs_in:
         console.print(
             f"spokesync: {option} {listen[0]} is not a loopback address, and without "
-            '[serve] token anyone who reaches it could start runs: set [serve] token = "${'
-            'SPOKESYNC_SERVE_TOKEN}" (a long random value), or listen on 127.0.0.1',
+            "[serve] token or [serve.oidc] anyone who reaches it could start runs: set "
+            '[serve] token = "${SPOKESYNC_SERVE_TOKEN}" (a long random value), or [serve.oidc], '
+            "or listen on 127.0.0.1",
             markup=False,
         )
         return EXIT_CONFIG

@@ -46,7 +46,7 @@ def _spec_for(path: str) -> tuple[str, str]:
         return "auth0-management-api-oas.json", path.removeprefix("/api/v2")
     if path.startswith("/oauth/"):
         return "auth0-authentication-api-oas.json", path
-    if path.startswith("/oauth2/"):
+    if path.startswith(("/oauth2/", "/.well-known/")):
         return "okta-oauth-oneOfInheritance.yaml", path
     return "okta-management-oneOfInheritance.yaml", path
 

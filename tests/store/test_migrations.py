@@ -23,6 +23,7 @@ TABLES = {
     "cursors",
     "run_lock",
     "leader",
+    "web_sessions",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,8 +27,14 @@ from tests.serve_process import metric_sample
 from tests.world_kit import CLIENT_SECRET, OKTA_TOKEN, World
 
 #: A [serve] token for the tests that need one.
-SERVE_TOKEN = "serve-token-3c9d1e7f20a4b5c6"
-ENV = {"TEST_OKTA_TOKEN": OKTA_TOKEN, "TEST_AUTH0_SECRET": CLIENT_SECRET}
+SERVE_TOKEN = "serve-token-3c9d1e7f20a4b5c6a8e2f04d9b17"
+#: The OIDC web app's client secret, for [serve.oidc] (tests/web/oidc_kit.py).
+OIDC_SECRET = "oidc-client-secret-7b2e9c41d0a3"
+ENV = {
+    "TEST_OKTA_TOKEN": OKTA_TOKEN,
+    "TEST_AUTH0_SECRET": CLIENT_SECRET,
+    "TEST_OIDC_SECRET": OIDC_SECRET,
+}
 
 
 @dataclass
@@ -73,10 +80,12 @@ def serving(
     failover_seconds: float | None = None,
     headers: dict[str, str] | None = None,
     live: bool = False,
+    sock: socket.socket | None = None,
 ) -> Iterator[Running]:
     """Run the service for ``world`` until the block ends, then stop it as SIGTERM would.
 
-    With ``failover_seconds`` it leads through the state database, as ``serve`` does.
+    With ``failover_seconds`` it leads through the state database, as ``serve`` does; ``sock``
+    is a listening socket made beforehand (when the config must name the service's port).
     """
     world.write_config(extra_config)
     config = load_config(world)
@@ -85,7 +94,7 @@ def serving(
     if failover_seconds is not None:
         lock = open_leadership(store, failover_seconds)
         leadership = replica = Replica(lock, store, failover_seconds)
-    sock = listen_socket("127.0.0.1", 0)
+    sock = sock or listen_socket("127.0.0.1", 0)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     service = Service(
         config,

@@ -170,6 +170,8 @@ class Config(Section):
             values.append(self.okta.token.get_secret_value())
         if self.serve.token is not None:
             values.append(self.serve.token.get_secret_value())
+        if self.serve.oidc is not None:
+            values.append(self.serve.oidc.client_secret.get_secret_value())
         return values + self.private_keys()
 
     @model_validator(mode="after")

@@ -27,6 +27,7 @@ from spokesync.config.values import (
     check_ca_bundle,
     check_private_key,
     check_secret,
+    check_url,
     readable_file,
     unescape_pem,
 )
@@ -300,7 +301,13 @@ class LiveConfig(Section):
 #: ``[serve] http`` when the config does not say: the dashboard and probes on loopback only.
 DEFAULT_HTTP = "127.0.0.1:8470"
 #: The shortest ``[serve] token`` accepted: it guards who may start runs.
-MIN_TOKEN_LENGTH = 16
+MIN_TOKEN_LENGTH = 32
+#: Session lifetimes when ``[serve]`` does not say: signed out after 8 idle hours, and after
+#: 24 hours whatever happens (a working day and a night, then a fresh sign-in).
+DEFAULT_SESSION_IDLE_MINUTES = 8 * 60
+DEFAULT_SESSION_MAX_HOURS = 24
+#: Role names, from least to most: what ``[serve.roles]`` maps groups to.
+ROLES = ("viewer", "operator", "approver")
 
 
 def parse_listen(value: str) -> tuple[str, int] | None:
@@ -339,9 +346,70 @@ def _proxy_address(entry: str) -> str:
         ) from None
 
 
+class OidcConfig(Section):
+    """``[serve.oidc]``: sign in to the dashboard with the hub (OpenID Connect, code + PKCE)."""
+
+    #: the Okta org (https://hub.okta.com) or an authorization server under it
+    issuer: str
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    #: where the issuer sends the browser back: this service's /auth/callback
+    redirect_url: str
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    ca_bundle: str | None = None
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, v: str) -> str:
+        return check_url(v)
+
+    @field_validator("redirect_url")
+    @classmethod
+    def _redirect(cls, v: str) -> str:
+        url = check_url(v)
+        if not urlsplit(url).path.endswith("/auth/callback"):
+            raise ValueError(f"must be this service's /auth/callback URL, not {v!r}")
+        return url
+
+    @field_validator("client_secret")
+    @classmethod
+    def _secret(cls, v: SecretStr) -> SecretStr:
+        return check_secret(v)
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return check_ca_bundle(v, info)
+
+
+class RolesConfig(Section):
+    """``[serve.roles]``: the ID token's ``groups`` values that give each role."""
+
+    viewer: list[str] = []
+    operator: list[str] = []
+    approver: list[str] = []
+
+    @field_validator("viewer", "operator", "approver")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not name.strip():
+                raise ValueError("holds an empty group name")
+        return list(dict.fromkeys(v))
+
+    def roles_of(self, groups: list[str]) -> frozenset[str]:
+        """The roles the groups give (operator and approver include viewer)."""
+        held = set(groups)
+        roles = {role for role in ROLES if held & set(getattr(self, role))}
+        if roles & {"operator", "approver"}:
+            roles.add("viewer")
+        return frozenset(roles)
+
+
 class ServeConfig(Section):
-    """``spokesync serve``: where the dashboard, probes and metrics listen, their token, and
-    (with a PostgreSQL state) how soon a standby replaces a dead leader."""
+    """``spokesync serve``: where the dashboard, probes and metrics listen, their token, the
+    OpenID sign-in and roles, sessions, and (with a PostgreSQL state) how soon a standby
+    replaces a dead leader."""
 
     http: str = DEFAULT_HTTP
     #: Bearer token every endpoint but the probes requires (give it as "${VAR}")
@@ -368,6 +436,25 @@ class ServeConfig(Section):
                     'or networks of your proxies, e.g. ["10.0.0.5", "10.1.0.0/16"]'
                 )
         return tuple(_proxy_address(entry) for entry in v)
+
+    #: a session unused this long ends
+    session_idle_minutes: int = Field(default=DEFAULT_SESSION_IDLE_MINUTES, ge=1, le=7 * 24 * 60)
+    #: a session ends this long after its sign-in, used or not
+    session_max_hours: int = Field(default=DEFAULT_SESSION_MAX_HOURS, ge=1, le=30 * 24)
+    oidc: OidcConfig | None = None
+    roles: RolesConfig = RolesConfig()
+
+    @model_validator(mode="after")
+    def _roles_need_oidc(self) -> Self:
+        if self.oidc is not None and not (
+            self.roles.viewer or self.roles.operator or self.roles.approver
+        ):
+            raise KeyedValueError(
+                "serve.roles",
+                "names no group: with [serve.oidc], map groups to roles, e.g. "
+                'viewer = ["spokesync-viewers"]',
+            )
+        return self
 
     @field_validator("http")
     @classmethod

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.engine import Connection
+
+if TYPE_CHECKING:
+    from spokesync.store.web_sessions import WebSession
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
@@ -80,6 +83,8 @@ class RunRecord:
     #: running (shown as "running")
     outcome: str | None
     summary: Mapping[str, Any]
+    #: {"subject", "email"} of the person who asked, {"subject": "token"}; None: nobody asked
+    requested_by: Mapping[str, Any] | None = None
     #: ``host:pid`` of the process that ran it (None: recorded by an older version)
     owner: str | None = None
 
@@ -97,6 +102,7 @@ class AuditRecord:
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
     error: str | None
+    requested_by: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +154,15 @@ class Store(Protocol):
     def delete_profiles(self, identities: Iterable[IdentityKey]) -> None: ...
 
     # runs
-    def start_run(self, run_id: str, mode: str, started_at: str) -> None:
-        """Record a run that has started, owned by this process (``host:pid``)."""
+    def start_run(
+        self,
+        run_id: str,
+        mode: str,
+        started_at: str,
+        requested_by: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record a run that has started, owned by this process (``host:pid``);
+        ``requested_by`` is copied to each of its journal rows."""
 
     def close_run(
         self, run_id: str, outcome: str, finished_at: str, summary: Mapping[str, Any]
@@ -241,4 +254,14 @@ class Store(Protocol):
         """The identity ``text`` names: an identity key, or the Okta login of a link."""
 
     def get_cursor(self, name: str) -> str | None: ...
+
+    # dashboard sessions (the service's HTTP side; see store.web_sessions)
+    def save_session(self, session: WebSession) -> None: ...
+    def find_session(self, id_hash: str) -> WebSession | None: ...
+    def touch_session(self, id_hash: str, at: str) -> None: ...
+    def end_session(self, id_hash: str) -> None: ...
+    def end_sessions_with_other_roles(self, subject: str, roles: tuple[str, ...]) -> int:
+        """End the subject's sessions whose roles differ from ``roles`` (they changed)."""
+
+    def end_expired_sessions(self, idle_before: str, created_before: str) -> int: ...
     def set_cursor(self, name: str, value: str) -> None: ...

@@ -56,6 +56,8 @@ runs = sa.Table(
     sa.Column("finished_at", sa.String(), nullable=True),
     sa.Column("outcome", sa.String(), nullable=True),
     sa.Column("summary", sa.Text(), nullable=False),  # JSON object
+    # JSON {"subject", "email"} of who asked for the run (NULL: the scheduler, the command line)
+    sa.Column("requested_by", sa.Text(), nullable=True),
     # JSON: the saved plan of a run the guard refused (spokesync.saved_plan), else NULL.
     sa.Column("plan", sa.Text(), nullable=True),
     # ``host:pid`` of the process running it: a run left without outcome whose process is
@@ -80,6 +82,7 @@ journal = sa.Table(
     sa.Column("before", sa.Text(), nullable=True),  # JSON object
     sa.Column("after", sa.Text(), nullable=True),  # JSON object
     sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("requested_by", sa.Text(), nullable=True),  # the run's, copied at write
     sa.Index("ix_journal_identity", "identity"),
     sa.Index("ix_journal_started_at", "started_at"),
     sa.Index("ix_journal_status", "status"),
@@ -133,4 +136,19 @@ leader = sa.Table(
     # PostgreSQL: the backend of the connection holding the advisory lock (NULL on SQLite).
     sa.Column("backend_pid", sa.Integer(), nullable=True),
     sa.CheckConstraint(f"slot = {LOCK_SLOT}", name="ck_leader_single_row"),
+)
+
+#: Dashboard sessions: one row per sign-in, keyed by the SHA-256 of the cookie's random id (a
+#: copy of the table does not let anyone sign in). ``roles`` is a JSON sorted list.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(), primary_key=True),
+    sa.Column("subject", sa.String(), nullable=False),
+    sa.Column("email", sa.String(), nullable=True),
+    sa.Column("name", sa.String(), nullable=True),
+    sa.Column("roles", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.String(), nullable=False),
+    sa.Column("last_seen_at", sa.String(), nullable=False),
+    sa.Index("ix_web_sessions_subject", "subject"),
 )

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
 from spokesync.mapping import Mapped
-from spokesync.store import codec, leader_row, run_lock
+from spokesync.store import codec, leader_row, run_lock, web_sessions
 from spokesync.store.base import (
     AuditRecord,
     CachedProfile,
@@ -35,6 +35,7 @@ from spokesync.store.base import (
 from spokesync.store.database import Database
 from spokesync.store.migrate import migrate
 from spokesync.store.schema import cursors, failures, journal, links, runs, source_profiles
+from spokesync.store.web_sessions import WebSession
 
 #: Rows per statement in bulk writes: well under every backend's bound-parameter limit.
 CHUNK = 900
@@ -164,6 +165,32 @@ class SqlStore:
         with self._transaction("forget the leader", write=True) as connection:
             leader_row.forget_leader(connection, owner)
 
+    # -- dashboard sessions (see store.web_sessions) ---------------------------------------
+
+    def save_session(self, session: WebSession) -> None:
+        with self._transaction("save a dashboard session", write=True) as connection:
+            web_sessions.save(connection, session)
+
+    def find_session(self, id_hash: str) -> WebSession | None:
+        with self._transaction("read a dashboard session") as connection:
+            return web_sessions.find(connection, id_hash)
+
+    def touch_session(self, id_hash: str, at: str) -> None:
+        with self._transaction("touch a dashboard session", write=True) as connection:
+            web_sessions.touch(connection, id_hash, at)
+
+    def end_session(self, id_hash: str) -> None:
+        with self._transaction("end a dashboard session", write=True) as connection:
+            web_sessions.end(connection, id_hash)
+
+    def end_sessions_with_other_roles(self, subject: str, roles: tuple[str, ...]) -> int:
+        with self._transaction("end changed dashboard sessions", write=True) as connection:
+            return web_sessions.end_other_roles(connection, subject, roles)
+
+    def end_expired_sessions(self, idle_before: str, created_before: str) -> int:
+        with self._transaction("end expired dashboard sessions", write=True) as connection:
+            return web_sessions.end_expired(connection, idle_before, created_before)
+
     # -- links ------------------------------------------------------------------------------
 
     def load_links(self) -> dict[IdentityKey, Link]:
@@ -267,8 +294,15 @@ class SqlStore:
 
     # -- runs -------------------------------------------------------------------------------
 
-    def start_run(self, run_id: str, mode: str, started_at: str) -> None:
-        """Record a run that has started, owned by this process (a repeated id is an error)."""
+    def start_run(
+        self,
+        run_id: str,
+        mode: str,
+        started_at: str,
+        requested_by: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record a run that has started, owned by this process (a repeated id is an error),
+        with who asked for it."""
         owner = f"{socket.gethostname()}:{os.getpid()}"
         with self._transaction(f"start run {run_id}", write=True) as connection:
             connection.execute(
@@ -277,6 +311,7 @@ class SqlStore:
                     mode=mode,
                     started_at=started_at,
                     summary=codec.dump_json({}),
+                    requested_by=codec.dump_json_or_none(requested_by),
                     owner=owner,
                 )
             )
@@ -412,9 +447,13 @@ class SqlStore:
             "status": STARTED,
             "started_at": started_at,
             "before": codec.dump_json_or_none(before),
+            # Who asked for the run, copied from its row in the same statement.
+            "requested_by": sa.select(runs.c.requested_by)
+            .where(runs.c.id == run_id)
+            .scalar_subquery(),
         }
         with self._transaction(f"journal {action} of {identity}", write=True) as connection:
-            result = connection.execute(sa.insert(journal), values)
+            result = connection.execute(sa.insert(journal).values(**values))
             key = result.inserted_primary_key
             if key is None:  # pragma: no cover - every supported backend reports it
                 raise StoreError("the database did not return the id of the journal entry")
@@ -518,6 +557,7 @@ class SqlStore:
                 before=codec.load_json_or_none(row.before),
                 after=codec.load_json_or_none(row.after),
                 error=row.error,
+                requested_by=codec.load_json_or_none(row.requested_by),
             )
             for row in reversed(rows)
         ]
@@ -643,6 +683,7 @@ def _run_record(row: sa.Row[Any]) -> RunRecord:
         finished_at=row.finished_at,
         outcome=row.outcome,
         summary=codec.load_json_or_none(row.summary),
+        requested_by=codec.load_json_or_none(row.requested_by),
         owner=row.owner,
     )
 

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from spokesync import report, run_records
 from spokesync.run_queue import NotLeader, RunRefused
 from spokesync.store.base import StoreError
+from spokesync.web.auth import principal_of
 from spokesync.web.context import context_of
 from spokesync.web.inputs import BadInput, json_value
 
@@ -91,7 +92,9 @@ async def start_run(request: Request) -> Response:
     except ValueError as exc:
         return JSONResponse({"error": str(exc)}, 400)
     try:
-        ticket = context_of(request).queue.submit(origin="api", user=user)
+        ticket = context_of(request).queue.submit(
+            origin="api", user=user, requested_by=principal_of(request).requested_by
+        )
     except RunRefused as exc:
         return refusal(exc)
     return JSONResponse({"run_id": ticket.request.run_id}, 202)

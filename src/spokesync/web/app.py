@@ -3,7 +3,7 @@
 Every response carries a strict Content-Security-Policy (no inline script, nothing from
 elsewhere, no framing) and ``nosniff`` (:mod:`spokesync.web.headers`), errors or not; bodies
 are bounded while they are read (:mod:`spokesync.web.limits`); the guard (see
-:mod:`spokesync.web.auth`) runs before any handler.
+:mod:`spokesync.web.auth`) runs before any handler: who asks, and whether their role allows it.
 """
 
 from __future__ import annotations
@@ -17,27 +17,37 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from spokesync.web import api, pages
-from spokesync.web.auth import CSRF_COOKIE, OPEN_PATHS, Guard, same_origin
+from spokesync.web import api, approvals, pages, signin
+from spokesync.web.auth import CSRF_COOKIE, OPEN_PATHS, required_role, same_origin
 from spokesync.web.context import WebContext, context_of
 from spokesync.web.errors import ErrorShield
 from spokesync.web.headers import SecurityHeaders
 from spokesync.web.limits import BodyLimit
 
 
-def _refusal(request: Request, guard: Guard) -> Response | None:
+async def _refusal(request: Request, context: WebContext) -> Response | None:
     """The answer to a request the guard turns away, or None to let it through."""
+    guard = context.guard
     if not guard.host_allowed(request):
         return PlainTextResponse("unexpected Host header: use a loopback address", 400)
     path = request.url.path
-    if path not in OPEN_PATHS and not guard.authenticated(request):
-        if path.startswith("/api/") or path == "/metrics":
-            return JSONResponse(
-                {"error": "authentication required: send Authorization: Bearer TOKEN"},
-                401,
-                headers={"WWW-Authenticate": 'Bearer realm="spokesync"'},
-            )
-        return RedirectResponse("/signin", 303)
+    machine = path.startswith("/api/") or path == "/metrics"
+    if path not in OPEN_PATHS:
+        principal = await guard.identify(request)
+        if principal is None:
+            if machine:
+                return JSONResponse(
+                    {"error": "authentication required: send Authorization: Bearer TOKEN"},
+                    401,
+                    headers={"WWW-Authenticate": 'Bearer realm="spokesync"'},
+                )
+            return RedirectResponse("/auth/login" if guard.oidc_enabled else "/signin", 303)
+        role = required_role(request.method, path)
+        if not principal.holds(role):
+            if machine:
+                return JSONResponse({"error": f"this needs the {role} role"}, 403)
+            return pages.forbidden(request, role)
+        request.state.principal = principal
     if request.method not in ("GET", "HEAD") and not same_origin(request):
         return PlainTextResponse("cross-site request refused", 403)
     return None
@@ -46,7 +56,7 @@ def _refusal(request: Request, guard: Guard) -> Response | None:
 async def _guarded(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    response = _refusal(request, context_of(request).guard) or await call_next(request)
+    response = await _refusal(request, context_of(request)) or await call_next(request)
     new_csrf = getattr(request.state, "new_csrf", None)
     if new_csrf:
         response.set_cookie(
@@ -68,12 +78,17 @@ def build_app(context: WebContext) -> Starlette:
             Route("/metrics", api.metrics),
             Route("/api/status", api.status),
             Route("/api/runs", api.start_run, methods=["POST"]),
+            Route("/api/runs/{run_id}/approve", approvals.approve_api, methods=["POST"]),
             Route("/", pages.dashboard),
             Route("/audit", pages.audit),
             Route("/runs", pages.start_run, methods=["POST"]),
-            Route("/signin", pages.signin_form),
-            Route("/signin", pages.signin, methods=["POST"]),
-            Route("/signout", pages.signout, methods=["POST"]),
+            Route("/runs/{run_id}/approve", approvals.approve_form, methods=["POST"]),
+            Route("/signin", signin.token_form),
+            Route("/signin", signin.token_sign_in, methods=["POST"]),
+            Route("/signout", signin.sign_out, methods=["POST"]),
+            Route("/auth/login", signin.oidc_login),
+            Route("/auth/callback", signin.oidc_callback),
+            Route("/auth/logout", signin.sign_out, methods=["POST"]),
             Route("/static/style.css", pages.style_sheet),
             Route("/favicon.ico", pages.no_icon),
         ],

@@ -1,4 +1,5 @@
-"""What the service's routes read and act on: config, store, metrics, run queue, guard."""
+"""What the service's routes read and act on: config, store, metrics, run queue, guard, and
+the OpenID client when ``[serve.oidc]`` is set."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from spokesync.run_queue import RunQueue
 from spokesync.store.base import Store
 from spokesync.web.auth import Guard
 from spokesync.web.metrics import Metrics
+from spokesync.web.oidc import OidcClient
 
 
 @dataclass
@@ -24,9 +26,12 @@ class WebContext:
     #: the cron expression scheduled runs follow (None: the app serves without a scheduler)
     schedule: str | None = None
     guard: Guard = field(init=False)
+    oidc: OidcClient | None = field(init=False)
 
     def __post_init__(self) -> None:
-        self.guard = Guard(self.config.serve.token)
+        self.guard = Guard(self.config.serve, self.store)
+        oidc = self.config.serve.oidc
+        self.oidc = OidcClient(oidc) if oidc is not None else None
 
 
 def context_of(request: Request) -> WebContext:

@@ -8,6 +8,8 @@ aggregate counts), never a whole table. Values pass through Jinja2's autoescapin
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -23,8 +25,9 @@ from spokesync.redact import redact
 from spokesync.run_queue import RunRefused
 from spokesync.store.base import RunRecord
 from spokesync.web.api import requested_user
+from spokesync.web.approval_view import pending_approvals
 from spokesync.web.audit_view import changes
-from spokesync.web.auth import SESSION_COOKIE, csrf_matches, csrf_token
+from spokesync.web.auth import csrf_matches, csrf_token, principal_of
 from spokesync.web.chart import action_count, run_chart
 from spokesync.web.context import context_of
 from spokesync.web.inputs import BadInput, form_fields, query_int, query_text
@@ -59,9 +62,14 @@ templates.filters["duration"] = duration
 def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     """Render template ``name`` with the values every page uses."""
     context = context_of(request)
+    principal = principal_of(request)
     page = templates.get_template(name).render(
         csrf=csrf_token(request),
         token_required=context.guard.needs_token,
+        signed_in=principal.session is not None,
+        principal=principal,
+        may_operate=principal.holds("operator"),
+        may_approve=principal.holds("approver"),
         queue_current=context.queue.current,
         queue_waiting=context.queue.waiting,
         example_source=next(iter(context.config.sources), "SOURCE"),
@@ -84,7 +92,15 @@ def _run_row(run: RunRecord) -> dict[str, Any]:
         "skipped": s.get("skipped", 0),
         "api_calls": sorted((s.get("api_calls") or {}).items()),
         "error": s.get("error"),
+        "requested_by": _requester(run.requested_by),
     }
+
+
+def _requester(requested_by: Mapping[str, Any] | None) -> str:
+    """Who asked for a run, as the runs table shows it."""
+    if not requested_by:
+        return ""
+    return str(requested_by.get("email") or requested_by.get("subject") or "")
 
 
 def dashboard(request: Request) -> Response:
@@ -96,7 +112,7 @@ def dashboard(request: Request) -> Response:
         runs_before = query_text(request.query_params.get("runs_before"), "runs_before")
         failures_after = query_text(request.query_params.get("failures_after"), "failures_after")
     except BadInput as exc:
-        return _message(request, "Bad request", f"{exc}: follow the page's own links", 400)
+        return message(request, "Bad request", f"{exc}: follow the page's own links", 400)
     run_records.settle(store, by="the dashboard")
     runs = store.recent_runs(RUNS_PER_PAGE, before=runs_before)
     failures = store.failure_page(ROWS_PER_PAGE, after=failures_after)
@@ -124,6 +140,7 @@ def dashboard(request: Request) -> Response:
         disputed=disputed[:ROWS_PER_PAGE],
         disputed_total=len(disputed),
         queued=request.query_params.get("queued"),
+        approvals=pending_approvals(store, runs, context.config.bindings),
     )
 
 
@@ -134,7 +151,7 @@ def audit(request: Request) -> Response:
         wanted = query_text(request.query_params.get("identity"), "identity") or ""
         before = query_int(request.query_params.get("before"), "before")
     except BadInput as exc:
-        return _message(request, "Bad request", f"{exc}: search again from the page", 400)
+        return message(request, "Bad request", f"{exc}: search again from the page", 400)
     identity = store.find_identity(wanted) if wanted else None
     rows = []
     if identity is not None:
@@ -155,67 +172,67 @@ def audit(request: Request) -> Response:
     )
 
 
-async def _form(request: Request) -> dict[str, str] | None:
-    """A small url-encoded form's fields (first value each), or None when it is too large."""
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A small url-encoded form's fields (first value each) and whether its CSRF field holds."""
+
+    fields: Mapping[str, str]
+    csrf_ok: bool
+
+    def get(self, name: str) -> str:
+        return self.fields.get(name, "")
+
+
+async def read_form(request: Request) -> Form | None:
+    """The request's form, or None when it is too large or has too many fields."""
     body = await request.body()  # at most MAX_FORM_BYTES: the BodyLimit middleware saw to it
     if len(body) > MAX_FORM_BYTES:
         return None
     try:
-        return form_fields(body)
+        fields = form_fields(body)
     except BadInput:
         return None
+    return Form(fields, csrf_matches(request, fields.get("csrf", "")))
 
 
-def _message(request: Request, title: str, text: str, status: int) -> HTMLResponse:
-    return render(request, "message.html", status, title=title, text=text)
+def message(
+    request: Request,
+    title: str,
+    text: str,
+    status: int,
+    *,
+    link: tuple[str, str] = ("/", "Back to the dashboard"),
+) -> HTMLResponse:
+    return render(request, "message.html", status, title=title, text=text, link=link)
+
+
+def forbidden(request: Request, role: str) -> HTMLResponse:
+    """403 for a signed-in person whose roles do not allow what they asked."""
+    return message(
+        request,
+        "Not allowed",
+        f"This needs the {role} role, which none of your groups gives you. Ask your Okta "
+        "administrator for a group that [serve.roles] maps to it.",
+        403,
+    )
 
 
 async def start_run(request: Request) -> Response:
     """The dashboard's run buttons: a whole sync, or one user's (``user``)."""
-    form = await _form(request)
-    if form is None or not csrf_matches(request, form.get("csrf", "")):
-        return _message(request, "Refused", "The form expired: reload the page and try again.", 403)
+    form = await read_form(request)
+    if form is None or not form.csrf_ok:
+        return message(request, "Refused", "The form expired: reload the page and try again.", 403)
     try:
         user = requested_user(form.get("user") or None)
     except ValueError as exc:
-        return _message(request, "Refused", str(exc), 400)
+        return message(request, "Refused", str(exc), 400)
     try:
-        ticket = context_of(request).queue.submit(origin="dashboard", user=user)
+        ticket = context_of(request).queue.submit(
+            origin="dashboard", user=user, requested_by=principal_of(request).requested_by
+        )
     except RunRefused as exc:
-        return _message(request, "Not started", str(exc), exc.status)
+        return message(request, "Not started", str(exc), exc.status)
     return RedirectResponse("/?" + urlencode({"queued": ticket.request.run_id}), 303)
-
-
-def signin_form(request: Request) -> Response:
-    return render(request, "signin.html", error=None)
-
-
-async def signin(request: Request) -> Response:
-    """Check the token once and keep a session cookie (an HMAC of it, never the token)."""
-    guard = context_of(request).guard
-    form = await _form(request)
-    if form is None or not csrf_matches(request, form.get("csrf", "")):
-        return render(request, "signin.html", 403, error="The form expired: try again.")
-    if not guard.token_matches(form.get("token", "")):
-        return render(request, "signin.html", 401, error="That is not the service's token.")
-    response = RedirectResponse("/", 303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        guard.session_value(),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    return response
-
-
-async def signout(request: Request) -> Response:
-    form = await _form(request)
-    if form is None or not csrf_matches(request, form.get("csrf", "")):
-        return _message(request, "Refused", "The form expired: reload the page and try again.", 403)
-    response = RedirectResponse("/signin", 303)
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
-    return response
 
 
 _STYLE = resources.files("spokesync.web").joinpath("static/style.css").read_bytes()

@@ -23,6 +23,7 @@ from spokesync.emulators.okta import (
     lifecycle_routes,
     log_routes,
     oauth,
+    oidc_routes,
     schema_routes,
     user_listing,
     user_routes,
@@ -119,6 +120,7 @@ def create_app(
         *user_type_routes.ROUTES,
         *schema_routes.ROUTES,
         *oauth.ROUTES,
+        *oidc_routes.ROUTES,
     ]
     app = Starlette(
         routes=[*control_routes(control), *api_routes],

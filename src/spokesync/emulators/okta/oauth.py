@@ -1,5 +1,6 @@
 """``POST /oauth2/v1/token`` of the org authorization server: client credentials with
-``private_key_jwt`` (reference §9), minting one-hour Bearer tokens that carry scopes."""
+``private_key_jwt`` (reference §9), minting one-hour Bearer tokens that carry scopes; the
+``authorization_code`` grant of OIDC sign-in is :func:`oidc_routes.exchange_code`'s."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from spokesync.emulators.okta import oidc_routes
 from spokesync.emulators.okta.endpoint import base_url
 from spokesync.emulators.okta.state import IssuedToken, OAuthClient, Org
 
@@ -104,9 +106,16 @@ async def _issue(request: Request, org: Org) -> Response:
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
     except UnicodeDecodeError:
         raise _OAuthError(400, "invalid_request", "The request body is not UTF-8.") from None
+    if form.get("grant_type") == "authorization_code":
+        try:
+            return await oidc_routes.exchange_code(request, org, form)
+        except oidc_routes.OAuthError as error:
+            raise _OAuthError(error.status, error.error, error.description) from None
     if form.get("grant_type") != "client_credentials":
         raise _OAuthError(
-            400, "unsupported_grant_type", "The grant_type must be client_credentials."
+            400,
+            "unsupported_grant_type",
+            "The grant_type must be client_credentials or authorization_code.",
         )
     if form.get("client_assertion_type") != JWT_BEARER:
         raise _invalid_client("Client authentication must use private_key_jwt.")

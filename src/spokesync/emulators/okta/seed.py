@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from spokesync.emulators.okta.formats import IDP_PREFIX, login_key, new_id
+from spokesync.emulators.okta.oidc_state import OidcApp
 from spokesync.emulators.okta.state import (
     DEFAULT_USER_TYPE,
     GROUP_TYPES,
@@ -28,7 +29,7 @@ _ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: the spec's rule for ``UserType.name``
 _USER_TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _SEED_KEYS = frozenset(
-    {"api_tokens", "groups", "users", "idps", "oauth_clients", "user_types", "schema"}
+    {"api_tokens", "groups", "users", "idps", "oauth_clients", "oidc_apps", "user_types", "schema"}
 )
 
 
@@ -58,6 +59,7 @@ def load_seed(seed: Mapping[str, Any], clock: Clock, rng: random.Random | None =
             gc.enable()
     _load_idps(org, _entries(seed, "idps"))
     _load_oauth_clients(org, _entries(seed, "oauth_clients"))
+    _load_oidc_apps(org, _entries(seed, "oidc_apps"))
     return org
 
 
@@ -190,6 +192,12 @@ def _load_users(org: Org, entries: list[Mapping[str, Any]]) -> None:
         credentials = entry.get("credentials")
         if credentials is not None:
             _seed_credentials(users[user_id], credentials, index)
+        password = entry.get("password")
+        if password is not None:
+            if not isinstance(password, str) or not password:
+                raise ValueError(f"okta.users[{index}]: password must be a non-empty string")
+            org.oidc.set_password(user_id, password)
+            users[user_id].has_password = True
         refs = entry.get("groups")
         if refs:
             user_groups[user_id] = _resolve_groups(org, refs, index, memberships, user_id)
@@ -280,3 +288,36 @@ def _load_oauth_clients(org: Org, entries: list[Mapping[str, Any]]) -> None:
         if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
             raise ValueError(f"{where}: scopes must be a list of strings")
         org.oauth_clients[client_id] = OAuthClient(client_id, keys, frozenset(scopes))
+
+
+def _uri_list(entry: Mapping[str, Any], key: str, where: str, required: bool) -> tuple[str, ...]:
+    uris = entry.get(key, [])
+    if not isinstance(uris, list) or not all(isinstance(u, str) and u for u in uris):
+        raise ValueError(f"{where}: {key} must be a list of URIs")
+    if required and not uris:
+        raise ValueError(f"{where}: {key} must name at least one URI")
+    return tuple(uris)
+
+
+def _load_oidc_apps(org: Org, entries: list[Mapping[str, Any]]) -> None:
+    """OIDC web apps (``client_secret_basic``/``client_secret_post``), never quoting a secret."""
+    for index, entry in enumerate(entries):
+        where = f"okta.oidc_apps[{index}]"
+        client_id = entry.get("client_id")
+        if not isinstance(client_id, str) or not client_id or client_id in org.oidc.apps:
+            raise ValueError(f"{where}: client_id must be a unique non-empty string")
+        secret = entry.get("client_secret")
+        if not isinstance(secret, str) or not secret:
+            raise ValueError(f"{where}: client_secret must be a non-empty string")
+        claim_filter = entry.get("groups_claim_filter", ".*")
+        try:
+            re.compile(claim_filter)
+        except (re.error, TypeError):
+            raise ValueError(f"{where}: groups_claim_filter must be a regular expression") from None
+        org.oidc.apps[client_id] = OidcApp(
+            client_id,
+            secret,
+            _uri_list(entry, "redirect_uris", where, required=True),
+            _uri_list(entry, "post_logout_redirect_uris", where, required=False),
+            claim_filter,
+        )

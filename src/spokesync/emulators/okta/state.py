@@ -22,6 +22,7 @@ from spokesync.emulators.okta.formats import (
     login_key,
     new_id,
 )
+from spokesync.emulators.okta.oidc_state import OidcProvider
 from spokesync.emulators.okta.system_log import SystemLog
 
 Clock = Callable[[], float]
@@ -186,6 +187,8 @@ class Org:
         self.access_tokens: dict[str, IssuedToken] = {}
         #: client assertion ``jti`` values already used, with their expiry
         self.used_assertions: dict[str, float] = {}
+        #: the org authorization server as an OpenID provider: web apps, passwords, codes
+        self.oidc = OidcProvider(clock)
         self.system_log = SystemLog(clock)
         now = clock()
         everyone = GroupRecord(
