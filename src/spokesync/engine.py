@@ -26,7 +26,7 @@ from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
 from spokesync.domain import ActionKind, IdentityKey, Notice, Plan
 from spokesync.http import ApiError, AuthError
-from spokesync.observe import Observer, Progress, ResolveError, resolve_bindings
+from spokesync.observe import Observer, Progress, ResolveError, resolve_all
 from spokesync.store.base import LockHeld, Store
 
 log = structlog.get_logger("spokesync.engine")
@@ -52,6 +52,9 @@ _COUNTED = {
     ActionKind.UNLINK: "unlinked",
     ActionKind.LINK_IDP: "idp_linked",
     ActionKind.WRITE_BACK: "written_back",
+    ActionKind.CREATE_GROUP: "groups_created",
+    ActionKind.RENAME_GROUP: "groups_renamed",
+    ActionKind.ADOPT_GROUP: "groups_adopted",
 }
 #: The summary's action counts, in reading order.
 ACTION_COUNTS = tuple(_COUNTED.values())
@@ -183,7 +186,8 @@ class Engine:
         only: frozenset[IdentityKey] | None,
         retry_quarantined: bool,
     ) -> None:
-        bindings = await resolve_bindings(self.config, clients)
+        resolution = await resolve_all(self.config, clients, self.store)
+        bindings = resolution.bindings
         failing = self.store.failures()
         observer = Observer(
             self.config,
@@ -195,7 +199,7 @@ class Engine:
             only=only,
             record_profiles=apply,
         )
-        obs = await observer.observe(bindings)
+        obs = await observer.observe(bindings, resolution)
         limit = self.config.policy.quarantine_after
         if limit and not retry_quarantined:
             obs.input = dataclasses.replace(

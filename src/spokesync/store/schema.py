@@ -129,3 +129,16 @@ leader = sa.Table(
     sa.Column("backend_pid", sa.Integer(), nullable=True),
     sa.CheckConstraint(f"slot = {LOCK_SLOT}", name="ck_leader_single_row"),
 )
+
+#: The Okta groups spokesync created (or adopted) for the organizations of a template binding:
+#: found again by the organization id, never by name (a renamed organization renames them).
+organization_groups = sa.Table(
+    "organization_groups",
+    metadata,
+    sa.Column("source", sa.String(), primary_key=True),
+    sa.Column("organization_id", sa.String(), primary_key=True),
+    sa.Column("role_id", sa.String(), primary_key=True),  # "" for all members
+    sa.Column("group_id", sa.String(), nullable=False),
+    sa.Column("origin", sa.String(), nullable=False),  # "created" | "adopted"
+    sa.Column("recorded_at", sa.String(), nullable=False),
+)
