@@ -53,6 +53,12 @@ AUTH0_MANAGEMENT_PATHS = (
     "/connections",
     "/logs",  # live mode
     "/logs/{id}",
+    "/organizations",  # organization bindings
+    "/organizations/name/{name}",
+    "/organizations/{id}",
+    "/organizations/{id}/members",
+    "/organizations/{id}/members/{user_id}/roles",
+    "/users/{id}/organizations",
 )
 
 OKTA_MANAGEMENT_PATHS = (
@@ -104,6 +110,7 @@ AUTH0_LOG_TYPES = (
     "ublkdu",
     "limit_wc",
     "limit_mu",
+    "organization_member_added",  # invitation or auto-membership at login
 )
 
 #: the one place that says what is kept, by file name in the full specs folder

@@ -65,6 +65,7 @@ def start(
     auth0_rate_limit: float | None = None,
     auth0_burst: int | None = None,
     auth0_search_index_delay: float = 0.0,
+    auth0_endpoint_rate_limits: bool = True,
     fault_rate: float = 0.0,
     fault_seed: int = 0,
     log_delay_ms: float = 0.0,
@@ -72,7 +73,8 @@ def start(
     """Serve both emulators; ports 0 pick free ones. Raises SeedError on a bad seed.
 
     ``log_delay_ms``: how long after its write a tenant-log entry (Auth0) or System Log
-    event (Okta) becomes visible.
+    event (Okta) becomes visible. ``auth0_endpoint_rate_limits`` False leaves only the
+    global Auth0 bucket (no per-endpoint limits on organizations, members and member roles).
     """
     auth0_control = Control(latency_ms=latency_ms)
     okta_control = Control(latency_ms=latency_ms)
@@ -92,6 +94,7 @@ def start(
             burst=burst,
             log_delay_ms=log_delay_ms,
             search_index_delay=auth0_search_index_delay,
+            endpoint_rate_limits=auth0_endpoint_rate_limits,
         )
         okta_app = okta_emulator.create_app(
             seed.get("okta", {}),

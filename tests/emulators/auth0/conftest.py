@@ -23,6 +23,16 @@ ALL_SCOPES = [
     "update:roles",
     "delete:roles",
     "read:connections",
+    "read:organizations",
+    "create:organizations",
+    "update:organizations",
+    "delete:organizations",
+    "read:organization_members",
+    "create:organization_members",
+    "delete:organization_members",
+    "read:organization_member_roles",
+    "create:organization_member_roles",
+    "delete:organization_member_roles",
 ]
 
 

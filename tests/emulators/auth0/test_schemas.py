@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tests import reference
-from tests.emulators.auth0.conftest import AUDIENCE, Emulator
+from tests.emulators.auth0.conftest import AUDIENCE, Emulator, MakeEmulator, seed_with
 
 pytestmark = pytest.mark.anyio
 
@@ -148,3 +148,65 @@ def test_the_schemas_do_reject_wrong_shapes() -> None:
         _check({"users": [], "next": "x", "total": 1}, "ListRoleUsersResponseContent")
     with pytest.raises(AssertionError):
         _check({"access_token": "x"}, "TokenResponse", AUTHENTICATION)
+
+
+async def test_organization_answers(make_emulator: MakeEmulator) -> None:
+    emulator = await make_emulator(
+        seed_with(
+            [{"user_id": "auth0|ann", "email": "ann@partner.example"}],
+            organizations=[
+                {
+                    "id": "org_acme000000000001",
+                    "name": "acme",
+                    "display_name": "Acme Corp",
+                    "metadata": {"region": "apac"},
+                    "members": [{"user_id": "auth0|ann", "roles": ["rol_A1"]}],
+                },
+                {"name": "beta", "display_name": "Beta"},
+            ],
+        )
+    )
+    org = "/api/v2/organizations/org_acme000000000001"
+    listing = "/api/v2/organizations"
+    _check(await _get(emulator, listing), "ListOrganizationsResponseContent")
+    _check(await _get(emulator, listing, include_totals="true"), "ListOrganizationsResponseContent")
+    first = await _get(emulator, listing, take="1")
+    _check(first, "ListOrganizationsResponseContent")
+    # the short last page ({"organizations": [...]} without next) matches two branches of the
+    # oneOf, like the last role-users page: checked against the checkpoint branch itself
+    last = await _get(emulator, listing, take="1", **{"from": first["next"]})
+    _check(last, "ListOrganizationsPaginatedResponseContent")
+    _check(await _get(emulator, org), "GetOrganizationResponseContent")
+    _check(await _get(emulator, f"{listing}/name/acme"), "GetOrganizationByNameResponseContent")
+    members = f"{org}/members"
+    _check(await _get(emulator, members), "ListOrganizationMembersResponseContent")
+    # the OAS's checkpoint branch allows additional properties, so the recorded offset object
+    # (organization-members.json #3) matches both object branches of its oneOf: checked
+    # against the offset branch itself
+    _check(
+        await _get(emulator, members, include_totals="true"),
+        "ListOrganizationMembersOffsetPaginatedResponseContent",
+    )
+    with_roles = await _get(emulator, members, take="10", fields="user_id,email,name,roles")
+    _check(with_roles, "ListOrganizationMembersPaginatedResponseContent")
+    _check(
+        await _get(emulator, members, take="10", **{"from": with_roles["next"]}),
+        "ListOrganizationMembersPaginatedResponseContent",
+    )
+    _check(
+        await _get(emulator, f"{members}/auth0%7Cann/roles", include_totals="true"),
+        "ListOrganizationMemberRolesResponseContent",
+    )
+    _check(
+        await _get(emulator, f"{members}/auth0%7Cann/roles"),
+        "ListOrganizationMemberRolesResponseContent",
+    )
+    _check(
+        await _get(emulator, "/api/v2/users/auth0%7Cann/organizations", include_totals="true"),
+        "ListUserOrganizationsResponseContent",
+    )
+    created = await emulator.client.post(listing, json={"name": "gamma", "display_name": "G"})
+    assert created.status_code == 201
+    _check(created.json(), "CreateOrganizationResponseContent")
+    patched = await emulator.client.patch(org, json={"display_name": "Acme Inc"})
+    _check(patched.json(), "UpdateOrganizationResponseContent")

@@ -12,9 +12,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from spokesync.emulators.auth0 import jobs_api, logs_api, oauth, roles_api, users_api
+from spokesync.emulators.auth0 import (
+    jobs_api,
+    logs_api,
+    oauth,
+    organization_members_api,
+    organizations_api,
+    roles_api,
+    users_api,
+)
 from spokesync.emulators.auth0.clock import Clock
 from spokesync.emulators.auth0.endpoint import Context
+from spokesync.emulators.auth0.endpoint_limits import ENTERPRISE, EndpointBuckets
 from spokesync.emulators.auth0.errors import ApiError
 from spokesync.emulators.auth0.exports import ExportJobs
 from spokesync.emulators.auth0.logs import DEFAULT_RETENTION_SECONDS, TenantLog
@@ -60,6 +69,7 @@ def create_app(
     log_delay_ms: float = 0.0,
     log_retention_seconds: float = DEFAULT_RETENTION_SECONDS,
     search_index_delay: float = 0.0,
+    endpoint_rate_limits: bool = True,
 ) -> Starlette:
     """An ASGI app emulating one Auth0 tenant's Management API and ``/oauth/token``.
 
@@ -69,6 +79,8 @@ def create_app(
     ``log_retention_seconds`` after it.
     ``search_index_delay`` seconds pass before a user created or changed through the API shows
     in search (the seed is indexed already): search is eventually consistent (reference §5).
+    ``endpoint_rate_limits`` adds the Enterprise per-endpoint limits (organizations, members,
+    member roles: :mod:`endpoint_limits`) to the global bucket.
     """
     clock = Clock()
     state = Tenant(tenant, clock)
@@ -95,12 +107,19 @@ def create_app(
         *users_api.ROUTES,
         *jobs_api.ROUTES,
         *logs_api.ROUTES,
+        *organizations_api.ROUTES,
+        *organization_members_api.ROUTES,
     ]
     app = Starlette(
         routes=[*api_routes, *control_routes(control), *logs_api.CONTROL_ROUTES],
         middleware=[
             Middleware(ControlMiddleware, control, api_routes, _fault_body(management_bucket)),
-            Middleware(ThrottleMiddleware, management_bucket, context.authentication_bucket),
+            Middleware(
+                ThrottleMiddleware,
+                management_bucket,
+                context.authentication_bucket,
+                EndpointBuckets(ENTERPRISE, clock) if endpoint_rate_limits else None,
+            ),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _http_error},
     )

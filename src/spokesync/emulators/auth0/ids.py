@@ -17,6 +17,11 @@ def role_id() -> str:
     return "rol_" + alphanumeric(16)
 
 
+def organization_id() -> str:
+    """``org_`` + 16 alphanumerics, like ``org_SST1yp2pazgSiMYi`` (organizations-list.json)."""
+    return "org_" + alphanumeric(16)
+
+
 def job_id() -> str:
     """``job_`` + 16 alphanumerics, like ``job_iSjvljNtsTMmSpRW``."""
     return "job_" + alphanumeric(16)

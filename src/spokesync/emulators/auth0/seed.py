@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from spokesync.emulators.auth0 import ids
+from spokesync.emulators.auth0.organization_seed import load_organizations
 from spokesync.emulators.auth0.state import Role, Tenant, UserDoc
 from spokesync.emulators.auth0.tokens import Client
 from spokesync.emulators.auth0.users import complete
 
-_SEED_KEYS = frozenset({"clients", "roles", "users"})
+_SEED_KEYS = frozenset({"clients", "roles", "users", "organizations"})
 _DATES = ("created_at", "updated_at")
 
 
@@ -160,4 +161,5 @@ def load_seed(seed: Mapping[str, Any], tenant: Tenant) -> dict[str, Client]:
         tenant.put_user(complete(doc, connection, now_iso))
     for role_id, user_ids in members.items():
         tenant.load_members(role_id, user_ids)
+    load_organizations(_entries(seed, "organizations"), tenant, role_lookup)
     return clients

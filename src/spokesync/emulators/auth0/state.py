@@ -1,4 +1,4 @@
-"""The in-memory tenant: users, roles, role members and the one database connection.
+"""The in-memory tenant: users, roles, role members, organizations and the database connection.
 
 Users are stored as the JSON documents the API returns and are never mutated in place:
 a change replaces the document, so a reference held elsewhere (an export job) is a snapshot.
@@ -14,6 +14,7 @@ from typing import Any
 
 from spokesync.emulators.auth0 import ids
 from spokesync.emulators.auth0.clock import Clock
+from spokesync.emulators.auth0.organizations import Organizations
 
 UserDoc = dict[str, Any]
 
@@ -65,6 +66,7 @@ class Tenant:
         self._members: dict[str, list[str]] = {}
         self._user_roles: dict[str, dict[str, None]] = {}
         self._by_email: dict[str, list[str]] = {}
+        self.organizations = Organizations()
         #: seconds before a created or changed user shows in search: the index is eventually
         #: consistent (reference §5); 0 = at once. Tests set it and move ``clock``.
         self.search_index_delay = 0.0
@@ -107,6 +109,7 @@ class Tenant:
         self._unindex_email(doc)
         for role_id in self._user_roles.pop(user_id, {}):
             self._remove_member(role_id, user_id)
+        self.organizations.forget_user(user_id)
         return True
 
     def searchable_users(self) -> list[UserDoc]:
@@ -139,6 +142,7 @@ class Tenant:
             return False
         for user_id in self._members.pop(role_id, []):
             self._user_roles.get(user_id, {}).pop(role_id, None)
+        self.organizations.forget_role(role_id)
         return True
 
     def role_by_name(self, name: str) -> Role | None:
