@@ -48,8 +48,11 @@ class EndpointLimit:
             await self.inner.acquire()
 
     def update(self, headers: Mapping[str, str]) -> None:
+        # The answer's x-ratelimit-* may describe this endpoint's bucket, not the global
+        # one: the global budget only learns the call is done (its place is freed).
+        del headers
         if self.inner is not None:
-            self.inner.update(headers)
+            self.inner.cancel()
 
     def cancel(self) -> None:
         if self.inner is not None:
