@@ -128,6 +128,18 @@ class Config(Section):
         """The sources some binding reads organizations of."""
         return frozenset(b.source for b in self.bindings if b.kind != "role")
 
+    def required_auth0_scopes(self, source: str) -> tuple[str, ...]:
+        """The Management API scopes a sync needs of ``source``: users and roles, and the
+        organization ones when a binding reads its organizations (member roles only for an
+        ``organization_role``)."""
+        mine = [b for b in self.bindings if b.source == source and b.kind != "role"]
+        scopes = ["read:users", "read:roles"]
+        if mine:
+            scopes += ["read:organizations", "read:organization_members"]
+        if any(b.organization_role is not None for b in mine):
+            scopes.append("read:organization_member_roles")
+        return tuple(scopes)
+
     def required_okta_scopes(self) -> tuple[str, ...]:
         """The Okta scopes a sync needs: users and groups, IdPs when a source links them, user
         types when a source names one, and the System Log in live mode."""

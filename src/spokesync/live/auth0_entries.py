@@ -29,6 +29,7 @@ from urllib.parse import unquote
 
 from spokesync.auth0.logs import TenantLogEntry
 from spokesync.domain import identity_key
+from spokesync.live.organization_entries import classify_organization_entry
 from spokesync.live.touched import Touched, event_time, full, identities
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -54,11 +55,19 @@ def classify_entries(
     *,
     own_client_id: str,
     bound_roles: frozenset[str],
+    organizations: bool = False,
 ) -> Touched:
-    """The identities of ``source`` that ``entries`` touch, and any full-reconcile reason."""
+    """The identities of ``source`` that ``entries`` touch, and any full-reconcile reason;
+    with ``organizations`` (the source has organization bindings), organization entries too
+    (:mod:`.organization_entries`)."""
     touched = Touched()
     for entry in entries:
-        touched = touched | _classify(source, entry, own_client_id, bound_roles)
+        found = None
+        if organizations and entry.client_id != own_client_id:
+            found = classify_organization_entry(source, entry, event_time(entry.date))
+        if found is None:
+            found = _classify(source, entry, own_client_id, bound_roles)
+        touched = touched | found
     return touched
 
 

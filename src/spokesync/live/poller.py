@@ -33,6 +33,7 @@ from spokesync.http import ApiError, CursorLost, ScopeError
 from spokesync.live import cursors
 from spokesync.live.auth0_entries import classify_entries
 from spokesync.live.okta_events import RELEVANT, classify_events, relevant
+from spokesync.live.organization_members import organization_identities
 from spokesync.live.own_writes import ECHO_WINDOW, EchoKey, OwnWrites, own_actions
 from spokesync.live.touched import Touched, full, iso_utc, parse_time
 from spokesync.observe import ResolveError, resolve_bindings
@@ -145,6 +146,15 @@ class LivePoller:
             after = self.clients.call_counts()
             outcome.calls = {k: n - before.get(k, 0) for k, n in after.items()}
         identities = touched.identities | self._retry
+        if touched.organizations:
+            try:
+                identities |= await organization_identities(
+                    self.clients, self.store, touched.organizations
+                )
+            except ApiError as exc:
+                outcome.error = str(exc)
+                log.warning("live poll failed; retrying at the next poll", error=outcome.error)
+                return outcome
         outcome.touched = identities
         outcome.full_reasons = tuple(sorted(touched.full_reasons))
         if touched.needs_full or identities:
@@ -247,6 +257,7 @@ class LivePoller:
             entries,
             own_client_id=self.config.sources[name].client_id,
             bound_roles=await self._bound(name),
+            organizations=name in self.config.organization_sources(),
         )
 
     async def _read_okta(self, positions: dict[str, str], outcome: LiveOutcome) -> Touched:
