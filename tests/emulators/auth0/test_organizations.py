@@ -615,3 +615,127 @@ async def test_endpoint_limits_can_be_left_out(make_emulator: MakeEmulator) -> N
     emulator = await make_emulator(_seed(), endpoint_rate_limits=False)
     answer = await emulator.client.get("/api/v2/organizations/org_acme000000000001/members")
     assert answer.headers["x-ratelimit-limit"] == "50"
+
+
+# members added at login (control plane) ----------------------------------------------------
+
+
+async def test_a_member_added_at_login_logs_organization_member_added(
+    make_emulator: MakeEmulator,
+) -> None:
+    """Tenant-logs schema ``organization_member_added``: ``details.reason`` ``invitation`` or
+    ``auto_membership``, ``organization_id``/``organization_name`` at the top level (and
+    ``details.organization_id``, which issue 19 names); the member shows in the listings."""
+    emulator = await make_emulator(_logging_seed())
+    gamma = await _get(emulator, "/api/v2/organizations/name/gamma")
+    control = f"/_emulator/organizations/{gamma['id']}/login-members"
+    invited = await emulator.client.post(
+        control,
+        json={
+            "user_id": "auth0|dee",
+            "reason": "invitation",
+            "roles": ["rol_Admin00000000001"],
+            "client_id": "spa-client",
+        },
+    )
+    assert invited.status_code == 200, invited.text
+    auto = await emulator.client.post(control, json={"user_id": "auth0|eve"})
+    assert auto.status_code == 200
+    entries = await _log(emulator)
+    assert [entry["log_id"] for entry in entries] == [
+        invited.json()["log_id"],
+        auto.json()["log_id"],
+    ]
+    first = entries[0]
+    assert first["type"] == "organization_member_added"
+    assert first["organization_id"] == gamma["id"] and first["organization_name"] == "gamma"
+    assert first["details"] == {"reason": "invitation", "organization_id": gamma["id"]}
+    assert (first["user_id"], first["user_name"], first["client_id"]) == (
+        "auth0|dee",
+        "dee@partner.example",
+        "spa-client",
+    )
+    assert first["connection"] == "Username-Password-Authentication"
+    assert entries[1]["details"]["reason"] == "auto_membership"
+    for entry in entries:
+        assert _tenant_log_errors(entry) == []
+    page = await _get(
+        emulator, f"/api/v2/organizations/{gamma['id']}/members", fields="user_id,roles", take="10"
+    )
+    assert page["members"] == [
+        {"user_id": "auth0|dee", "roles": [{"id": "rol_Admin00000000001", "name": "Admin"}]},
+        {"user_id": "auth0|eve", "roles": []},
+    ]
+    again = await emulator.client.post(control, json={"user_id": "auth0|eve"})
+    assert again.status_code == 409
+    assert (await emulator.client.post(control, json={"user_id": "auth0|zed"})).status_code == 404
+    bad = await emulator.client.post(control, json={"user_id": "auth0|ann", "reason": "magic"})
+    assert bad.status_code == 400
+    nowhere = await emulator.client.post(
+        "/_emulator/organizations/org_nope/login-members", json={"user_id": "auth0|ann"}
+    )
+    assert nowhere.status_code == 404
+    assert len(await _log(emulator)) == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "scope"),
+    [
+        ("POST", "/api/v2/organizations", {"name": "z"}, "create:organizations"),
+        ("PATCH", "/api/v2/organizations/org_acme000000000001", {}, "update:organizations"),
+        ("DELETE", "/api/v2/organizations/org_acme000000000001", None, "delete:organizations"),
+        (
+            "POST",
+            "/api/v2/organizations/org_acme000000000001/members",
+            {"members": ["auth0|eve"]},
+            "create:organization_members",
+        ),
+        (
+            "DELETE",
+            "/api/v2/organizations/org_acme000000000001/members",
+            {"members": ["auth0|ann"]},
+            "delete:organization_members",
+        ),
+        (
+            "POST",
+            "/api/v2/organizations/org_acme000000000001/members/auth0%7Cbob/roles",
+            {"roles": ["rol_A1"]},
+            "create:organization_member_roles",
+        ),
+        (
+            "DELETE",
+            "/api/v2/organizations/org_acme000000000001/members/auth0%7Cann/roles",
+            {"roles": ["rol_Buyer00000000001"]},
+            "delete:organization_member_roles",
+        ),
+    ],
+)
+async def test_each_write_needs_the_scope_its_operation_declares(
+    make_emulator: MakeEmulator, method: str, path: str, body: Any, scope: str
+) -> None:
+    """OAS ``security`` of each write; refused writes change nothing and log nothing."""
+    clients = [
+        {"client_id": "admin", "client_secret": "admin-secret", "scopes": ALL_SCOPES},
+        {
+            "client_id": "reader",
+            "client_secret": "reader-secret",
+            "scopes": [s for s in ALL_SCOPES if s.startswith("read:")],
+        },
+    ]
+    emulator = await make_emulator(_seed(clients=clients))
+    await emulator.authorize("reader", "reader-secret")
+    refused = await emulator.client.request(method, path, json=body)
+    assert refused.status_code == 403
+    assert refused.json()["message"] == f"Insufficient scope, expected any of: {scope}"
+    await emulator.authorize()
+    allowed = await emulator.client.request(method, path, json=body)
+    assert allowed.is_success, allowed.text
+
+
+async def test_stats_count_organization_calls_by_route_template(orgs: Emulator) -> None:
+    """The control plane counts calls per route template, so a benchmark can count reads."""
+    await orgs.client.post("/_emulator/stats/reset")
+    for _ in range(2):
+        await orgs.client.get("/api/v2/organizations/org_acme000000000001/members")
+    stats = (await orgs.client.get("/_emulator/stats")).json()
+    assert stats["requests"]["GET /api/v2/organizations/{id}/members"] == 2

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 
 from spokesync.emulators.auth0 import (
     jobs_api,
+    login_membership,
     logs_api,
     oauth,
     organization_members_api,
@@ -111,7 +112,12 @@ def create_app(
         *organization_members_api.ROUTES,
     ]
     app = Starlette(
-        routes=[*api_routes, *control_routes(control), *logs_api.CONTROL_ROUTES],
+        routes=[
+            *api_routes,
+            *control_routes(control),
+            *logs_api.CONTROL_ROUTES,
+            *login_membership.CONTROL_ROUTES,
+        ],
         middleware=[
             Middleware(ControlMiddleware, control, api_routes, _fault_body(management_bucket)),
             Middleware(

@@ -175,6 +175,34 @@ def user_deletion(
     return entry
 
 
+def organization_member_added(
+    request: Request,
+    doc: UserDoc,
+    *,
+    organization_id: str,
+    organization_name: str,
+    reason: str,
+    client_id: str,
+    connection_id: str,
+    tenant: str,
+) -> dict[str, Any]:
+    """The ``organization_member_added`` entry of a user who became a member at login.
+
+    Shape from the tenant-logs schema (no recording has one): ``organization_id`` and
+    ``organization_name`` at the top level, ``details.reason`` ``invitation`` or
+    ``auto_membership``. ``details.organization_id`` repeats the organization (issue 19 names
+    that key; the schema's ``details`` allows more keys). ``hostname`` is the tenant's host as
+    the request named it; ``description`` is empty as on ``ss`` (assumed).
+    """
+    entry = {**_common(request, client_id), "type": "organization_member_added", "description": ""}
+    entry.update(_user_part(doc, connection_id, tenant))
+    entry["organization_id"] = organization_id
+    entry["organization_name"] = organization_name
+    entry["hostname"] = request.url.netloc
+    entry["details"] = {"reason": reason, "organization_id": organization_id}
+    return entry
+
+
 def follow_up(request: Request, entry: dict[str, Any]) -> None:
     """Queue an entry to be logged after the request's ``sapi`` entry (ids keep that order)."""
     queued: list[dict[str, Any]] = getattr(request.state, _FOLLOW_UPS, [])
