@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
-
 from tests.test_live_e2e import live_positions, serving, wait_for
 from tests.test_organizations_e2e import (
     ACME_ADMIN_BINDING,

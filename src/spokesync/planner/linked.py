@@ -242,7 +242,12 @@ def _plan_gone(
     deleted: bool,
     out: Builder,
 ) -> None:
-    why = "deleted in Auth0" if deleted else "holds no bound role any more"
+    scope = (
+        "holds no bound role or organization membership any more"
+        if any(b.organization_id for b in ctx.inp.bindings)
+        else "holds no bound role any more"
+    )
+    why = "deleted in Auth0" if deleted else scope
     source = link.source
     for group in sorted(ctx.ours(key, link)):
         leave_group(ctx, key, link, source, group, Situation.GONE, out, why=why)
