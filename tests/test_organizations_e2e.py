@@ -244,3 +244,54 @@ def test_existing_group_of_the_same_name_is_not_adopted_by_default(
     assert out["summary"]["groups_adopted"] == 1
     assert logins(world, foreign["id"]) == ["user5@partner.example"]
     assert world.plan()["actions"] == []
+
+
+def test_a_member_of_two_organizations_maps_from_the_binding_listed_first(
+    world_factory: WorldFactory,
+) -> None:
+    world = world_factory(world_seed())
+    mapping = (
+        '[mapping]\nlogin = ["email"]\nemail = ["email"]\n'
+        'organization = ["organization.display_name"]\n'
+    )
+    # globex is listed first: user3 (in acme and globex) maps from it; the plan says so
+    first = (
+        '[[bindings]]\nsource = "partners"\norganization = "globex"\ngroup = "Acme Admins"\n'
+        + TEMPLATE
+    )
+    world.write_config(bindings=first, extra=mapping)
+    out = world.sync()
+    profile = world.okta().user("user3@partner.example")
+    assert profile and profile["profile"]["organization"] == "Globex"
+    assert world.okta().user("user1@partner.example")["profile"]["organization"] == "Acme Corp"  # type: ignore[index]
+    noted = [n["reason"] for n in out["notices"] if n["identity"] == "partners:auth0|u00003"]
+    assert noted and "read globex (the binding listed first)" in noted[0]
+    # a rename of the organization reaches the mapped attribute of its members
+    world.auth0().call(
+        "PATCH", "/api/v2/organizations/org_Acme000000000001", {"display_name": "Acme Inc"}
+    )
+    world.sync()
+    assert world.okta().user("user1@partner.example")["profile"]["organization"] == "Acme Inc"  # type: ignore[index]
+    assert world.plan()["actions"] == []
+
+
+def test_config_check_resolves_organizations_and_lists_the_groups_a_template_makes(
+    world_factory: WorldFactory,
+) -> None:
+    world = world_factory(world_seed())
+    world.write_config(bindings=TEMPLATE + ACME_ADMIN_BINDING)
+    result = world.cli("config", "check")
+    assert result.exit_code == 0, result.stdout
+    assert "organization acme = org_Acme000000000001" in result.stdout
+    assert "role OrgAdmin = rol_OrgAdmin00000001" in result.stdout
+    assert "group 'Partner Initech' would be created" in result.stdout
+    assert "read:organization_member_roles" in result.stdout
+    document = world_seed()
+    document["auth0"]["clients"][0]["scopes"] = ["read:users", "read:roles"]
+    lacking = world_factory(document)
+    lacking.tmp = world.tmp / "lacking"
+    lacking.tmp.mkdir()
+    lacking.write_config(bindings=TEMPLATE)
+    result = lacking.cli("config", "check")
+    assert result.exit_code == 2
+    assert "lacks scopes read:organizations, read:organization_members" in result.stdout
