@@ -20,3 +20,8 @@ def test_the_demo_converges_and_okta_sends_no_activation_email(
     assert "third sync planned 0" in result.stdout
     assert "Okta sent 0 activation emails and 0 password reset emails" in result.stdout
     assert "link to Okta IdP 0oaAuth0Partners0001" in result.stdout
+    # a group per partner organization appears, and follows a rename
+    assert "One group per partner organization, made by spokesync: Partner Contoso (14)" in (
+        " ".join(result.stdout.split())
+    )
+    assert "Partner groups now: Partner Contoso Ltd (14)" in " ".join(result.stdout.split())

@@ -106,6 +106,9 @@ def print_summary(console: Console, summary: Mapping[str, Any]) -> None:
         "unlinked",
         "idp_linked",
         "written_back",
+        "groups_created",
+        "groups_renamed",
+        "groups_adopted",
         "skipped",
         "failed",
     ):
