@@ -2,58 +2,65 @@
 
 Auth0's Enterprise plan limits some endpoints on their own besides the Management API's
 global bucket: organization members 500 a minute, organization member roles 200 a minute
-(reference auth0-api.md, rate limits). :class:`EndpointLimit` spaces calls to an endpoint so
-that no more than ``per_minute`` start in any minute, then hands the call to the global
-budget, whose headers keep pacing the whole API. ``sleep`` and ``clock`` are injectable.
+(reference auth0-api.md, rate limits). :class:`EndpointLimit` starts calls to such an
+endpoint no closer together than its sustained rate allows (no burst is assumed), paces them
+by what the endpoint's answers announce in ``x-ratelimit-*`` (its own token bucket), and
+takes a place in the global budget too, whose headers the other endpoints keep teaching.
+``sleep`` and ``clock`` are injectable.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from spokesync.http.budget import Clock, Pacer, Sleep
-
-WINDOW = 60.0
+from spokesync.http.token_bucket import TokenBucketBudget
 
 
 @dataclass
 class EndpointLimit:
-    """At most ``per_minute`` calls started in any sliding minute, then ``inner``'s pacing."""
+    """Calls spaced at ``per_minute``, paced by the endpoint's own announced bucket, then
+    counted in ``inner`` (the global budget: its place is taken and freed, nothing learnt,
+    since this endpoint's headers may describe its own bucket)."""
 
     per_minute: int
     inner: Pacer | None = None
     sleep: Sleep = asyncio.sleep
     clock: Clock = time.time
-    #: start times of the calls in the current window, oldest first
-    started: deque[float] = field(default_factory=deque)
+    own: TokenBucketBudget = field(init=False)
+    #: when the next call may start
+    next_at: float = 0.0
     wait_count: int = 0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
+    def __post_init__(self) -> None:
+        self.own = TokenBucketBudget(name="endpoint", sleep=self.sleep, clock=self.clock)
+
     async def acquire(self) -> None:
         async with self._lock:
-            while True:
-                now = self.clock()
-                while self.started and now - self.started[0] >= WINDOW:
-                    self.started.popleft()
-                if len(self.started) < self.per_minute:
-                    self.started.append(now)
-                    break
+            now = self.clock()
+            if now < self.next_at:
                 self.wait_count += 1
-                await self.sleep(WINDOW - (now - self.started[0]))
+                await self.sleep(self.next_at - now)
+                now = self.clock()
+            self.next_at = max(now, self.next_at) + 60.0 / self.per_minute
+        await self.own.acquire()
         if self.inner is not None:
-            await self.inner.acquire()
+            try:
+                await self.inner.acquire()
+            except BaseException:
+                self.own.cancel()
+                raise
 
     def update(self, headers: Mapping[str, str]) -> None:
-        # The answer's x-ratelimit-* may describe this endpoint's bucket, not the global
-        # one: the global budget only learns the call is done (its place is freed).
-        del headers
+        self.own.update(headers)
         if self.inner is not None:
             self.inner.cancel()
 
     def cancel(self) -> None:
+        self.own.cancel()
         if self.inner is not None:
             self.inner.cancel()
