@@ -100,7 +100,7 @@ async def resolve_all(config: Config, clients: Clients, store: Store | None = No
     """Resolve every binding to ids: roles and groups by name (each looked up once), and
     organization bindings to one binding per organization, with the states of the groups
     template bindings need (``store`` holds the groups spokesync made)."""
-    out = await _resolve_role_bindings(config, clients)
+    out = await resolve_role_bindings(config, clients)
     specs = {i: spec for i, spec in enumerate(config.bindings) if spec.kind != "role"}
     if not specs:
         return Resolution(tuple(out))
@@ -122,7 +122,8 @@ async def resolve_bindings(
     return (await resolve_all(config, clients, store)).bindings
 
 
-async def _resolve_role_bindings(config: Config, clients: Clients) -> list[Binding]:
+async def resolve_role_bindings(config: Config, clients: Clients) -> list[Binding]:
+    """The role bindings resolved (organization bindings left out)."""
     roles: dict[tuple[str, str], tuple[str, str]] = {}
     groups: dict[str, tuple[str, str]] = {}
     out: list[Binding] = []

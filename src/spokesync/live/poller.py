@@ -36,7 +36,7 @@ from spokesync.live.okta_events import RELEVANT, classify_events, relevant
 from spokesync.live.organization_members import organization_identities
 from spokesync.live.own_writes import ECHO_WINDOW, EchoKey, OwnWrites, own_actions
 from spokesync.live.touched import Touched, full, iso_utc, parse_time
-from spokesync.observe import ResolveError, resolve_bindings
+from spokesync.observe import ResolveError, resolve_role_bindings
 from spokesync.okta.system_log import SystemLogEvent
 from spokesync.store.base import Store
 
@@ -202,7 +202,9 @@ class LivePoller:
 
     async def _bound(self, source: str) -> frozenset[str]:
         if self._bound_roles is None:
-            bindings = await resolve_bindings(self.config, self.clients)
+            # Role bindings only: organization entries are matched by path (any organization
+            # may match a template), without resolving every organization's group.
+            bindings = await resolve_role_bindings(self.config, self.clients)
             roles: dict[str, set[str]] = {}
             for binding in bindings:
                 roles.setdefault(binding.source, set()).add(binding.role_id)
