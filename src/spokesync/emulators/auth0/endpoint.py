@@ -85,12 +85,20 @@ def grant_of(request: Request) -> Grant:
     return grant
 
 
-def management(scopes: Scopes, handler: Handler, *, operation: str | None = None) -> Endpoint:
+def management(
+    scopes: Scopes,
+    handler: Handler,
+    *,
+    operation: str | None = None,
+    logged_empty_body: Any = None,
+) -> Endpoint:
     """A Starlette endpoint: bearer token, then scopes, then the handler.
 
     ``operation`` (the OAS summary, e.g. "Create a User") marks a write: when it succeeds it
     is logged as a ``sapi`` entry with that description, followed by the entries the handler
-    queued (``ss``, ``sdu``).
+    queued (``ss``, ``sdu``). ``logged_empty_body`` is what the entry shows as the request
+    body when there was none: ``null`` for "Delete a User" but ``{}`` for "Delete organization"
+    in the recordings (logs.json, logs-checkpoint.json #0).
     """
 
     async def endpoint(request: Request) -> Response:
@@ -111,6 +119,7 @@ def management(scopes: Scopes, handler: Handler, *, operation: str | None = None
                 client_id=grant.client_id,
                 scopes=grant.scopes,
                 request_body=await request.body(),
+                empty_body=logged_empty_body,
             )
             for body in (entry, *log_entries.follow_ups(request)):
                 ctx.logs.append(body)

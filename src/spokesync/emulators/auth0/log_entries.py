@@ -80,6 +80,11 @@ def _decoded(raw: bytes) -> Any:
         return raw.decode("utf-8", "replace")
 
 
+def _logged_body(raw: bytes, empty: Any) -> Any:
+    decoded = _decoded(raw)
+    return empty if decoded is None else _without_password(decoded)
+
+
 def api_operation(
     request: Request,
     response: Response,
@@ -88,8 +93,10 @@ def api_operation(
     client_id: str,
     scopes: frozenset[str],
     request_body: bytes,
+    empty_body: Any = None,
 ) -> dict[str, Any]:
-    """The ``sapi`` ("Success API Operation") entry of a write that succeeded."""
+    """The ``sapi`` ("Success API Operation") entry of a write that succeeded; a request
+    without a body logs ``empty_body`` as its body."""
     raw_path = request.scope.get("raw_path")
     path = raw_path.decode("latin-1").split("?")[0] if raw_path else request.url.path
     response_body = _decoded(bytes(response.body))
@@ -104,7 +111,7 @@ def api_operation(
                     "strategy": "jwt",
                     "user": {},
                 },
-                "body": _without_password(_decoded(request_body)),
+                "body": _logged_body(request_body, empty_body),
                 "channel": "api",
                 "ip": _client_ip(request),
                 "method": request.method.lower(),

@@ -70,9 +70,9 @@ def _members(
         at = f"{where}.members[{index}]"
         if not isinstance(member, Mapping):
             raise ValueError(f"{at} must be an object with user_id and roles")
-        unknown = sorted(set(member) - _MEMBER_KEYS)
-        if unknown:
-            raise ValueError(f"{at}: unknown key {unknown[0]!r} (known: roles, user_id)")
+        if not _MEMBER_KEYS.issuperset(member):
+            unknown = sorted(set(member) - _MEMBER_KEYS)[0]
+            raise ValueError(f"{at}: unknown key {unknown!r} (known: roles, user_id)")
         user_id = member.get("user_id")
         if not isinstance(user_id, str) or user_id not in tenant.users:
             raise ValueError(f"{at}: unknown user {user_id!r}; members must be in auth0.users")

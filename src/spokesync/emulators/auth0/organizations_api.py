@@ -10,7 +10,8 @@ parameter bounds, ``sort`` (``name``, ``display_name``, ``created_at``), the req
 (additional properties refused), the scopes, and 409 "An organization with this name already
 exists." on a taken name.
 
-Assumed: a missing organization answers the recorded 404 everywhere; offset paging stops at
+Assumed: a full last checkpoint page has no ``next`` either (the OAS: "If there are more
+results, a ``next`` value is included"); a missing organization answers the recorded 404; offset paging stops at
 1000 records as on role members (reference §2) with ``invalid_paging``; a PATCH of ``metadata``
 merges key by key and ``null`` removes a key, like user metadata; ``enabled_connections`` and
 ``token_quota`` are not emulated and answer 400.
@@ -276,6 +277,7 @@ ROUTES = [
             Scopes(any_of=("delete:organizations",)),
             delete_organization,
             operation="Delete organization",
+            logged_empty_body={},
         ),
         methods=["DELETE"],
     ),
