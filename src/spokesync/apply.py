@@ -123,7 +123,8 @@ class Applier:
                     Outcome(_action(later), "skipped", "an earlier action failed: its group")
                     for later in actions[index + 1 :]
                 )
-                self.store.record_failure(item.action.identity, self.run_id, item.reason)
+                # Not counted towards quarantine: the group's own failure is reported, and the
+                # identity is planned again once the group exists.
                 return outcomes
             action = item
             key = action.identity
