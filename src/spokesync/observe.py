@@ -9,6 +9,10 @@ member pages, plus one batched login search for the identities that have no link
 
 A targeted run (``sync --user``, live mode) observes only a set of identities, reading each
 one's current state from the APIs: its roles and profile in Auth0, its Okta user and groups.
+
+Organization bindings are resolved and read by :mod:`spokesync.organizations` (one binding
+per organization, the template groups' states, members with their organization roles); their
+members join the role members here, and feed the same profile and target reads.
 """
 
 from __future__ import annotations
