@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.live_latency --members 200 --samples 10 --burst 1000
 	$(BIN)/python -m bench.dashboard --identities 100000 --days 365
 	$(BIN)/python -m bench.failover --kills 10
+	$(BIN)/python -m bench.organizations --organizations 200 --members 20000
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -27,3 +27,8 @@ def test_the_demo_converges_and_okta_sends_no_activation_email(
     assert all(
         line.split(" (")[0] in ("unmatched", "linked", "gone", "skipped") for line in sections
     )
+    # a group per partner organization appears, and follows a rename
+    assert "One group per partner organization, made by spokesync: Partner Contoso (14)" in (
+        " ".join(result.stdout.split())
+    )
+    assert "Partner groups now: Partner Contoso Ltd (14)" in " ".join(result.stdout.split())

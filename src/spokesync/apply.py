@@ -19,7 +19,17 @@ from typing import Any
 
 from spokesync.clients import Clients
 from spokesync.config import PolicyConfig
-from spokesync.domain import Action, ActionKind, IdentityKey, Link, PendingAction, Plan, login_key
+from spokesync.domain import (
+    GROUP_ACTIONS,
+    Action,
+    ActionKind,
+    IdentityKey,
+    Link,
+    PendingAction,
+    Plan,
+    login_key,
+)
+from spokesync.group_writes import GroupWriter, Unresolved
 from spokesync.http import ApiError, LoginTaken, NotFound, UnknownAttribute, is_transient
 from spokesync.okta.client import FEDERATION
 from spokesync.progress import ProgressFn, no_progress
@@ -88,11 +98,22 @@ class Applier:
         self.concurrency = concurrency
         self.progress = progress or no_progress
         self._stopping = False
+        self.groups = GroupWriter(clients, store, run_id=run_id, now=self._now)
 
     async def apply(self, plan: Plan) -> list[Outcome]:
-        """Apply every unit of work, ``concurrency`` at a time; outcomes in plan order."""
-        units = list(plan.by_unit().values())
+        """Apply every unit of work, ``concurrency`` at a time; outcomes in plan order.
+
+        Group actions go first, one at a time: the memberships that name a group by its
+        planned id need the id Okta gives it (:mod:`spokesync.group_writes`).
+        """
         self.progress("apply", 0, total=len(plan.actions))
+        groups = [a for a in plan.actions if a.kind in GROUP_ACTIONS]
+        head = await self.groups.apply(groups) if groups else []
+        units = [
+            [self.groups.resolved(a) for a in unit]
+            for unit in plan.by_unit().values()
+            if unit[0].kind not in GROUP_ACTIONS
+        ]
         results: list[list[Outcome]] = [[] for _ in units]
         queue = iter(enumerate(units))
 
@@ -105,7 +126,7 @@ class Applier:
                 results[index] = await self._apply_unit(actions)
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(units)))))
-        return [outcome for group in results for outcome in group]
+        return head + [outcome for group in results for outcome in group]
 
     def stop(self) -> None:
         """Start no further action (the run was interrupted); those in flight go on."""
@@ -114,15 +135,26 @@ class Applier:
     def _now(self) -> str:
         return self.clock().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
-    async def _apply_unit(self, actions: list[Action]) -> list[Outcome]:
+    async def _apply_unit(self, actions: list[Action | Unresolved]) -> list[Outcome]:
         """One unit's actions in order (usually one identity's); the first failure ends it."""
         outcomes: list[Outcome] = []
-        for index, action in enumerate(actions):
+        for index, item in enumerate(actions):
             if self._stopping:  # the rest of the unit is for the next run
                 outcomes.extend(
-                    Outcome(a, "skipped", "the run was interrupted") for a in actions[index:]
+                    Outcome(_action(a), "skipped", "the run was interrupted")
+                    for a in actions[index:]
                 )
                 return outcomes
+            if isinstance(item, Unresolved):
+                outcomes.append(Outcome(item.action, "failed", item.reason))
+                outcomes.extend(
+                    Outcome(_action(later), "skipped", "an earlier action failed: its group")
+                    for later in actions[index + 1 :]
+                )
+                # Not counted towards quarantine: the group's own failure is reported, and the
+                # identity is planned again once the group exists.
+                return outcomes
+            action = item
             key = action.identity
             link = self.links.get(key)
             okta_id = action.okta_id or (link.okta_id if link else None)
@@ -145,7 +177,9 @@ class Applier:
                 self.store.record_failure(key, self.run_id, reason)
                 outcomes.append(Outcome(action, "failed", reason, okta_id))
                 outcomes.extend(
-                    Outcome(later, "skipped", f"an earlier action failed: {action.kind.value}")
+                    Outcome(
+                        _action(later), "skipped", f"an earlier action failed: {action.kind.value}"
+                    )
                     for later in actions[index + 1 :]
                 )
                 self.progress("apply", len(actions) - index)
@@ -162,7 +196,7 @@ class Applier:
             )
             outcomes.append(Outcome(action, "succeeded", None, done_id))
             self.progress("apply", 1)
-        for key in {a.identity for a in actions} & self.failing:
+        for key in {_action(a).identity for a in actions} & self.failing:
             self.store.clear_failure(key)
         return outcomes
 
@@ -290,6 +324,10 @@ class Applier:
             managed_groups=frozenset(action.group_ids),
             created_at=self._now(),
         )
+
+
+def _action(item: Action | Unresolved) -> Action:
+    return item.action if isinstance(item, Unresolved) else item
 
 
 def _after(action: Action, link: Link | None) -> dict[str, Any] | None:

@@ -22,19 +22,22 @@ from spokesync import inert
 from spokesync.auth0.client import LOG_SCOPES
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import SECRET_KEYS, Config, PrivateKeyHolder, SourceConfig
+from spokesync.domain import Binding, GroupState, GroupStatus
 from spokesync.http import ApiError
 from spokesync.mapping import login_sources_from_user_metadata
 from spokesync.mapping_targets import target_problems
 from spokesync.oauth_scopes import missing as missing_scopes
 from spokesync.observe import (
     ResolveError,
-    resolve_bindings,
+    resolve_all,
     resolve_profile_schemas,
     resolve_user_type_records,
 )
 from spokesync.okta.models import UserType
 from spokesync.okta.schema import custom_targets
+from spokesync.organizations.resolve import Resolution
 from spokesync.run_errors import AUTH0_GRANT, explain
+from spokesync.store import open_store
 
 #: scopes every source needs, and the ones write-back needs
 REQUIRED_SCOPES = ("read:users", "read:roles")
@@ -149,6 +152,42 @@ async def _check_okta_oauth(config: Config, clients: Clients, console: Console) 
     return True
 
 
+async def _resolve(config: Config, clients: Clients) -> Resolution:
+    """The bindings resolved; with template bindings, against the state's recorded groups
+    (so that the groups spokesync made are told apart from others of the same name)."""
+    if not any(b.kind == "organizations" for b in config.bindings):
+        return await resolve_all(config, clients)
+    with open_store(config.state.url) as store:
+        return await resolve_all(config, clients, store)
+
+
+def _bound(binding: Binding) -> str:
+    group = f"group {binding.group_name} = {binding.group_id}"
+    if not binding.organization_id:
+        return f"role {binding.role_name} = {binding.role_id} ({binding.source}) -> {group}"
+    role = f" role {binding.role_name} = {binding.role_id} in" if binding.role_id else ""
+    org = f"organization {binding.organization_name} = {binding.organization_id}"
+    if binding.group_id.startswith("planned:"):
+        group = f"group {binding.group_name!r} (created by the first sync)"
+    return f"{role} {org} ({binding.source}) -> {group}".strip()
+
+
+def _group_line(state: GroupState) -> tuple[bool | None, str]:
+    """How ``config check`` shows the group a template binding needs for one organization."""
+    org = f"organization {state.organization_name} ({state.source})"
+    if state.status is GroupStatus.MISSING:
+        return True, f"{org}: group {state.name!r} would be created"
+    if state.status is GroupStatus.OURS:
+        if state.current_name != state.name:
+            return True, f"{org}: group {state.current_name!r} would be renamed {state.name!r}"
+        return True, f"{org}: group {state.name!r} = {state.group_id} (made by spokesync)"
+    if state.status is GroupStatus.ADOPTABLE:
+        return True, f"{org}: group {state.name!r} = {state.group_id} would be adopted"
+    if state.status is GroupStatus.CLAIMABLE:
+        return True, f"{org}: group {state.name!r} = {state.group_id} (an interrupted run made it)"
+    return None, f"{org}: {state.detail}"
+
+
 async def check(
     config: Config, console: Console, transport_for: TransportFor | None = None
 ) -> bool:
@@ -187,7 +226,8 @@ async def check(
                 _say(console, False, explain(exc, config)[1])
                 ok = False
                 continue
-            missing = [s for s in REQUIRED_SCOPES if s not in granted]
+            required = config.required_auth0_scopes(name)
+            missing = [s for s in required if s not in granted]
             if missing:
                 ok = False
                 _say(
@@ -200,7 +240,7 @@ async def check(
                 _say(
                     console,
                     True,
-                    f"source {name}: token obtained with {', '.join(REQUIRED_SCOPES)}",
+                    f"source {name}: token obtained with {', '.join(required)}",
                 )
             if config.live.enabled and not granted.intersection(LOG_SCOPES):
                 ok = False
@@ -219,7 +259,8 @@ async def check(
                     "to Auth0 will fail",
                 )
         try:
-            bindings = await resolve_bindings(config, clients)
+            resolution = await _resolve(config, clients)
+            bindings = resolution.bindings
             user_types = await resolve_user_type_records(config, clients)
         except ResolveError as exc:
             _say(console, False, str(exc))
@@ -228,13 +269,13 @@ async def check(
             # Credentials, scopes or reachability, said as such: naming what to fix.
             _say(console, False, explain(exc, config)[1])
             return False
-        for i, binding in enumerate(bindings):
-            _say(
-                console,
-                True,
-                f"bindings[{i}]: role {binding.role_name} = {binding.role_id} ({binding.source}) "
-                f"-> group {binding.group_name} = {binding.group_id}",
-            )
+        for binding in bindings:
+            if binding.organization_gone:
+                continue
+            _say(console, True, f"bindings[{binding.index}]: {_bound(binding)}")
+        for state in resolution.groups:
+            verdict, text = _group_line(state)
+            _say(console, verdict, text)
         for name, user_type in user_types.items():
             wanted = config.sources[name].okta_user_type
             _say(console, True, f"sources.{name}.okta_user_type {wanted} = {user_type.id}")

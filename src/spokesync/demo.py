@@ -125,10 +125,38 @@ def _change_world(api: AdminApi, seed: dict[str, Any], console: Console) -> None
         api.request(
             "DELETE", f"/api/v2/users/{quote(user['user_id'], safe='')}/roles", {"roles": [ROLE_ID]}
         )
+    organizations = seed["auth0"].get("organizations", [])
+    if organizations:
+        renamed = organizations[1]
+        api.request(
+            "PATCH", f"/api/v2/organizations/{renamed['id']}", {"display_name": "Contoso Ltd"}
+        )
+        joiner = users[-1]["user_id"]
+        api.request(
+            "POST", f"/api/v2/organizations/{organizations[0]['id']}/members", {"members": [joiner]}
+        )
     console.print(
         "Changed the world through the Auth0 API: 8 new role members, 5 last names edited in "
-        "user_metadata, 4 members removed from the role."
+        "user_metadata, 4 members removed from the role"
+        + (
+            ", partner Contoso renamed Contoso Ltd, one new member of Northwind."
+            if organizations
+            else "."
+        )
     )
+
+
+def _partner_groups(okta_url: str, token: str) -> str:
+    """``Partner Contoso (14), ...``: the groups spokesync made per partner, with their sizes."""
+    parts: list[str] = []
+    with httpx.Client(headers={"Authorization": f"SSWS {token}"}, timeout=30) as http:
+        response = http.get(f"{okta_url}/api/v1/groups", params={"q": "Partner ", "limit": 200})
+        response.raise_for_status()
+        for group in sorted(response.json(), key=lambda g: g["profile"]["name"]):
+            members = http.get(f"{okta_url}/api/v1/groups/{group['id']}/users?limit=200")
+            members.raise_for_status()
+            parts.append(f"{group['profile']['name']} ({len(members.json())})")
+    return ", ".join(parts)
 
 
 def _okta_group_size(okta_url: str, token: str) -> int:
@@ -171,7 +199,7 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
         world_secrets.okta_token,
     ):
         register_secret(value)
-    document = partner_world(users, seed=seed, secrets=world_secrets)
+    document = partner_world(users, seed=seed, secrets=world_secrets, organizations=4)
     t0 = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="spokesync-demo-"))
     with start(document, auth0_rate_limit=DEMO_AUTH0_RATE, auth0_burst=100) as emulators:
@@ -183,7 +211,10 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
         config_path = workdir / "spokesync.toml"
         config_path.write_text(
             config_text(
-                emulators.auth0.url, emulators.okta.url, f"sqlite:///{workdir / 'spokesync.db'}"
+                emulators.auth0.url,
+                emulators.okta.url,
+                f"sqlite:///{workdir / 'spokesync.db'}",
+                organizations=True,
             ),
             encoding="utf-8",
         )
@@ -209,6 +240,11 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
                 f"{_okta_group_size(emulators.okta.url, world_secrets.okta_token)} "
                 "members (including one that spokesync did not add and leaves alone)."
             )
+            console.print(
+                "One group per partner organization, made by spokesync: "
+                + _partner_groups(emulators.okta.url, world_secrets.okta_token)
+                + " (two members of each partner also work with the next one)."
+            )
             console.print(_emails_line(emulators.okta.url))
             console.print(Rule("3. the world changes"))
             api = AdminApi(emulators.auth0.url, world_secrets.admin_secret)
@@ -218,6 +254,10 @@ def run_demo(console: Console, *, users: int = 300, seed: int = 7) -> int:
             finally:
                 api.close()
             second = step("4. sync again: only the changes", True)
+            console.print(
+                "Partner groups now: "
+                + _partner_groups(emulators.okta.url, world_secrets.okta_token)
+            )
             third = step("5. sync a third time: nothing to do", True)
         finally:
             store.close()

@@ -89,6 +89,30 @@ class ActionKind(StrEnum):
     UNLINK = "unlink"
     LINK_IDP = "link_idp"
     WRITE_BACK = "write_back"
+    #: an Okta group for an organization of a template binding (``okta.groups.manage``)
+    CREATE_GROUP = "create_group"
+    #: the organization's display name changed: the group it was made for follows
+    RENAME_GROUP = "rename_group"
+    #: a group of the template's name made by someone else, used with ``adopt_groups``
+    ADOPT_GROUP = "adopt_group"
+
+
+#: Actions on groups, not on an identity: applied first, before the memberships they serve.
+GROUP_ACTIONS = frozenset(
+    {ActionKind.CREATE_GROUP, ActionKind.RENAME_GROUP, ActionKind.ADOPT_GROUP}
+)
+#: The id a group to be created has in a plan, until apply creates it (never an Okta id).
+PLANNED_GROUP_PREFIX = "planned:"
+
+
+def planned_group_id(source: str, organization_id: str, role_id: str = "") -> str:
+    """The placeholder id of the group a plan creates for an organization (and role)."""
+    return f"{PLANNED_GROUP_PREFIX}{source}:{organization_id}:{role_id}"
+
+
+def group_action_key(source: str, organization_id: str) -> IdentityKey:
+    """The key group actions are journaled and shown under: the organization in its source."""
+    return f"{source}:{organization_id}"
 
 
 #: Actions that take access away; the guard counts these.
@@ -157,7 +181,14 @@ class TargetUser:
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """One Auth0 role in one source, resolved to ids, bound to one Okta group."""
+    """One Auth0 role, organization, or organization role in one source, resolved to ids,
+    bound to one Okta group.
+
+    A role binding has ``role_id`` (a tenant role). An organization binding has
+    ``organization_id``, and ``role_id`` names the organization role its members must hold
+    ("" for every member). ``group_id`` may be a planned id (:func:`planned_group_id`) for a
+    group the plan creates.
+    """
 
     source: str
     role_id: str
@@ -165,10 +196,101 @@ class Binding:
     role_name: str = ""
     group_name: str = ""
     on_leave: str = "remove_from_group"
+    organization_id: str = ""
+    organization_name: str = ""
+    #: the organization was deleted in Auth0: its members leave the group, which is kept
+    organization_gone: bool = False
+    #: the position of its ``[[bindings]]`` entry (the first listed gives the organization
+    #: context of a member of several)
+    index: int = 0
 
     @property
     def member_key(self) -> tuple[str, str]:
-        return (self.source, self.role_id)
+        """The key of its members in :attr:`SourceView.members`."""
+        if not self.organization_id:
+            return (self.source, self.role_id)
+        return (self.source, organization_member_key(self.organization_id, self.role_id))
+
+    def scope(self) -> str:
+        """What membership it stands for, in words: ``role Admin``, ``organization acme``."""
+        if not self.organization_id:
+            return f"role {self.role_name or self.role_id}"
+        org = f"organization {self.organization_name or self.organization_id}"
+        if self.role_id:
+            return f"role {self.role_name or self.role_id} in {org}"
+        return org
+
+
+def organization_member_key(organization_id: str, role_id: str = "") -> str:
+    """The second half of an organization binding's member key: ``org_1`` or ``org_1/rol_2``."""
+    return f"{organization_id}/{role_id}" if role_id else organization_id
+
+
+#: The exact description of a group spokesync creates for an organization (DESIGN.md contract).
+GROUP_DESCRIPTION = "Managed by spokesync: organization {organization_id} of source {source}"
+
+
+def group_description(source: str, organization_id: str) -> str:
+    """The description a group made for ``organization_id`` of ``source`` carries."""
+    return GROUP_DESCRIPTION.format(organization_id=organization_id, source=source)
+
+
+class GroupStatus(StrEnum):
+    """What observe found for the group an organization of a template binding needs."""
+
+    #: recorded as ours and present in Okta (renamed when its name is not the template's)
+    OURS = "ours"
+    #: no such group yet: the plan creates it
+    MISSING = "missing"
+    #: a group of the template's name that spokesync did not create: reported, not used
+    FOREIGN = "foreign"
+    #: the same, with ``[policy] adopt_groups``: adopted, then used
+    ADOPTABLE = "adoptable"
+    #: made by an interrupted run of ours (its description and journal say so): taken over
+    CLAIMABLE = "claimable"
+    #: recorded as ours, but the organization was deleted in Auth0 (or no longer matches):
+    #: its members leave, the group is kept
+    GONE = "gone"
+    #: the template gives a name Okta would refuse
+    UNUSABLE = "unusable"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupState:
+    """The Okta group one organization (and role) of a template binding needs, as observed."""
+
+    source: str
+    organization_id: str
+    organization_name: str
+    #: the organization role the group is for; "" for all members
+    role_id: str
+    #: the name the template gives (for GONE: the group's name)
+    name: str
+    #: the Okta id, or a planned id (:func:`planned_group_id`) when it is to be created
+    group_id: str
+    status: GroupStatus
+    #: its name in Okta now ("" when there is none)
+    current_name: str = ""
+    #: why it is reported (FOREIGN, GONE, UNUSABLE)
+    detail: str = ""
+    #: the interrupted create_group journal rows this state decides
+    pending_ids: tuple[int, ...] = ()
+
+    @property
+    def key(self) -> IdentityKey:
+        return group_action_key(self.source, self.organization_id)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationGroup:
+    """A group spokesync created or adopted for an organization (and role), as stored."""
+
+    source: str
+    organization_id: str
+    role_id: str
+    group_id: str
+    origin: str = "created"  # "created" | "adopted"
+    recorded_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)

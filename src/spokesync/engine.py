@@ -29,7 +29,7 @@ from spokesync.config import Config
 from spokesync.domain import IdentityKey, Notice, Plan, identity_key
 from spokesync.group_index import GroupIndex, group_index
 from spokesync.http import ApiError
-from spokesync.observe import Observer, Progress, ResolveError, resolve_bindings
+from spokesync.observe import Observer, Progress, ResolveError, resolve_all
 from spokesync.saved_plan import PlanDifference, SavedPlan
 from spokesync.store.base import LeadershipLost, LockHeld, RunRecord, Store, StoreError
 
@@ -280,7 +280,8 @@ class Engine:
                     "nothing was applied: review a new plan (spokesync plan --out FILE)"
                 )
                 return
-        bindings = await resolve_bindings(self.config, clients)
+        resolution = await resolve_all(self.config, clients, self.store)
+        bindings = resolution.bindings
         failing = self.store.failures()
         observer = Observer(
             self.config,
@@ -292,13 +293,14 @@ class Engine:
             only=only,
             record_profiles=apply,
         )
-        obs = await observer.observe(bindings)
+        obs = await observer.observe(bindings, resolution)
         if only_user is not None and not _in_scope(only_user, obs.input):
             sources = ", ".join(self.config.sources)
             result.exit_code = EXIT_CONFIG
             result.error = (
-                f"sync --user {only_user}: no source ({sources}) has this user in a bound role, "
-                "and it was never provisioned; check the Auth0 user_id (such as auth0|64107988d3)"
+                f"sync --user {only_user}: no source ({sources}) has this user in a bound role "
+                "or organization, and it was never provisioned; check the Auth0 user_id "
+                "(such as auth0|64107988d3)"
             )
             return
         limit = self.config.policy.quarantine_after

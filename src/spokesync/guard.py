@@ -68,8 +68,15 @@ def check(
         if action.kind is ActionKind.LINK:  # memberships this plan adopts as ours
             for group in action.group_ids:
                 managed[group].add(action.identity)
+    # The groups of organizations deleted in Auth0 (confirmed one by one: a 404 on the
+    # organization itself, not an absence from a listing) empty by design: not counted.
+    emptied = {b.group_id for b in bindings if b.organization_gone} - {
+        b.group_id for b in bindings if not b.organization_gone
+    }
     losing: dict[str, set[IdentityKey]] = defaultdict(set)
     for action in plan.actions:
+        if action.group_id in emptied:
+            continue
         if action.kind is ActionKind.REMOVE_FROM_GROUP and action.group_id:
             losing[action.group_id].add(action.identity)
         elif action.kind in _LIFECYCLE_LOSS:
@@ -78,11 +85,13 @@ def check(
                 losing[group].add(action.identity)
     reasons: list[str] = []
     for binding in () if targeted else bindings:
+        if binding.organization_gone:
+            continue
         members = source.members.get(binding.member_key, frozenset())
         have = len(managed.get(binding.group_id, ()))
         if not members and have > floor:
             reasons.append(
-                f"role {binding.role_name or binding.role_id} ({binding.source}) is empty but "
+                f"{binding.scope()} ({binding.source}) is empty but "
                 f"group {binding.group_name or binding.group_id} has {have} managed members"
             )
     for group, keys in sorted(losing.items()):

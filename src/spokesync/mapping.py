@@ -101,12 +101,17 @@ TRANSFORMS: Mapping[str, Callable[[str], str]] = {
 }
 
 _PROBE = SourceUser(source="", user_id="")
-#: Top-level fields a path may start with: the keys of :meth:`SourceUser.as_dict`.
-SOURCE_FIELDS: frozenset[str] = frozenset(_PROBE.as_dict())
+#: The organization an identity is in scope through (organization bindings only):
+#: ``organization.id``, ``.name``, ``.display_name``, ``.metadata.KEY``.
+ORGANIZATION = "organization"
+ORGANIZATION_FIELDS: frozenset[str] = frozenset({"id", "name", "display_name", "metadata"})
+#: Top-level fields a path may start with: the keys of :meth:`SourceUser.as_dict`, and
+#: ``organization``.
+SOURCE_FIELDS: frozenset[str] = frozenset(_PROBE.as_dict()) | {ORGANIZATION}
 #: Fields holding JSON objects, which a path must go into (``user_metadata.x``).
 OBJECT_FIELDS: frozenset[str] = frozenset(
     k for k, v in _PROBE.as_dict().items() if isinstance(v, Mapping)
-)
+) | {ORGANIZATION}
 _SEGMENT = re.compile(r"[^\s.|]+")
 _ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Characters removed from text: controls (Cc), invisible formatting incl. zero-width and bidi
@@ -183,6 +188,8 @@ def parse_path(text: str) -> SourcePath:
         raise ValueError(f"{text!r} names a whole object; add a key, e.g. '{keys[0]}.firstName'")
     if keys[0] not in OBJECT_FIELDS and len(keys) > 1:
         raise ValueError(f"{text!r} goes into {keys[0]!r}, which holds a plain value")
+    if keys[0] == ORGANIZATION:
+        _check_organization_path(text, keys)
     for name in transforms:
         if name not in TRANSFORMS:
             raise ValueError(
@@ -190,6 +197,27 @@ def parse_path(text: str) -> SourcePath:
                 f"(known: {', '.join(sorted(TRANSFORMS))})"
             )
     return SourcePath(text=text, keys=keys, transforms=tuple(transforms))
+
+
+def _check_organization_path(text: str, keys: tuple[str, ...]) -> None:
+    known = (
+        "organization.id, organization.name, organization.display_name, organization.metadata.KEY"
+    )
+    if keys[1] not in ORGANIZATION_FIELDS:
+        raise ValueError(f"{text!r} is not an organization field (known: {known})")
+    if keys[1] == "metadata" and len(keys) != 3:
+        raise ValueError(f"{text!r}: write organization.metadata.KEY (metadata is flat)")
+    if keys[1] != "metadata" and len(keys) > 2:
+        raise ValueError(f"{text!r} goes into organization.{keys[1]}, which holds a plain value")
+
+
+def uses_organization(rules: Mapping[str, MappingRule]) -> bool:
+    """Whether a rule reads an ``organization.*`` path (the mapping then depends on the
+    organization an identity is in scope through, not on its profile alone)."""
+    return any(
+        isinstance(rule, list) and any(parse_path(t).field == ORGANIZATION for t in rule)
+        for rule in rules.values()
+    )
 
 
 def validate_rules(rules: Mapping[str, MappingRule]) -> None:
@@ -382,13 +410,20 @@ def rules_digest(rules: Mapping[str, MappingRule]) -> str:
     return hashlib.sha256(_CODE_DIGEST + text.encode()).hexdigest()[:32]
 
 
-def map_user(user: SourceUser, rules: Mapping[str, MappingRule]) -> Mapped:
-    """Map one Auth0 user to an Okta profile by ``rules`` (``Config.mapping_rules()``).
+def map_user(
+    user: SourceUser,
+    rules: Mapping[str, MappingRule],
+    organization: Mapping[str, Any] | None = None,
+) -> Mapped:
+    """Map one Auth0 user to an Okta profile by ``rules`` (``Config.mapping_rules()``);
+    ``organization`` (its ``id``, ``name``, ``display_name``, ``metadata``) is what
+    ``organization.*`` paths read: the organization the identity is in scope through.
 
     Never raises on user data; raises :class:`RuleError` only for rules that
     :func:`validate_rules` would refuse (config loading has already caught those).
     """
     document = user.as_dict()
+    document[ORGANIZATION] = organization or {}
     raw_email = _as_text(user.email)
     own_email = clean_text(raw_email).casefold() if raw_email else None
     profile: dict[str, str] = {}

@@ -9,6 +9,10 @@ member pages, plus one batched login search for the identities that have no link
 
 A targeted run (``sync --user``, live mode) observes only a set of identities, reading each
 one's current state from the APIs: its roles and profile in Auth0, its Okta user and groups.
+
+Organization bindings are resolved and read by :mod:`spokesync.organizations` (one binding
+per organization, the template groups' states, members with their organization roles); their
+members join the role members here, and feed the same profile and target reads.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from spokesync.auth0.models import ShapeError, parse_source_user
 from spokesync.clients import Clients
 from spokesync.config import Config
 from spokesync.domain import (
+    PLANNED_GROUP_PREFIX,
     ActionKind,
     Binding,
     IdentityKey,
@@ -39,10 +44,20 @@ from spokesync.domain import (
     login_key,
 )
 from spokesync.http import AmbiguousName, ApiError, NotFound, ScopeError
-from spokesync.mapping import Mapped, MappedProfile, rules_digest
+from spokesync.mapping import Mapped, MappedProfile, rules_digest, uses_organization
 from spokesync.mapping_targets import TargetProblem, target_problems
 from spokesync.okta.models import UserType
 from spokesync.okta.schema import DEFAULT_SCHEMA, ProfileSchema, custom_targets
+from spokesync.organizations.members import (
+    organization_context,
+    read_member_organizations,
+    read_members,
+)
+from spokesync.organizations.resolve import (
+    OrganizationError,
+    Resolution,
+    resolve_organization_bindings,
+)
 from spokesync.planner import PlanInput
 from spokesync.progress import ProgressFn, no_progress
 from spokesync.source_profiles import SourceProfiles
@@ -93,12 +108,40 @@ class Observation:
     unchecked_targets: str | None = None
 
 
-async def resolve_bindings(config: Config, clients: Clients) -> tuple[Binding, ...]:
-    """Resolve every binding's role and group names to ids (each looked up once)."""
+async def resolve_all(config: Config, clients: Clients, store: Store | None = None) -> Resolution:
+    """Resolve every binding to ids: roles and groups by name (each looked up once), and
+    organization bindings to one binding per organization, with the states of the groups
+    template bindings need (``store`` holds the groups spokesync made)."""
+    out = await resolve_role_bindings(config, clients)
+    specs = {i: spec for i, spec in enumerate(config.bindings) if spec.kind != "role"}
+    if not specs:
+        return Resolution(tuple(out))
+    recorded = store.organization_groups() if store is not None else ()
+    pending = store.pending_actions() if store is not None else ()
+    try:
+        found = await resolve_organization_bindings(config, clients, specs, recorded, pending)
+    except OrganizationError as exc:
+        raise ResolveError(str(exc)) from None
+    # In the config's order; a template binding's organizations in name order.
+    bindings = sorted([*out, *found.bindings], key=lambda b: b.index)
+    return Resolution(tuple(bindings), found.groups, found.organizations)
+
+
+async def resolve_bindings(
+    config: Config, clients: Clients, store: Store | None = None
+) -> tuple[Binding, ...]:
+    """The bindings of :func:`resolve_all`."""
+    return (await resolve_all(config, clients, store)).bindings
+
+
+async def resolve_role_bindings(config: Config, clients: Clients) -> list[Binding]:
+    """The role bindings resolved (organization bindings left out)."""
     roles: dict[tuple[str, str], tuple[str, str]] = {}
     groups: dict[str, tuple[str, str]] = {}
     out: list[Binding] = []
     for i, spec in enumerate(config.bindings):
+        if spec.role is None:
+            continue
         where = f"bindings[{i}]"
         if (spec.source, spec.role) not in roles:
             try:
@@ -128,8 +171,10 @@ async def resolve_bindings(config: Config, clients: Clients) -> tuple[Binding, .
             groups[spec.group] = (group.id, group.name)
         role_id, role_name = roles[(spec.source, spec.role)]
         group_id, group_name = groups[spec.group]
-        out.append(Binding(spec.source, role_id, group_id, role_name, group_name, spec.on_leave))
-    return tuple(out)
+        out.append(
+            Binding(spec.source, role_id, group_id, role_name, group_name, spec.on_leave, index=i)
+        )
+    return out
 
 
 async def resolve_user_type_records(config: Config, clients: Clients) -> dict[str, UserType]:
@@ -216,8 +261,16 @@ class Observer:
         self.rules_digest = rules_digest(self.rules)
         #: the Okta attributes the rules write: the only ones worth keeping of Okta profiles
         self.attributes = frozenset(self.rules) | {"login"}
+        #: the run's resolution (organizations bound, template groups' states)
+        self.resolution = Resolution(())
+        #: identity -> the organization its ``organization.*`` paths read
+        self.organization_of: dict[IdentityKey, Any] = {}
+        self.organization_notes: dict[IdentityKey, str] = {}
 
-    async def observe(self, bindings: tuple[Binding, ...]) -> Observation:
+    async def observe(
+        self, bindings: tuple[Binding, ...], resolution: Resolution | None = None
+    ) -> Observation:
+        self.resolution = resolution or Resolution(bindings)
         records = await resolve_user_type_records(self.config, self.clients)
         user_types = {name: t.id for name, t in records.items()}
         problems, unchecked = await self._check_targets(records)
@@ -232,6 +285,15 @@ class Observer:
         groups = asyncio.create_task(self._group_members(bindings, links))
         try:
             members = await self._role_members(bindings)
+            members.update(
+                await read_members(
+                    self.clients,
+                    [b for b in bindings if b.organization_id],
+                    concurrency=self.concurrency,
+                    progress=self.progress,
+                )
+            )
+            self._organizations(bindings, members)
             wanted = self._wanted(members, only)
             obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
             profiles, mapped, deleted = await self._profiles(wanted, links, obs)
@@ -286,6 +348,16 @@ class Observer:
         okta_ids = {links[k].okta_id for k in only if k in links}
         only = only | {k for k, link in links.items() if link.okta_id in okta_ids}
         members = await self._member_roles(bindings, only)
+        if any(b.organization_id for b in bindings):
+            members.update(
+                await read_member_organizations(
+                    self.clients,
+                    [b for b in bindings if b.organization_id],
+                    sorted(only),
+                    concurrency=self.concurrency,
+                )
+            )
+            self._organizations(bindings, members)
         wanted = self._wanted(members, only)
         obs = Observation(input=PlanInput(bindings, SourceView(), TargetView(), links, {}))
         profiles, mapped, deleted = await self._profiles(wanted, links, obs)
@@ -320,7 +392,20 @@ class Observer:
             pending=pending,
             only=only,
             shared_across_sources=self.config.identity.shared_across_sources,
+            groups=self.resolution.groups,
+            organization_notes=self.organization_notes,
         )
+
+    def _organizations(
+        self, bindings: tuple[Binding, ...], members: Mapping[tuple[str, str], frozenset[str]]
+    ) -> None:
+        """Which organization each identity's ``organization.*`` paths read, and the notes
+        for members of several (only when the rules read such paths)."""
+        if not uses_organization(self.rules):
+            return
+        chosen, notes = organization_context(bindings, members, self.resolution.organizations)
+        self.organization_of = {k: org.as_dict() for k, org in chosen.items()}
+        self.organization_notes = notes
 
     # -- sources ------------------------------------------------------------------------------
 
@@ -329,7 +414,7 @@ class Observer:
     ) -> dict[tuple[str, str], frozenset[str]]:
         members: dict[tuple[str, str], frozenset[str]] = {}
         for binding in bindings:
-            if binding.member_key in members:
+            if binding.organization_id or binding.member_key in members:
                 continue
             ids: set[str] = set()
             client = self.clients.auth0[binding.source]
@@ -343,8 +428,9 @@ class Observer:
         self, bindings: tuple[Binding, ...], only: frozenset[IdentityKey]
     ) -> dict[tuple[str, str], frozenset[str]]:
         """The bound roles' members among ``only``, from each user's own role list."""
+        roles = [b for b in bindings if not b.organization_id]
         bound: dict[str, set[str]] = {}
-        for binding in bindings:
+        for binding in roles:
             bound.setdefault(binding.source, set()).add(binding.role_id)
         keys = sorted(k for k in only if k.split(":", 1)[0] in bound)
 
@@ -353,10 +439,10 @@ class Observer:
             return lambda: self.clients.auth0[source].user_role_ids(user_id)
 
         held = await _bounded(self.concurrency, [reader(k) for k in keys])
-        members: dict[tuple[str, str], set[str]] = {b.member_key: set() for b in bindings}
-        for key, roles in zip(keys, held, strict=True):
+        members: dict[tuple[str, str], set[str]] = {b.member_key: set() for b in roles}
+        for key, held_roles in zip(keys, held, strict=True):
             source, user_id = key.split(":", 1)
-            for role_id in (roles or frozenset()) & bound[source]:
+            for role_id in (held_roles or frozenset()) & bound[source]:
                 members[(source, role_id)].add(user_id)
         return {k: frozenset(v) for k, v in members.items()}
 
@@ -389,7 +475,12 @@ class Observer:
         this run (or cached under other rules) is mapped on arrival, once for the whole run.
         """
         book = SourceProfiles(
-            self.store, self.rules, self.rules_digest, links, record=self.record_profiles
+            self.store,
+            self.rules,
+            self.rules_digest,
+            links,
+            record=self.record_profiles,
+            organizations=self.organization_of,
         )
         targeted = self._only() is not None
         # A targeted run reads every profile it plans afresh: neither the cache nor the
@@ -399,7 +490,9 @@ class Observer:
             if key not in wanted:
                 obs.dropped_profiles.append(key)
             elif cached.mapped is not None:
-                book.known(cached.user, cached.mapped)
+                if not book.depends_on_organization(key):
+                    book.known(cached.user, cached.mapped)
+                # else: mapped without its organization (it was bound by role): read again
             else:
                 book.fresh(cached.user)  # cached under other rules: mapped (and stored) again
         refresh: set[IdentityKey] = {k for k in wanted if k not in book}
@@ -527,6 +620,9 @@ class Observer:
         group_members: dict[str, frozenset[str]] = {}
         applied = {link.okta_id: link.profile for link in links.values()}
         for group_id in dict.fromkeys(b.group_id for b in bindings):
+            if group_id.startswith(PLANNED_GROUP_PREFIX):
+                group_members[group_id] = frozenset()  # created by this run's plan
+                continue
             ids: set[str] = set()
             async for page in self.clients.okta.group_members(group_id):
                 for user in page:

@@ -37,6 +37,9 @@ COUNTED: Mapping[ActionKind, str] = {
     ActionKind.UNLINK: "unlinked",
     ActionKind.LINK_IDP: "idp_linked",
     ActionKind.WRITE_BACK: "written_back",
+    ActionKind.CREATE_GROUP: "groups_created",
+    ActionKind.RENAME_GROUP: "groups_renamed",
+    ActionKind.ADOPT_GROUP: "groups_adopted",
 }
 #: The summary's action counts, in reading order.
 ACTION_COUNTS = tuple(COUNTED.values())

@@ -10,6 +10,7 @@ run over 100,000 members then never holds 100,000 whole profiles at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from spokesync.domain import IdentityKey, Link, SourceUser
 from spokesync.mapping import Mapped, MappedProfile, MappingRule, map_user
@@ -30,6 +31,7 @@ class SourceProfiles:
         links: Mapping[IdentityKey, Link],
         *,
         record: bool,
+        organizations: Mapping[IdentityKey, Mapping[str, Any]] | None = None,
     ) -> None:
         self.store = store
         self.rules = rules
@@ -37,12 +39,20 @@ class SourceProfiles:
         self.links = links
         #: write whole profiles to the cache (sync); ``plan`` writes nothing
         self.record = record
+        #: identity -> the organization its ``organization.*`` paths read (only when the
+        #: rules have such paths): their mapped results depend on more than the profile, so
+        #: the cache keeps their whole profile and they are mapped again each run
+        self.organizations = organizations or {}
         self.users: dict[IdentityKey, SourceUser] = {}
         self.mapped: dict[IdentityKey, Mapped] = {}
         self._unsaved: list[SourceUser] = []
 
     def __contains__(self, key: object) -> bool:
         return key in self.users
+
+    def depends_on_organization(self, key: IdentityKey) -> bool:
+        """Whether the identity's mapped result reads its organization (not cacheable)."""
+        return key in self.organizations
 
     def known(self, user: SourceUser, result: Mapped) -> None:
         """A profile whose mapped result under the current rules is known (from the cache)."""
@@ -52,7 +62,8 @@ class SourceProfiles:
     def fresh(self, user: SourceUser) -> None:
         """A whole profile: map it, keep its flags, and (in a sync) queue it for the cache."""
         key = user.key
-        self.mapped[key] = self._sharing(key, map_user(user, self.rules))
+        organization = self.organizations.get(key)
+        self.mapped[key] = self._sharing(key, map_user(user, self.rules, organization))
         self.users[key] = user.flags_only()
         if self.record:
             self._unsaved.append(user)
@@ -67,7 +78,14 @@ class SourceProfiles:
     def flush(self) -> None:
         """Write the queued whole profiles, with their mapped results, to the cache."""
         if self._unsaved:
-            self.store.save_profiles(self._unsaved, self.mapped, self.rules_digest)
+            mapped: Mapping[IdentityKey, Mapped] = self.mapped
+            if self.organizations:
+                mapped = {
+                    u.key: self.mapped[u.key]
+                    for u in self._unsaved
+                    if u.key in self.mapped and u.key not in self.organizations
+                }
+            self.store.save_profiles(self._unsaved, mapped, self.rules_digest)
             self._unsaved = []
 
     def _sharing(self, key: IdentityKey, result: Mapped) -> Mapped:

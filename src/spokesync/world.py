@@ -144,10 +144,51 @@ def _ascii(text: str) -> str:
     return kept.lower() or "user"
 
 
+#: The partner companies of the demo tenant, as Auth0 organizations (name, display name).
+PARTNER_ORGANIZATIONS = (
+    ("northwind", "Northwind Traders"),
+    ("contoso", "Contoso"),
+    ("fabrikam", "Fabrikam"),
+    ("tailspin", "Tailspin Toys"),
+)
+#: members per partner organization in the generated world
+ORGANIZATION_SIZE = 12
+
+
+def partner_organizations(
+    auth0_users: list[dict[str, Any]], count: int, *, seed: int = 7
+) -> list[dict[str, Any]]:
+    """``count`` partner organizations of the seed's users (some members in two of them),
+    in the emulator's seed form."""
+    rng = random.Random(seed + 1)
+    people = [u["user_id"] for u in auth0_users if u.get("email") and u.get("email_verified")]
+    out: list[dict[str, Any]] = []
+    for n, (name, display) in enumerate(PARTNER_ORGANIZATIONS[:count]):
+        mine = people[n * ORGANIZATION_SIZE : (n + 1) * ORGANIZATION_SIZE]
+        # two members of the previous partner also work with this one
+        shared = people[(n - 1) * ORGANIZATION_SIZE : (n - 1) * ORGANIZATION_SIZE + 2] if n else []
+        out.append(
+            {
+                "id": f"org_{name.capitalize()}{seed:04d}".ljust(20, "0"),
+                "name": name,
+                "display_name": display,
+                "metadata": {"tier": rng.choice(["gold", "silver"])},
+                "members": [{"user_id": u, "roles": []} for u in [*mine, *shared]],
+            }
+        )
+    return out
+
+
 def partner_world(
-    users: int, *, seed: int = 7, secrets: WorldSecrets, role_name: str = "Salesforce"
+    users: int,
+    *,
+    seed: int = 7,
+    secrets: WorldSecrets,
+    role_name: str = "Salesforce",
+    organizations: int = 0,
 ) -> dict[str, Any]:
-    """A seed document with ``users`` Auth0 role members and an Okta org with one bound group."""
+    """A seed document with ``users`` Auth0 role members and an Okta org with one bound group;
+    with ``organizations``, that many partner organizations of those users."""
     rng = random.Random(seed)
     auth0_users: list[dict[str, Any]] = []
     emails: set[str] = set()
@@ -218,7 +259,14 @@ def partner_world(
                 {
                     "client_id": CLIENT_ID,
                     "client_secret": secrets.client_secret,
-                    "scopes": ["read:users", "read:roles", "update:users"],
+                    "scopes": [
+                        "read:users",
+                        "read:roles",
+                        "update:users",
+                        "read:organizations",
+                        "read:organization_members",
+                        "read:organization_member_roles",
+                    ],
                 },
                 {
                     "client_id": ADMIN_CLIENT_ID,
@@ -233,11 +281,17 @@ def partner_world(
                         "create:role_members",
                         "delete:role_members",
                         "create:roles",
+                        "read:organizations",
+                        "update:organizations",
+                        "read:organization_members",
+                        "create:organization_members",
+                        "delete:organization_members",
                     ],
                 },
             ],
             "roles": [{"id": ROLE_ID, "name": role_name}],
             "users": auth0_users,
+            "organizations": partner_organizations(auth0_users, organizations, seed=seed),
         },
         "okta": {
             "api_tokens": [secrets.okta_token],
@@ -248,8 +302,27 @@ def partner_world(
     }
 
 
-def config_text(auth0_url: str, okta_url: str, state_url: str, *, role: str = "Salesforce") -> str:
-    """A config file for a generated world; secrets are read from the environment."""
+def config_text(
+    auth0_url: str,
+    okta_url: str,
+    state_url: str,
+    *,
+    role: str = "Salesforce",
+    organizations: bool = False,
+) -> str:
+    """A config file for a generated world; secrets are read from the environment. With
+    ``organizations``, a template binding gives each partner organization a group."""
+    template = (
+        """
+# One group per partner organization, created by spokesync and renamed with it.
+[[bindings]]
+source = "partners"
+organizations = "*"
+group = "Partner {organization.display_name}"
+"""
+        if organizations
+        else ""
+    )
     return f"""# spokesync config for the demo world (secrets come from the environment)
 [state]
 url = "{state_url}"
@@ -271,4 +344,4 @@ activation = "federated"
 source = "partners"
 role = "{role}"
 group = "{role} Users"
-"""
+{template}"""

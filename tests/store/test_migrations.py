@@ -16,6 +16,7 @@ from spokesync.store.schema import metadata
 
 TABLES = {
     "links",
+    "organization_groups",
     "source_profiles",
     "runs",
     "journal",

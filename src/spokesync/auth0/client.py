@@ -1,4 +1,5 @@
-"""Auth0 Management API v2 client: roles, role members, users, search, export jobs, logs.
+"""Auth0 Management API v2 client: roles, role members, users, search, export jobs, logs,
+organizations (:mod:`.organizations`).
 
 Async, typed, over one ``httpx.AsyncClient``; pass ``transport=`` to talk to a mock or an ASGI
 app. Failures are :mod:`spokesync.http.errors` exceptions. ``calls`` counts requests per endpoint.
@@ -25,6 +26,7 @@ from spokesync.auth0.models import (
     parse_role_member,
     parse_source_user,
 )
+from spokesync.auth0.organizations import ENDPOINT_LIMITS, OrganizationsApi
 from spokesync.auth0.paginate import (
     OFFSET_CAP,
     CheckpointPaginator,
@@ -34,6 +36,8 @@ from spokesync.auth0.paginate import (
 from spokesync.auth0.token import ClientCredentials
 from spokesync.domain import SourceUser
 from spokesync.http.api_client import ApiClient
+from spokesync.http.budget import Pacer
+from spokesync.http.endpoint_limit import EndpointLimit
 from spokesync.http.errors import (
     AmbiguousName,
     ApiError,
@@ -103,7 +107,7 @@ def _parse_iso(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class Auth0Client(ApiClient):
+class Auth0Client(OrganizationsApi, ApiClient):
     """One Auth0 tenant's Management API, for source ``source`` (the config's name for it)."""
 
     def __init__(
@@ -131,6 +135,11 @@ class Auth0Client(ApiClient):
         self._clock = clock
         # The Management API's token bucket, paced from its x-ratelimit-* headers (reference §8).
         self.budget = budget or TokenBucketBudget(name=SERVICE, sleep=sleep, clock=clock)
+        # Endpoints with a limit of their own, spent before the global bucket.
+        self._endpoint_limits: dict[str, Pacer] = {
+            template: EndpointLimit(per_minute, self.budget, sleep=sleep, clock=clock)
+            for template, per_minute in ENDPOINT_LIMITS.items()
+        }
         self._connect(
             SERVICE,
             self._base_url,
@@ -147,9 +156,11 @@ class Auth0Client(ApiClient):
     def __repr__(self) -> str:
         return f"Auth0Client(source={self.source!r}, base_url={self._base_url!r})"
 
-    def _budget_for(self, request: Call) -> TokenBucketBudget | None:
+    def _budget_for(self, request: Call) -> Pacer | None:
         # /oauth/token belongs to the Authentication API, whose limits are separate.
-        return None if request.token_endpoint else self.budget
+        if request.token_endpoint:
+            return None
+        return self._endpoint_limits.get(request.template, self.budget)
 
     # -- roles --------------------------------------------------------------------------------
 

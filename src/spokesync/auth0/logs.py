@@ -38,6 +38,11 @@ class TenantLogEntry:
     request: LogRequest | None = None
     #: ``details.response.body`` (a created user's id is there)
     response_body: Mapping[str, Any] = field(default_factory=lambda: NO_METADATA)
+    #: the organization an ``organization_member_added`` entry is about
+    #: (``details.organization_id``, else the entry's own ``organization_id``)
+    organization_id: str | None = None
+    #: ``details.user_id``, where an entry names the member there
+    details_user_id: str | None = None
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:
@@ -71,6 +76,8 @@ def parse_log_entry(value: Any) -> TenantLogEntry:
         user_id=_text(value, "user_id"),
         request=_request(details),
         response_body=_mapping(_mapping(details.get("response")).get("body")),
+        organization_id=_text(details, "organization_id") or _text(value, "organization_id"),
+        details_user_id=_text(details, "user_id"),
     )
 
 

@@ -28,6 +28,7 @@ from spokesync.config.sections import (
 from spokesync.config.values import KeyedValueError
 from spokesync.mapping import DEFAULT_MAPPING, MappingRule, RuleError, validate_rules
 from spokesync.okta.schema import custom_targets
+from spokesync.organizations.template import TemplateError, is_template, template_fields
 
 
 class Config(Section):
@@ -125,6 +126,22 @@ class Config(Section):
         """The file this config was read from; None when it was parsed from a document."""
         return self._origin
 
+    def organization_sources(self) -> frozenset[str]:
+        """The sources some binding reads organizations of."""
+        return frozenset(b.source for b in self.bindings if b.kind != "role")
+
+    def required_auth0_scopes(self, source: str) -> tuple[str, ...]:
+        """The Management API scopes a sync needs of ``source``: users and roles, and the
+        organization ones when a binding reads its organizations (member roles only for an
+        ``organization_role``)."""
+        mine = [b for b in self.bindings if b.source == source and b.kind != "role"]
+        scopes = ["read:users", "read:roles"]
+        if mine:
+            scopes += ["read:organizations", "read:organization_members"]
+        if any(b.organization_role is not None for b in mine):
+            scopes.append("read:organization_member_roles")
+        return tuple(scopes)
+
     def required_okta_scopes(self) -> tuple[str, ...]:
         """The Okta scopes a sync needs: users and groups, IdPs when a source links them, user
         types when a source names one, the profile schema when the mapping targets a custom
@@ -176,7 +193,7 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _bindings_name_sources(self) -> Config:
-        seen: dict[tuple[str, str, str], int] = {}
+        seen: dict[tuple[str, ...], int] = {}
         for i, binding in enumerate(self.bindings):
             if binding.source not in self.sources:
                 known = ", ".join(sorted(self.sources))
@@ -184,10 +201,18 @@ class Config(Section):
                     f"bindings[{i}].source",
                     f"names {binding.source!r}, which is not a [sources.*] table (known: {known})",
                 )
-            triple = (binding.source, binding.role, binding.group)
+            check_binding_shape(i, binding)
+            triple = (
+                binding.source,
+                binding.kind,
+                repr(binding.role or binding.organization or binding.organizations),
+                binding.organization_role or "",
+                binding.group,
+            )
             if triple in seen:
                 raise KeyedValueError(
-                    f"bindings[{i}]", f"repeats bindings[{seen[triple]}] (same source, role, group)"
+                    f"bindings[{i}]",
+                    f"repeats bindings[{seen[triple]}] (same source, role or organization, group)",
                 )
             seen[triple] = i
         return self
@@ -197,3 +222,45 @@ class Config(Section):
         rules: dict[str, MappingRule] = {k: list(v) for k, v in DEFAULT_MAPPING.items()}
         rules.update(self.mapping)
         return rules
+
+
+def check_binding_shape(i: int, binding: BindingConfig) -> None:
+    """One ``[[bindings]]`` entry names exactly one membership and a usable group; raise
+    :class:`KeyedValueError` naming ``bindings[i].KEY`` otherwise."""
+    where = f"bindings[{i}]"
+    named = [
+        k for k in ("role", "organization", "organizations") if getattr(binding, k) is not None
+    ]
+    if len(named) != 1:
+        problem = (
+            "names none of role, organization and organizations; give exactly one"
+            if not named
+            else f"names {' and '.join(named)}; give exactly one of role, organization, "
+            "organizations"
+        )
+        raise KeyedValueError(where, problem)
+    if binding.organization_role is not None and binding.kind == "role":
+        raise KeyedValueError(
+            f"{where}.organization_role",
+            "needs organization or organizations (a tenant role is bound with role)",
+        )
+    selector = binding.organizations
+    if isinstance(selector, list) and (
+        not selector or not all(isinstance(n, str) and n for n in selector)
+    ):
+        raise KeyedValueError(
+            f"{where}.organizations", 'must be "*", a glob, or a non-empty list of names'
+        )
+    if isinstance(selector, str) and not selector.strip():
+        raise KeyedValueError(f"{where}.organizations", 'must be "*", a glob, or a list of names')
+    if is_template(binding.group):
+        if binding.kind != "organizations":
+            raise KeyedValueError(
+                f"{where}.group",
+                "is a template, which only a binding with organizations expands; "
+                "give a group name or id",
+            )
+        try:
+            template_fields(binding.group)
+        except TemplateError as exc:
+            raise KeyedValueError(f"{where}.group", str(exc)) from None

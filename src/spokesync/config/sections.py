@@ -236,10 +236,29 @@ class SourceConfig(PrivateKeyHolder):
 
 
 class BindingConfig(Section):
+    """One ``[[bindings]]`` entry: exactly one of ``role``, ``organization`` and
+    ``organizations`` (checked by :class:`~spokesync.config.model.Config`, which knows the
+    entry's index for the message)."""
+
     source: str
-    role: str = Field(min_length=1)
+    role: str | None = Field(default=None, min_length=1)
+    #: an organization's name or ``org_...`` id: its members
+    organization: str | None = Field(default=None, min_length=1)
+    #: ``"*"``, a glob of organization names, or a list of names: one binding per match
+    organizations: str | list[str] | None = None
+    #: with ``organization(s)``: only members holding this organization role (name or id)
+    organization_role: str | None = Field(default=None, min_length=1)
+    #: a group name or id; with ``organizations`` also a template such as
+    #: ``"Partner {organization.display_name}"``
     group: str = Field(min_length=1)
     on_leave: Literal["remove_from_group", "none"] = "remove_from_group"
+
+    @property
+    def kind(self) -> str:
+        """``role``, ``organization`` or ``organizations``."""
+        if self.organizations is not None:
+            return "organizations"
+        return "organization" if self.organization is not None else "role"
 
 
 class PolicyConfig(Section):
@@ -259,6 +278,9 @@ class PolicyConfig(Section):
     #: an identity failing this many runs in a row is skipped until --retry-quarantined (0: never)
     quarantine_after: int = Field(default=5, ge=0)
     block_in_source: bool = False
+    #: a group of a template's name that spokesync did not create is used (and recorded as
+    #: its own) instead of being reported
+    adopt_groups: bool = False
 
     @field_validator("max_deprovision", mode="before")
     @classmethod

@@ -31,6 +31,7 @@ from urllib.parse import unquote
 
 from spokesync.auth0.logs import TenantLogEntry
 from spokesync.domain import identity_key
+from spokesync.live.organization_entries import classify_organization_entry
 from spokesync.live.touched import Touched, event_time, full, identities
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -56,13 +57,22 @@ def classify_entries(
     *,
     bound_roles: frozenset[str],
     ours: frozenset[str] = frozenset(),
+    organizations: bool = False,
 ) -> Touched:
     """The identities of ``source`` that ``entries`` touch, and any full-reconcile reason;
-    entries whose log id is in ``ours`` (our own write-backs) touch nothing."""
+    entries whose log id is in ``ours`` (our own write-backs) touch nothing. With
+    ``organizations`` (the source has organization bindings), organization entries count too
+    (:mod:`.organization_entries`)."""
     touched = Touched()
     for entry in entries:
-        if entry.log_id not in ours:
-            touched = touched | _classify(source, entry, bound_roles)
+        if entry.log_id in ours:
+            continue
+        found = None
+        if organizations:
+            found = classify_organization_entry(source, entry, event_time(entry.date))
+        if found is None:
+            found = _classify(source, entry, bound_roles)
+        touched = touched | found
     return touched
 
 

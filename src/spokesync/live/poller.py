@@ -34,9 +34,10 @@ from spokesync.live import cursors
 from spokesync.live.auth0_echoes import OwnAuth0Writes, own_write_backs
 from spokesync.live.auth0_entries import classify_entries
 from spokesync.live.okta_events import RELEVANT, classify_events, relevant
+from spokesync.live.organization_members import organization_identities
 from spokesync.live.own_writes import ECHO_WINDOW, EchoKey, OwnWrites, own_actions
 from spokesync.live.touched import Touched, full, iso_utc, parse_time
-from spokesync.observe import ResolveError, resolve_bindings
+from spokesync.observe import ResolveError, resolve_role_bindings
 from spokesync.okta.system_log import SystemLogEvent
 from spokesync.store.base import Store
 
@@ -151,6 +152,15 @@ class LivePoller:
             after = self.clients.call_counts()
             outcome.calls = {k: n - before.get(k, 0) for k, n in after.items()}
         identities = touched.identities | self._retry
+        if touched.organizations:
+            try:
+                identities |= await organization_identities(
+                    self.clients, self.store, touched.organizations
+                )
+            except ApiError as exc:
+                outcome.error = str(exc)
+                log.warning("live poll failed; retrying at the next poll", error=outcome.error)
+                return outcome
         outcome.touched = identities
         outcome.full_reasons = tuple(sorted(touched.full_reasons))
         if touched.needs_full or identities:
@@ -201,7 +211,9 @@ class LivePoller:
 
     async def _bound(self, source: str) -> frozenset[str]:
         if self._bound_roles is None:
-            bindings = await resolve_bindings(self.config, self.clients)
+            # Role bindings only: organization entries are matched by path (any organization
+            # may match a template), without resolving every organization's group.
+            bindings = await resolve_role_bindings(self.config, self.clients)
             roles: dict[str, set[str]] = {}
             for binding in bindings:
                 roles.setdefault(binding.source, set()).add(binding.role_id)
@@ -254,7 +266,11 @@ class LivePoller:
         recognised = self._own_auth0_writes(name, entries).recognise(name, entries)
         self._spent_auth0_next |= recognised.spent
         return classify_entries(
-            name, entries, bound_roles=await self._bound(name), ours=recognised.ours
+            name,
+            entries,
+            bound_roles=await self._bound(name),
+            ours=recognised.ours,
+            organizations=name in self.config.organization_sources(),
         )
 
     async def _read_okta(self, positions: dict[str, str], outcome: LiveOutcome) -> Touched:

@@ -44,6 +44,8 @@ class Touched:
     full_reasons: frozenset[str] = frozenset()
     #: ISO 8601 time of the newest event that asked for something (for the age in status)
     newest: str | None = None
+    #: (source, organization id) renamed or deleted: every member (and former member) of it
+    organizations: frozenset[tuple[str, str]] = frozenset()
 
     def __or__(self, other: Touched) -> Touched:
         stamps = [s for s in (self.newest, other.newest) if s is not None]
@@ -51,6 +53,7 @@ class Touched:
             self.identities | other.identities,
             self.full_reasons | other.full_reasons,
             max(stamps) if stamps else None,
+            self.organizations | other.organizations,
         )
 
     @property
@@ -67,3 +70,8 @@ def identities(keys: frozenset[IdentityKey], at: str | None) -> Touched:
 def full(reason: str, at: str | None) -> Touched:
     """A batch that needs a full reconcile for ``reason``."""
     return Touched(full_reasons=frozenset({reason}), newest=at)
+
+
+def organizations(keys: frozenset[tuple[str, str]], at: str | None) -> Touched:
+    """A batch that touches the members of organizations ``keys`` (renamed or deleted)."""
+    return Touched(organizations=keys, newest=at) if keys else Touched()

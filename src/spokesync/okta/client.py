@@ -151,6 +151,32 @@ class OktaClient(ApiClient):
             AmbiguousName, request, f"several groups are named {name_or_id!r} ({ids}); use the id"
         )
 
+    async def create_group(self, name: str, description: str) -> Group:
+        """``POST /api/v1/groups``: a new OKTA_GROUP (recorded: 200 with the group,
+        ``okta/groups-create-get-delete.json`` #0)."""
+        request = _call(
+            "POST",
+            "/api/v1/groups",
+            json_body={"profile": {"name": name, "description": description}},
+        )
+        return self._parsed(request, parse_group, await self.session.send_json(request))
+
+    async def rename_group(self, group_id: str, name: str) -> Group:
+        """Give the group a new name, keeping the rest of its profile: ``PUT`` replaces the
+        whole profile (``okta/groups-update.json`` #1), so it is read first."""
+        read = _call("GET", "/api/v1/groups/{id}", id=group_id)
+        body = await self.session.send_json(read)
+        profile = body.get("profile") if isinstance(body, dict) else None
+        if not isinstance(profile, dict):
+            raise self.session.malformed(read, "the group has no profile object")
+        request = _call(
+            "PUT",
+            "/api/v1/groups/{id}",
+            json_body={"profile": {**profile, "name": name}},
+            id=group_id,
+        )
+        return self._parsed(request, parse_group, await self.session.send_json(request))
+
     async def find_user_type(self, name_or_id: str) -> UserType:
         """The user type with this id (``oty...``) or name (exact first, then case-insensitive
         name or display name if unique). ``NotFound`` or ``AmbiguousName`` otherwise."""

@@ -20,6 +20,7 @@ class Group:
     id: str
     name: str
     type: str
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ def parse_group(value: Any) -> Group:
         id=_str(data, "id", "group"),
         name=_str(profile, "name", "group.profile"),
         type=str(data.get("type") or "OKTA_GROUP"),
+        description=str(profile.get("description") or ""),
     )
 
 

@@ -12,6 +12,7 @@ from spokesync.domain import (
     Action,
     ActionKind,
     Binding,
+    GroupState,
     IdentityKey,
     Link,
     Notice,
@@ -55,6 +56,11 @@ class PlanInput:
     activations: Mapping[str, str] = field(default_factory=dict)
     #: source name -> the ``oty...`` id of the user type its new Okta users get
     user_types: Mapping[str, str] = field(default_factory=dict)
+    #: the groups template bindings need, one per organization (and role), as observed
+    groups: tuple[GroupState, ...] = ()
+    #: identity -> why its ``organization.*`` paths read the organization they do (a member
+    #: of several bound organizations)
+    organization_notes: Mapping[IdentityKey, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -107,8 +113,14 @@ def desired_groups(
 
 
 def group_roles(bindings: Iterable[Binding]) -> dict[tuple[str, str], Binding]:
-    """(source, group id) -> the binding that feeds it (for reasons and on_leave)."""
-    return {(b.source, b.group_id): b for b in bindings}
+    """(source, group id) -> the binding that feeds it (for reasons and on_leave); where
+    several feed one group, the first listed that is not of a deleted organization."""
+    out: dict[tuple[str, str], Binding] = {}
+    for b in bindings:
+        held = out.get((b.source, b.group_id))
+        if held is None or (held.organization_gone and not b.organization_gone):
+            out[(b.source, b.group_id)] = b
+    return out
 
 
 class Context:
@@ -221,9 +233,9 @@ class Context:
         binding = self.role_of.get((source, group))
         if binding is None:
             return f"belongs in group {group}"
+        verb = "member of" if binding.organization_id and not binding.role_id else "holds"
         return (
-            f"holds role {binding.role_name or binding.role_id} ({source}) "
-            f"-> group {binding.group_name or binding.group_id}"
+            f"{verb} {binding.scope()} ({source}) -> group {binding.group_name or binding.group_id}"
         )
 
     def roles_phrase(self, source: str, groups: Iterable[str]) -> str:

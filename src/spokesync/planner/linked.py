@@ -242,7 +242,12 @@ def _plan_gone(
     deleted: bool,
     out: Builder,
 ) -> None:
-    why = "deleted in Auth0" if deleted else "holds no bound role any more"
+    scope = (
+        "holds no bound role or organization membership any more"
+        if any(b.organization_id for b in ctx.inp.bindings)
+        else "holds no bound role any more"
+    )
+    why = "deleted in Auth0" if deleted else scope
     source = link.source
     for group in sorted(ctx.ours(key, link)):
         leave_group(ctx, key, link, source, group, Situation.GONE, out, why=why)
@@ -345,13 +350,20 @@ def leave_group(
         return
     if any(group in ctx.desired.get(other, ()) for other in ctx.co_owners(key, link)):
         return  # the same person still needs it through another tenant
-    role = f"role {binding.role_name or binding.role_id}" if binding else "its role"
+    if binding is None:
+        lost = "no longer holds its role"
+    elif binding.organization_gone:
+        lost = f"{binding.scope()} is gone"
+    elif binding.organization_id and not binding.role_id:
+        lost = f"no longer a member of {binding.scope()}"
+    else:
+        lost = f"no longer holds {binding.scope()}"
     out.act(
         ActionKind.REMOVE_FROM_GROUP,
         key,
         situation,
         (why and f"{why}; removing the membership spokesync added")
-        or f"no longer holds {role}; removing the membership spokesync added",
+        or f"{lost}; removing the membership spokesync added",
         okta_id=link.okta_id,
         group_id=group,
     )

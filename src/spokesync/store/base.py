@@ -15,7 +15,14 @@ from sqlalchemy.engine import Connection
 if TYPE_CHECKING:
     from spokesync.store.web_sessions import WebSession
 
-from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
+from spokesync.domain import (
+    ActionKind,
+    IdentityKey,
+    Link,
+    OrganizationGroup,
+    PendingAction,
+    SourceUser,
+)
 from spokesync.mapping import Mapped
 
 
@@ -152,6 +159,13 @@ class Store(Protocol):
         """Insert or replace profiles, each with its mapped result under ``rules_digest``."""
 
     def delete_profiles(self, identities: Iterable[IdentityKey]) -> None: ...
+
+    # groups made for organizations (template bindings)
+    def organization_groups(self) -> list[OrganizationGroup]:
+        """Every group recorded as made (or adopted) for an organization."""
+
+    def save_organization_group(self, record: OrganizationGroup) -> None:
+        """Insert or replace the record of ``(source, organization_id, role_id)``."""
 
     # runs
     def start_run(

@@ -152,3 +152,16 @@ web_sessions = sa.Table(
     sa.Column("last_seen_at", sa.String(), nullable=False),
     sa.Index("ix_web_sessions_subject", "subject"),
 )
+
+#: The Okta groups spokesync created (or adopted) for the organizations of a template binding:
+#: found again by the organization id, never by name (a renamed organization renames them).
+organization_groups = sa.Table(
+    "organization_groups",
+    metadata,
+    sa.Column("source", sa.String(), primary_key=True),
+    sa.Column("organization_id", sa.String(), primary_key=True),
+    sa.Column("role_id", sa.String(), primary_key=True),  # "" for all members
+    sa.Column("group_id", sa.String(), nullable=False),
+    sa.Column("origin", sa.String(), nullable=False),  # "created" | "adopted"
+    sa.Column("recorded_at", sa.String(), nullable=False),
+)

@@ -20,7 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from spokesync.domain import ActionKind, IdentityKey, Link, PendingAction, SourceUser
+from spokesync.domain import (
+    ActionKind,
+    IdentityKey,
+    Link,
+    OrganizationGroup,
+    PendingAction,
+    SourceUser,
+)
 from spokesync.mapping import Mapped
 from spokesync.store import codec, leader_row, run_lock, web_sessions
 from spokesync.store.base import (
@@ -34,7 +41,15 @@ from spokesync.store.base import (
 )
 from spokesync.store.database import Database
 from spokesync.store.migrate import migrate
-from spokesync.store.schema import cursors, failures, journal, links, runs, source_profiles
+from spokesync.store.schema import (
+    cursors,
+    failures,
+    journal,
+    links,
+    organization_groups,
+    runs,
+    source_profiles,
+)
 from spokesync.store.web_sessions import WebSession
 
 #: Rows per statement in bulk writes: well under every backend's bound-parameter limit.
@@ -290,6 +305,50 @@ class SqlStore:
             for chunk in _chunks(keys):
                 connection.execute(
                     sa.delete(source_profiles).where(source_profiles.c.identity.in_(chunk))
+                )
+
+    # -- organization groups ----------------------------------------------------------------
+
+    def organization_groups(self) -> list[OrganizationGroup]:
+        """Every group recorded as made (or adopted) for an organization, in key order."""
+        table = organization_groups
+        query = sa.select(table).order_by(table.c.source, table.c.organization_id, table.c.role_id)
+        with self._transaction("read organization groups") as connection:
+            rows = connection.execute(query).all()
+        return [
+            OrganizationGroup(
+                row.source,
+                row.organization_id,
+                row.role_id,
+                row.group_id,
+                row.origin,
+                row.recorded_at,
+            )
+            for row in rows
+        ]
+
+    def save_organization_group(self, record: OrganizationGroup) -> None:
+        """Insert or replace the record of ``(source, organization_id, role_id)``."""
+        table = organization_groups
+        key = (
+            (table.c.source == record.source)
+            & (table.c.organization_id == record.organization_id)
+            & (table.c.role_id == record.role_id)
+        )
+        values = {
+            "group_id": record.group_id,
+            "origin": record.origin,
+            "recorded_at": record.recorded_at,
+        }
+        with self._transaction("record an organization group", write=True) as connection:
+            if connection.execute(sa.update(table).where(key).values(**values)).rowcount == 0:
+                connection.execute(
+                    sa.insert(table).values(
+                        source=record.source,
+                        organization_id=record.organization_id,
+                        role_id=record.role_id,
+                        **values,
+                    )
                 )
 
     # -- runs -------------------------------------------------------------------------------
