@@ -294,4 +294,4 @@ def test_config_check_resolves_organizations_and_lists_the_groups_a_template_mak
     lacking.write_config(bindings=TEMPLATE)
     result = lacking.cli("config", "check")
     assert result.exit_code == 2
-    assert "lacks scopes read:organizations, read:organization_members" in result.stdout
+    assert "lacks read:organizations, read:organization_members;" in result.stdout
