@@ -357,6 +357,8 @@ class Engine:
                 created_at=_iso(self.clock()),
                 guard=None if refusal is None else refusal.message(),
             )
+        if apply:  # group names for the audit trail and the approvals, refused runs included
+            group_names.remember(self.store, bindings)
         if refusal is not None and not force:
             result.exit_code, result.error = EXIT_REFUSED, refusal.message()
             if result.saved is not None:  # for an approver: the unit they sign off
@@ -365,7 +367,6 @@ class Engine:
         if not apply:
             result.exit_code = EXIT_PARTIAL if unreadable else EXIT_OK
             return
-        group_names.remember(self.store, bindings)  # for the dashboard's audit trail
         # The cache holds what Auth0 says, not what Okta got: it may be written before apply
         # (a run that stops midway leaves the next one comparing these profiles with Okta).
         self.store.delete_profiles(obs.dropped_profiles)

@@ -381,13 +381,15 @@ def serve_forever(
     except ValueError as exc:
         console.print(inert.cell(f"spokesync: {option} {exc}"))
         return EXIT_CONFIG
-    signs_in = config.serve.token is not None or config.serve.oidc is not None
-    if listen is not None and not is_loopback_host(listen[0]) and not signs_in:
+    # The contract (docs/design.md, Service): off loopback, [serve] token is required, with
+    # [serve.oidc] too: automation and scrapes reach /api/* and /metrics with it.
+    if listen is not None and not is_loopback_host(listen[0]) and config.serve.token is None:
         console.print(
             f"spokesync: {option} {listen[0]} is not a loopback address, and without "
-            "[serve] token or [serve.oidc] anyone who reaches it could start runs: set "
-            '[serve] token = "${SPOKESYNC_SERVE_TOKEN}" (a long random value), or [serve.oidc], '
-            "or listen on 127.0.0.1",
+            "[serve] token the API would answer anyone who reaches it: set "
+            '[serve] token = "${SPOKESYNC_SERVE_TOKEN}" (a long random value, the Bearer '
+            "token of automation and scrapes; [serve.oidc] signs people in beside it), or "
+            "listen on 127.0.0.1",
             markup=False,
         )
         return EXIT_CONFIG

@@ -36,6 +36,9 @@ def test_approving_applies_the_kept_plan_and_names_the_approver(
         page = svc.http.get("/").text
         assert f'id="approval-{refused["run_id"]}"' in page
         assert "Approve and apply" in page and "partners:auth0|u00001" in page
+        # The group by the name the applying runs remembered, not by its id alone.
+        article = page.split(f'id="approval-{refused["run_id"]}"', 1)[1].split("</article>")[0]
+        assert "group Salesforce Users (00g" in article, article
         answer = svc.http.post(f"/api/runs/{refused['run_id']}/approve")
         assert answer.status_code == 202, answer.text
         approval = svc.wait_for_run(answer.json()["run_id"])

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from tests.web.service_kit import SERVE_TOKEN, serving
 from tests.world_kit import World, auth0_user, seed
@@ -125,3 +126,28 @@ def test_serve_refuses_a_public_address_without_a_token(world_factory: WorldFact
     assert "[serve] token" in result.stderr + result.stdout
     bad = world.cli("serve", "--http", "nowhere")
     assert bad.exit_code == 2 and "HOST:PORT" in bad.stderr + bad.stdout
+
+
+def test_serve_refuses_a_public_address_with_oidc_but_no_token(
+    world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Service contract (../shared/DESIGN.md): off loopback, [serve] token is required;
+    [serve.oidc] signs people in beside it, it does not replace it."""
+    monkeypatch.setenv("TEST_OIDC_SECRET", "an-oidc-client-secret-of-some-length")
+    world = world_factory(seed([auth0_user(1)]))
+    world.write_config(
+        extra=f"""[serve.oidc]
+issuer = "{world.okta_url}"
+client_id = "0oaweb"
+client_secret = "${{TEST_OIDC_SECRET}}"
+redirect_url = "http://127.0.0.1:8470/auth/callback"
+
+[serve.roles]
+viewer = ["spokesync-viewers"]
+"""
+    )
+    assert world.cli("config", "check").exit_code == 0  # the config itself is sound
+    result = world.cli("serve", "--http", "0.0.0.0:8470")
+    assert result.exit_code == 2
+    line = result.stderr + result.stdout
+    assert "not a loopback address" in line and "[serve] token" in line, line

@@ -228,6 +228,12 @@ def test_bad_input_is_a_400_with_a_clear_message(world_factory: WorldFactory) ->
             answer = post("/api/runs", content=nested, headers=json_headers)
             assert answer.status_code == 400 and "deeper" in answer.json()["error"]
             _assert_security_headers(answer)
+        # The approval endpoint takes at most 8 KiB, read by the same bounded parser: 4,000
+        # levels are past Python's recursion limit, which json.loads would raise (a 500).
+        for depth in (40, 4_000):
+            nested = b"[" * depth + b"]" * depth
+            approve = post("/api/runs/20261201T030000Z-abc123/approve", content=nested)
+            assert approve.status_code == 400, approve.text
         deep_object = b'{"user": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}"
         assert post("/api/runs", content=deep_object, headers=json_headers).status_code == 400
         for body, words in (

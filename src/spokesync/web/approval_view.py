@@ -4,11 +4,10 @@ per group and per kind of deprovisioning, and who."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from spokesync import saved_plan
+from spokesync import group_names, saved_plan
 from spokesync.store.base import RunRecord, Store
 
 #: Identities listed per group at most (the count says how many more).
@@ -39,10 +38,10 @@ class Pending:
 
 def _group_label(group_id: str, names: Mapping[str, str]) -> str:
     label = names.get(group_id)
-    return f"group {group_id} ({label})" if label else f"group {group_id}"
+    return f"group {label} ({group_id})" if label else f"group {group_id}"
 
 
-def describe(saved: saved_plan.SavedPlan, group_names: Mapping[str, str]) -> Pending:
+def describe(saved: saved_plan.SavedPlan, names: Mapping[str, str]) -> Pending:
     """Group a kept plan's actions: removals per group, deprovisions per kind, the rest counted."""
     taken: dict[str, list[str]] = defaultdict(list)
     other: dict[str, int] = defaultdict(int)
@@ -50,7 +49,7 @@ def describe(saved: saved_plan.SavedPlan, group_names: Mapping[str, str]) -> Pen
         kind = str(action.get("action"))
         who = str(action.get("identity"))
         if kind == "remove_from_group" and action.get("group_id"):
-            taken[_group_label(str(action["group_id"]), group_names)].append(who)
+            taken[_group_label(str(action["group_id"]), names)].append(who)
         elif kind in _DEPROVISION:
             taken[kind.replace("_", " ")].append(who)
         else:
@@ -62,23 +61,11 @@ def describe(saved: saved_plan.SavedPlan, group_names: Mapping[str, str]) -> Pen
     return Pending(saved.run_id, saved.guard, removals, sorted(other.items()), len(saved.actions))
 
 
-def _group_names(bindings: Iterable[Any]) -> dict[str, str]:
-    """Group ids the config binds by id, labelled with the role bound to them (the plan holds
-    ids only; a group bound by name is shown by its id)."""
-    names: dict[str, str] = {}
-    for binding in bindings:
-        group, role = getattr(binding, "group", None), getattr(binding, "role", None)
-        if isinstance(group, str) and group.startswith("00g") and role:
-            names[group] = f"role {role}"
-    return names
-
-
-def pending_approvals(
-    store: Store, runs: list[RunRecord], bindings: Iterable[Any]
-) -> list[Pending]:
-    """The refused runs among ``runs`` that kept a plan and were not approved since."""
+def pending_approvals(store: Store, runs: list[RunRecord]) -> list[Pending]:
+    """The refused runs among ``runs`` that kept a plan and were not approved since; groups by
+    the names the applying runs remembered (:mod:`spokesync.group_names`)."""
     approved = {r.summary.get("saved_plan") for r in runs}
-    names = _group_names(bindings)
+    names = group_names.known(store)
     found = []
     for run in runs:
         if run.outcome != "refused" or run.id in approved:

@@ -8,7 +8,6 @@ run's ``requested_by``, so the run record and every audit row it writes name the
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +18,7 @@ from spokesync.run_queue import RunRefused
 from spokesync.web.api import refusal
 from spokesync.web.auth import principal_of
 from spokesync.web.context import context_of
+from spokesync.web.inputs import BadInput, json_value
 from spokesync.web.pages import message, read_form
 
 
@@ -51,8 +51,8 @@ async def approve_api(request: Request) -> Response:
     body = await request.body()
     if body.strip():
         try:
-            parsed = json.loads(body)
-        except ValueError:
+            parsed = json_value(body)  # bounded depth: a deep nest is a 400, never a 500
+        except BadInput:
             parsed = None
         if parsed != {}:
             return JSONResponse({"error": "the body must be empty or {}"}, 400)

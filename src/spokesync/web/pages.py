@@ -140,7 +140,7 @@ def dashboard(request: Request) -> Response:
         disputed=disputed[:ROWS_PER_PAGE],
         disputed_total=len(disputed),
         queued=request.query_params.get("queued"),
-        approvals=pending_approvals(store, runs, context.config.bindings),
+        approvals=pending_approvals(store, runs),
     )
 
 
