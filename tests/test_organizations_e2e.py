@@ -129,6 +129,12 @@ def test_template_over_three_organizations_creates_three_groups_with_their_membe
         "Partner Initech",
     ]
     assert plan["actions"][:3] == creates  # group actions come first
+    # The text plan: groups apart from people, new groups without an id yet.
+    text = world.cli("plan").stdout
+    assert "5 people with changes, 3 group changes" in text
+    assert "groups (3 organizations)" in text and "unmatched (5 people)" in text
+    assert "create group Partner Globex" in text
+    assert text.count("(new group)") == 3 and "planned:" not in text
     out = world.sync()
     assert out["summary"]["groups_created"] == 3
     acme = group_named(world, "Partner Acme Corp")
@@ -190,6 +196,7 @@ def test_renamed_organization_renames_its_group_in_place(world_factory: WorldFac
     world.auth0().call(
         "PATCH", "/api/v2/organizations/org_Globex00000000001", {"display_name": "Globex Intl"}
     )
+    assert "rename group Partner Globex → Partner Globex Intl" in world.cli("plan").stdout
     out = world.sync()
     assert out["summary"]["groups_renamed"] == 1
     assert out["summary"]["groups_created"] == 0

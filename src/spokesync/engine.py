@@ -330,25 +330,10 @@ class Engine:
             floor=self.config.policy.deprovision_floor,
             targeted=obs.input.only is not None,
         )
+        difference = None
         if saved is not None:
-            fresh = saved_plan.fingerprint(obs.input)
-            difference = saved_plan.compare(saved, plan, fresh)
-            if difference is not None:
-                result.exit_code, result.error = EXIT_REFUSED, difference.headline()
-                result.difference = difference
-                # Kept for a new approval: the plan as it stands now, not the stale one.
-                result.saved = saved_plan.build(
-                    self.config,
-                    plan,
-                    obs.input,
-                    run_id=result.run_id,
-                    created_at=_iso(self.clock()),
-                    guard=None if refusal is None else refusal.message(),
-                )
-                self.store.keep_plan(result.run_id, saved_plan.to_json(result.saved))
-                return
-        refused = refusal is not None and not force
-        if keep_plan or refused:
+            difference = saved_plan.compare(saved, plan, saved_plan.fingerprint(obs.input))
+        if keep_plan or (refusal is not None and not force) or difference is not None:
             result.saved = saved_plan.build(
                 self.config,
                 plan,
@@ -357,6 +342,12 @@ class Engine:
                 created_at=_iso(self.clock()),
                 guard=None if refusal is None else refusal.message(),
             )
+        if difference is not None and result.saved is not None:
+            result.exit_code, result.error = EXIT_REFUSED, difference.headline()
+            result.difference = difference
+            # Kept for a new approval: the plan as it stands now, not the stale one.
+            self.store.keep_plan(result.run_id, saved_plan.to_json(result.saved))
+            return
         if apply:  # group names for the audit trail and the approvals, refused runs included
             group_names.remember(self.store, bindings)
         if refusal is not None and not force:

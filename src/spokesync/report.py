@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from spokesync import inert
-from spokesync.domain import Action, ActionKind, Notice, Plan
+from spokesync.domain import GROUP_ACTIONS, PLANNED_GROUP_PREFIX, Action, ActionKind, Notice, Plan
 from spokesync.engine import ACTION_COUNTS, RunResult
 from spokesync.group_index import GroupIndex
 from spokesync.live.cursors import live_status
@@ -55,7 +55,18 @@ def result_json(result: RunResult) -> dict[str, Any]:
 
 
 #: sections of the plan's text, in reading order: situations, then what notices report
-_SECTIONS = ("unmatched", "unlinked", "linked", "gone", "disputed", "skipped", "reported", "failed")
+#: "groups": the groups a plan creates, renames or adopts for organizations, ahead of people
+_SECTIONS = (
+    "groups",
+    "unmatched",
+    "unlinked",
+    "linked",
+    "gone",
+    "disputed",
+    "skipped",
+    "reported",
+    "failed",
+)
 #: identities shown per section unless ``--limit`` / ``--all`` says otherwise
 DEFAULT_LIMIT = 10
 #: the longest value a profile change shows (``field: old → new``) before it is cut
@@ -115,6 +126,11 @@ def describe_action(action: Action, groups: GroupIndex) -> str:
         return f"−{inert.show(groups.name(action.group_id or '?'))}"
     if kind is ActionKind.LINK_IDP:
         return f"link to IdP {inert.show((action.detail or {}).get('idp_id', '?'))}"
+    if kind in GROUP_ACTIONS:
+        name = _short((action.detail or {}).get("name"))
+        if kind is ActionKind.RENAME_GROUP:
+            return f"rename group {_short((action.before or {}).get('name'))} → {name}"
+        return f"{kind.value.split('_')[0]} group {name}"
     if kind is ActionKind.WRITE_BACK:
         patch = ", ".join(f"{inert.show(k)}={_short(v)}" for k, v in (action.detail or {}).items())
         return f"write back {patch}"
@@ -141,7 +157,8 @@ def _words(item: Action | Notice, groups: GroupIndex) -> str:
 def _sections(plan: Plan) -> dict[str, _Section]:
     sections: dict[str, _Section] = {}
     for action in plan.actions:
-        sections.setdefault(action.situation.value, _Section()).add(action.identity, action)
+        name = "groups" if action.kind in GROUP_ACTIONS else action.situation.value
+        sections.setdefault(name, _Section()).add(action.identity, action)
     for notice in plan.notices:
         name = "disputed" if notice.kind == "disputed" else notice.kind
         sections.setdefault(name, _Section()).add(notice.identity, notice)
@@ -200,10 +217,17 @@ def _binding_table(plan: Plan, groups: GroupIndex) -> Table | None:
         table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
     for row in rows:
         table.add_row(
-            inert.cell(row["group"]) + Text("\n") + inert.cell(row["group_id"], "dim"),
+            inert.cell(row["group"]) + Text("\n") + _group_id_cell(row["group_id"]),
             *(_count(row[word], word) for word, _ in shown),
         )
     return table
+
+
+def _group_id_cell(group_id: str) -> Text:
+    """The group's Okta id, or "(new group)" for one the plan creates (it has no id yet)."""
+    if group_id.startswith(PLANNED_GROUP_PREFIX):
+        return Text("(new group)", "dim")
+    return inert.cell(group_id, "dim")
 
 
 def _count(value: int, word: str) -> str:
@@ -219,12 +243,14 @@ def print_result(console: Console, result: RunResult, *, limit: int | None = DEF
     one line with its actions (at most ``limit`` per section; None shows all), the summary."""
     plan = result.plan
     sections = _sections(plan)
-    people = len({a.identity for a in plan.actions})
+    people = len({a.identity for a in plan.actions if a.kind not in GROUP_ACTIONS})
+    group_work = sum(1 for a in plan.actions if a.kind in GROUP_ACTIONS)
     verb = "applied" if result.mode == "sync" else "planned"
+    groups_part = f", {group_work:,} group {_changes(group_work)}" if group_work else ""
     console.print(
         inert.cell(
-            f"{result.mode} {result.run_id}: {people:,} {_people(people)} with changes, "
-            f"{len(plan.actions):,} actions {verb}"
+            f"{result.mode} {result.run_id}: {people:,} {_people(people)} with changes"
+            f"{groups_part}, {len(plan.actions):,} actions {verb}"
         )
     )
     table = _binding_table(plan, result.groups)
@@ -246,11 +272,18 @@ def _people(count: int) -> str:
     return "person" if count == 1 else "people"
 
 
+def _changes(count: int) -> str:
+    return "change" if count == 1 else "changes"
+
+
 def _print_section(
     console: Console, name: str, section: _Section, limit: int | None, groups: GroupIndex
 ) -> None:
     total = len(section.people)
-    console.print(Text(f"{name} ({total:,} {_people(total)})", "bold"))
+    counted = (
+        ("organization" if total == 1 else "organizations") if name == "groups" else _people(total)
+    )
+    console.print(Text(f"{name} ({total:,} {counted})", "bold"))
     if limit == 0:
         return
     shown = list(section.people.items())[: limit if limit is not None else total]
