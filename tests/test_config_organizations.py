@@ -63,6 +63,14 @@ def test_the_three_shapes_load(tmp_path: Path) -> None:
             "bindings[0].group uses {organization.title}, which is not a template field",
         ),
         ('organizations = []\ngroup = "G"\n', "bindings[0].organizations"),
+        (
+            # Two templates for the same members would take over each other's groups.
+            'organizations = "*"\ngroup = "Partner {organization.name}"\n'
+            '[[bindings]]\nsource = "apac"\norganizations = "a*"\n'
+            'group = "Sales {organization.name}"\n',
+            "bindings[1].group is a second group template for the same members (all members "
+            "of source 'apac') as bindings[0]",
+        ),
     ],
 )
 def test_mistakes_name_the_key(tmp_path: Path, body: str, says: str) -> None:

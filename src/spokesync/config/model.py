@@ -194,6 +194,7 @@ class Config(Section):
     @model_validator(mode="after")
     def _bindings_name_sources(self) -> Config:
         seen: dict[tuple[str, ...], int] = {}
+        templates: dict[tuple[str, str], int] = {}
         for i, binding in enumerate(self.bindings):
             if binding.source not in self.sources:
                 known = ", ".join(sorted(self.sources))
@@ -215,6 +216,22 @@ class Config(Section):
                     f"repeats bindings[{seen[triple]}] (same source, role or organization, group)",
                 )
             seen[triple] = i
+            if is_template(binding.group):
+                # One group per organization and organization role is recorded (the state's
+                # organization_groups key): a second template for the same members would
+                # take over, and rename, the first one's groups.
+                members = (binding.source, binding.organization_role or "")
+                if members in templates:
+                    role = binding.organization_role
+                    whose = f"organization role {role!r}" if role else "all members"
+                    raise KeyedValueError(
+                        f"bindings[{i}].group",
+                        f"is a second group template for the same members ({whose} of "
+                        f"source {binding.source!r}) as bindings[{templates[members]}]: "
+                        "spokesync makes one group per organization and organization role; "
+                        "keep one template, or give this one another organization_role",
+                    )
+                templates[members] = i
         return self
 
     def mapping_rules(self) -> dict[str, MappingRule]:
