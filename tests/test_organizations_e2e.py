@@ -289,6 +289,8 @@ def test_config_check_resolves_organizations_and_lists_the_groups_a_template_mak
     world.write_config(bindings=TEMPLATE + ACME_ADMIN_BINDING)
     result = world.cli("config", "check")
     assert result.exit_code == 0, result.stdout
+    if world.state_url.startswith("sqlite"):  # a check only looks: no state file made
+        assert not world.db_path.exists()
     assert "organization acme = org_Acme000000000001" in result.stdout
     assert "role OrgAdmin = rol_OrgAdmin00000001" in result.stdout
     assert "group 'Partner Initech' would be created" in result.stdout

@@ -37,7 +37,7 @@ from spokesync.okta.models import UserType
 from spokesync.okta.schema import custom_targets
 from spokesync.organizations.resolve import Resolution
 from spokesync.run_errors import AUTH0_GRANT, explain
-from spokesync.store import open_store
+from spokesync.store import StoreError, open_store, state_exists
 
 #: scopes every source needs, and the ones write-back needs
 REQUIRED_SCOPES = ("read:users", "read:roles")
@@ -155,7 +155,9 @@ async def _check_okta_oauth(config: Config, clients: Clients, console: Console) 
 async def _resolve(config: Config, clients: Clients) -> Resolution:
     """The bindings resolved; with template bindings, against the state's recorded groups
     (so that the groups spokesync made are told apart from others of the same name)."""
-    if not any(b.kind == "organizations" for b in config.bindings):
+    if not any(b.kind == "organizations" for b in config.bindings) or not state_exists(
+        config.state.url
+    ):
         return await resolve_all(config, clients)
     with open_store(config.state.url) as store:
         return await resolve_all(config, clients, store)
@@ -268,6 +270,9 @@ async def check(
         except ApiError as exc:
             # Credentials, scopes or reachability, said as such: naming what to fix.
             _say(console, False, explain(exc, config)[1])
+            return False
+        except StoreError as exc:  # the recorded organization groups could not be read
+            _say(console, False, f"{exc}; check [state] url and the file's permissions")
             return False
         for binding in bindings:
             if binding.organization_gone:

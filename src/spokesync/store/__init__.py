@@ -11,6 +11,10 @@ to the current revision and returns a :class:`SqlStore` implementing :class:`Sto
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
 from spokesync.store.base import (
     AuditRecord,
     Leader,
@@ -33,7 +37,17 @@ __all__ = [
     "Store",
     "StoreError",
     "open_store",
+    "state_exists",
 ]
+
+
+def state_exists(url: str) -> bool:
+    """False for a SQLite state file not made yet (nothing is recorded, and a reader that
+    only looks need not create it); a server database is always there to ask."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return True
+    return Path(parsed.database).exists()
 
 
 def open_store(url: str) -> SqlStore:
