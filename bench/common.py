@@ -458,12 +458,12 @@ def _child_run(config_path: str, env: Mapping[str, str]) -> RunReport:
     phases: dict[str, list[float]] = {}
     applied = 0
 
-    def progress(phase: str, n: int) -> None:
+    def progress(phase: str, n: int, total: int | None = None) -> None:
         nonlocal applied
         now = time.perf_counter()
         span = phases.setdefault(phase, [now, now])
         span[1] = now
-        if phase == "apply":
+        if phase == "apply" and n:  # (n 0: the phase starts, saying its total)
             marks.append(now)
             applied += n
 

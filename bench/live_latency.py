@@ -76,7 +76,8 @@ class Okta:
         return any(g["id"] == GROUP_ID for g in groups)
 
     def group_size(self) -> int:
-        count, url = 0, f"/api/v1/groups/{GROUP_ID}/users?limit=1000"
+        count = 0
+        url: str | None = f"/api/v1/groups/{GROUP_ID}/users?limit=1000"
         while url:
             response = self.http.get(url)
             count += len(response.json())
