@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from spokesync.auth0.logs import TenantLogEntry
 from spokesync.domain import IdentityKey, identity_key
-from spokesync.live.own_writes import ECHO_WINDOW
+from spokesync.live.own_writes import ECHO_WINDOW, nearest_first
 from spokesync.live.touched import parse_time
 
 #: the journal's name of a write-back (``ActionKind.WRITE_BACK``)
@@ -86,15 +86,8 @@ class OwnAuth0Writes:
         if parts[:3] != ["api", "v2", "users"] or len(parts) != 4:
             return None
         candidates = self._by_identity.get(identity_key(source, parts[3]), [])
-        at = parse_time(entry.date)
-        if at is not None:
-            candidates = sorted(candidates, key=lambda w: (abs(at - w.at), w.id))
-        for write in candidates:
-            if write.id in spent:
-                continue
-            if at is not None and abs(at - write.at) > self.window:
-                continue
-            if self._sent(write, request.body):
+        for write in nearest_first(candidates, parse_time(entry.date), self.window):
+            if write.id not in spent and self._sent(write, request.body):
                 return write
         return None
 

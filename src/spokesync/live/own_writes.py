@@ -13,9 +13,10 @@ reacting to our own echoes instead would cost a targeted run for every action we
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from spokesync.live.touched import event_time, parse_time
 from spokesync.okta.system_log import SystemLogEvent
@@ -39,6 +40,30 @@ ECHOES: Mapping[str, tuple[str, ...]] = {
     "reactivate": ("user.lifecycle.reactivate", "user.lifecycle.activate"),
     "delete": ("user.lifecycle.deactivate", "user.lifecycle.delete"),
 }
+
+
+class Journaled(Protocol):
+    """A write we journaled: its row id and when we sent it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def at(self) -> datetime: ...
+
+
+W = TypeVar("W", bound=Journaled)
+
+
+def nearest_first(writes: Iterable[W], at: datetime | None, window: timedelta) -> Iterator[W]:
+    """``writes`` that may have made an entry logged ``at``: nearest first (ties by journal
+    id), none farther than ``window``; all of them in order when the log gives no time."""
+    if at is None:
+        yield from writes
+        return
+    for write in sorted(writes, key=lambda w: (abs(at - w.at), w.id)):
+        if abs(at - write.at) <= window:
+            yield write
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,15 +122,10 @@ class OwnWrites:
         groups = event.targets_of("UserGroup")
         group = groups[0] if groups else ""
         for okta_id in event.targets_of("User"):
-            candidates = self._by_user.get(okta_id, [])
-            if published is not None:
-                candidates = sorted(candidates, key=lambda a: (abs(published - a.at), a.id))
-            for action in candidates:
+            for action in nearest_first(self._by_user.get(okta_id, []), published, self.window):
                 if not event.event_type.startswith(ECHOES.get(action.action, ())):
                     continue
                 if action.group_id and group and action.group_id != group:
-                    continue
-                if published is not None and abs(published - action.at) > self.window:
                     continue
                 key = (action.id, event.event_type, group)
                 if key not in spent:
