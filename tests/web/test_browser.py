@@ -93,7 +93,8 @@ def test_dashboard_shows_the_last_run_without_console_errors(
     world_factory: WorldFactory, page: Any
 ) -> None:
     world = _world(world_factory)
-    with serving(world, extra_config='[policy]\nmax_deprovision = "50%"\n') as svc:
+    policy = '[policy]\nmax_deprovision = "50%"\ndeprovision_floor = 0\n'
+    with serving(world, extra_config=policy) as svc:
         run = svc.sync()
         svc.sync({"user": "auth0|u00002"})
         page.goto(svc.url + "/")
@@ -106,6 +107,12 @@ def test_dashboard_shows_the_last_run_without_console_errors(
         _some_history(world, svc)
         page.goto(svc.url + "/")
         assert page.locator("svg.chart rect.bar-actions").count() == 5
+        # Last, a run the guard refuses (5 of the 8 members leave): it waits for approval.
+        for n in (1, 2, 4, 5, 6):
+            world.auth0().unassign(f"auth0|u{n:05d}")
+        assert svc.sync()["outcome"] == "refused"
+        page.goto(svc.url + "/")
+        assert "Approve and apply" in page.text_content("#approvals")
         page.screenshot(path=str(svc_screenshot(world)), full_page=True)
         assert page.problems == []
 
