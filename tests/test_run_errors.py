@@ -36,6 +36,7 @@ def test_a_wrong_client_secret_names_the_key(world_factory: WorldFactory) -> Non
     check = world.cli("config", "check")
     assert check.exit_code == 2
     assert "sources.partners.client_secret" in check.stdout
+    assert check.stdout.count("sources.partners.client_secret") == 1  # said once
     assert "resolving names to ids failed" not in check.stdout
     assert world.okta().users() == []
 

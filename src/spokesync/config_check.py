@@ -221,11 +221,15 @@ async def check(
     async with open_clients(config, transport_for) as clients:
         if not await _check_okta_oauth(config, clients, console):
             ok = False
+        #: the credential failures said already (resolving names would meet them again)
+        refused: set[str] = set()
         for name, client in clients.auth0.items():
             try:
                 granted = set(await client.check_scopes())
             except ApiError as exc:
-                _say(console, False, explain(exc, config)[1])
+                line = explain(exc, config)[1]
+                refused.add(line)
+                _say(console, False, line)
                 ok = False
                 continue
             required = config.required_auth0_scopes(name)
@@ -268,8 +272,10 @@ async def check(
             _say(console, False, str(exc))
             return False
         except ApiError as exc:
-            # Credentials, scopes or reachability, said as such: naming what to fix.
-            _say(console, False, explain(exc, config)[1])
+            # Credentials, scopes or reachability, said as such (once): naming what to fix.
+            line = explain(exc, config)[1]
+            if line not in refused:
+                _say(console, False, line)
             return False
         except StoreError as exc:  # the recorded organization groups could not be read
             _say(console, False, f"{exc}; check [state] url and the file's permissions")
