@@ -379,6 +379,8 @@ def test_help_is_plain_text_with_every_option_described(world_factory: WorldFact
         assert "<bool>" not in result.stdout
         options = result.stdout.split("Options:")[1].splitlines()[1:]
         named = [line for line in options if line.startswith("  -")]
+        # values are named for what they are (--limit N, --out FILE), never <str> or <int>
+        assert not [line for line in named if "<" in line.split("  ")[1]], named
         # every option has words after its name (a description), not just a type
         assert all(len(line.split("  ")) > 2 or line.count(" ") > 6 for line in named), options
     serve = world.cli("serve", "--help").stdout

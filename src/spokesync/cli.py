@@ -72,7 +72,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object ins
 LimitOpt = Annotated[
     int,
     typer.Option(
-        "--limit", min=0, help="Identities shown per section of the plan (--json shows all)."
+        "--limit",
+        min=0,
+        metavar="N",
+        help="Identities shown per section of the plan (--json shows all).",
     ),
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Show every identity of every section.")]
@@ -107,6 +110,7 @@ def main_options(
         typer.Option(
             "--config",
             "-c",
+            metavar="PATH",
             help="Config file (default ./spokesync.toml, or $SPOKESYNC_CONFIG).",
             show_default=False,
         ),
@@ -114,13 +118,15 @@ def main_options(
     log_format: Annotated[
         str,
         typer.Option(
+            metavar="FORMAT",
             help="Log lines on stderr: auto (human lines on a terminal, else JSON), json "
-            "or console."
+            "or console.",
         ),
     ] = "auto",
     log_level: Annotated[
         str | None,
         typer.Option(
+            metavar="LEVEL",
             help="DEBUG, INFO, WARNING or ERROR (default: WARNING for human lines, INFO for JSON).",
             show_default=False,
         ),
@@ -233,6 +239,7 @@ def plan(
         Path | None,
         typer.Option(
             "--out",
+            metavar="FILE",
             help="Also write the plan to this file, for sync --plan to apply exactly it.",
             show_default=False,
         ),
@@ -254,7 +261,8 @@ def sync(
     limit: LimitOpt = report.DEFAULT_LIMIT,
     show_all: AllOpt = False,
     user: Annotated[
-        str | None, typer.Option("--user", help="Provision one Auth0 user id now.")
+        str | None,
+        typer.Option("--user", metavar="AUTH0_USER_ID", help="Provision one Auth0 user id now."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Override the deprovisioning guard.")
@@ -266,6 +274,7 @@ def sync(
         Path | None,
         typer.Option(
             "--plan",
+            metavar="FILE",
             help="Apply this saved plan (plan --out) only if planning again gives the same.",
             show_default=False,
         ),
@@ -324,20 +333,24 @@ def config_check() -> None:
 @app.command(short_help="Show the audit log of applied actions.")
 def audit(
     user: Annotated[
-        str | None, typer.Option("--user", help="Auth0 user id or identity key.")
+        str | None, typer.Option("--user", metavar="ID", help="Auth0 user id or identity key.")
     ] = None,
     since: Annotated[
         str | None,
         typer.Option(
-            "--since", help="Only entries from this ISO time on, e.g. 2026-11-01T00:00:00Z."
+            "--since",
+            metavar="TIME",
+            help="Only entries from this ISO time on, e.g. 2026-11-01T00:00:00Z.",
         ),
     ] = None,
     limit: Annotated[
-        int, typer.Option("--limit", min=1, help="Entries shown, newest first.")
+        int, typer.Option("--limit", min=1, metavar="N", help="Entries shown, newest first.")
     ] = audit_view.DEFAULT_LIMIT,
     before: Annotated[
         int | None,
-        typer.Option("--before", help="Entries older than this one (the 'next' of a page)."),
+        typer.Option(
+            "--before", metavar="ENTRY", help="Entries older than this one (the 'next' of a page)."
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -369,7 +382,10 @@ def audit(
 @app.command(short_help="Run sync on a schedule and serve the dashboard.")
 def serve(
     schedule: Annotated[
-        str, typer.Option(help="Cron expression for runs (default: daily at 03:00 UTC).")
+        str,
+        typer.Option(
+            metavar="CRON", help="Cron expression for runs (default: daily at 03:00 UTC)."
+        ),
     ] = "0 3 * * *",
     once_now: Annotated[bool, typer.Option("--now", help="Also run once at start.")] = False,
     live: Annotated[
@@ -380,6 +396,7 @@ def serve(
         str | None,
         typer.Option(
             "--http",
+            metavar="HOST:PORT",
             help="HOST:PORT of the dashboard, probes and metrics, or 'off' "
             "(default: [serve] http, else 127.0.0.1:8470).",
         ),
@@ -396,28 +413,44 @@ def serve(
 
 @app.command(short_help="Serve the Auth0 and Okta emulators on loopback.")
 def emulate(
-    seed: Annotated[Path, typer.Option("--seed", help="Seed file (JSON, see the README).")],
-    host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
-    auth0_port: Annotated[int, typer.Option(help="Port of the Auth0 emulator.")] = 8801,
-    okta_port: Annotated[int, typer.Option(help="Port of the Okta emulator.")] = 8802,
+    seed: Annotated[
+        Path, typer.Option("--seed", metavar="FILE", help="Seed file (JSON, see the README).")
+    ],
+    host: Annotated[
+        str, typer.Option(metavar="ADDRESS", help="Loopback address to listen on.")
+    ] = "127.0.0.1",
+    auth0_port: Annotated[
+        int, typer.Option(metavar="PORT", help="Port of the Auth0 emulator.")
+    ] = 8801,
+    okta_port: Annotated[
+        int, typer.Option(metavar="PORT", help="Port of the Okta emulator.")
+    ] = 8802,
     latency_ms: Annotated[
-        float, typer.Option(min=0, help="Milliseconds added to every answer.")
+        float, typer.Option(metavar="MS", min=0, help="Milliseconds added to every answer.")
     ] = 0.0,
     okta_rate_limit: Annotated[
-        int | None, typer.Option(help="Per-minute limit of every Okta bucket.")
+        int | None,
+        typer.Option(metavar="PER_MINUTE", help="Per-minute limit of every Okta bucket."),
     ] = None,
     auth0_rate_limit: Annotated[
-        float | None, typer.Option(help="Auth0 Management API requests per second.")
+        float | None,
+        typer.Option(metavar="PER_SECOND", help="Auth0 Management API requests per second."),
     ] = None,
     fault_rate: Annotated[
         float,
-        typer.Option(min=0, max=1, help="Share of calls answered with an injected fault."),
+        typer.Option(
+            metavar="SHARE", min=0, max=1, help="Share of calls answered with an injected fault."
+        ),
     ] = 0.0,
-    fault_seed: Annotated[int, typer.Option(help="Random seed of the injected faults.")] = 0,
+    fault_seed: Annotated[
+        int, typer.Option(metavar="SEED", help="Random seed of the injected faults.")
+    ] = 0,
     log_delay_ms: Annotated[
         float,
         typer.Option(
-            min=0, help="Milliseconds before a write's log entry (Auth0) or event (Okta) shows."
+            metavar="MS",
+            min=0,
+            help="Milliseconds before a write's log entry (Auth0) or event (Okta) shows.",
         ),
     ] = 0.0,
 ) -> None:
@@ -458,8 +491,10 @@ def emulate(
 
 @app.command(short_help="Run the main job against the built-in emulators.")
 def demo(
-    users: Annotated[int, typer.Option(help="Partner tenant size.")] = 300,
-    seed: Annotated[int, typer.Option(help="Random seed of the generated world.")] = 7,
+    users: Annotated[int, typer.Option(metavar="N", help="Partner tenant size.")] = 300,
+    seed: Annotated[
+        int, typer.Option(metavar="SEED", help="Random seed of the generated world.")
+    ] = 7,
 ) -> None:
     """Plan and sync a generated partner tenant against the built-in emulators."""
     from spokesync.demo import run_demo
