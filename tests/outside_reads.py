@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests import postgres_server
+
 #: the repository root (this file sits in ``tests/``)
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -35,6 +37,11 @@ def _machine_folders() -> list[str]:
     folders.append(tempfile.gettempdir())
     with contextlib.suppress(OSError, KeyError):  # pytest's temp root, for a clone in /tmp
         folders.append(os.path.join(tempfile.gettempdir(), f"pytest-of-{getpass.getuser()}"))
+    # The session's PostgreSQL scratch folder, made in the temp folder by the controlling
+    # process before the xdist workers start: beside a clone in /tmp, and the suite's own.
+    scratch = os.environ.get(postgres_server.DIR_ENV)
+    if scratch:
+        folders.append(scratch)
     return folders
 
 
