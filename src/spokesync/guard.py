@@ -29,8 +29,9 @@ class Refusal:
             "refused by the deprovisioning guard: "
             + "; ".join(self.reasons)
             + (
-                ". Check the role and the binding; if this is intended, rerun with --force "
-                "(or raise policy.max_deprovision)."
+                ". Check the role and the binding; if this is intended, an approver applies "
+                "the kept plan on the dashboard, or rerun with --force (or raise "
+                "policy.max_deprovision)."
             )
         )
 
