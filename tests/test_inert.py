@@ -133,12 +133,31 @@ def _world_document(fields: dict[str, str], role_name: str, group_name: str) -> 
     other = auth0_user(2, family_name=fields["family"])
     existing = okta_user("00uExisting000000001", other["email"])
     existing["profile"]["firstName"] = fields["okta_name"]
-    return seed(
+    document = seed(
         [hostile_user, other],
         [existing],
         roles=[{"id": ROLE, "name": "R" + role_name}],
         groups=[{"id": GROUP, "name": "G" + group_name}],
+        client_scopes=(
+            "read:users",
+            "read:roles",
+            "update:users",
+            "read:organizations",
+            "read:organization_members",
+        ),
     )
+    # An organization of the tenant, its display name and metadata hostile too: they reach the
+    # plan, a group name made from a template, a mapped attribute and config check.
+    document["auth0"]["organizations"] = [
+        {
+            "id": "org_Hostile000000001",
+            "name": "hostile",
+            "display_name": "O" + fields["org_display"],
+            "metadata": {"tier": fields["meta_value"][:255]},
+            "members": [{"user_id": user_id, "roles": []}],
+        }
+    ]
+    return document
 
 
 @settings(
@@ -162,6 +181,7 @@ def _world_document(fields: dict[str, str], role_name: str, group_name: str) -> 
                 "meta_key",
                 "meta_value",
                 "okta_name",
+                "org_display",
             )
         }
     ),
@@ -177,6 +197,9 @@ def test_hostile_auth0_fields_reach_no_output_raw(
             # Bound by id: the role's and the group's names are the hostile ones.
             world.write_config(
                 bindings=f'[[bindings]]\nsource = "partners"\nrole = "{ROLE}"\ngroup = "{GROUP}"\n'
+                '[[bindings]]\nsource = "partners"\norganizations = "*"\n'
+                'group = "P {organization.display_name}"\n',
+                extra='[mapping]\ntitle = ["organization.metadata.tier"]\n',
             )
             outputs = []
             for args in (
@@ -187,6 +210,7 @@ def test_hostile_auth0_fields_reach_no_output_raw(
                 ("status", "--json"),
                 ("audit",),
                 ("audit", "--json"),
+                ("config", "check"),
             ):
                 result = world.cli(*args)
                 assert result.exit_code in (0, 1), (args, result.stdout, result.stderr)
@@ -204,6 +228,12 @@ def test_hostile_auth0_fields_reach_no_output_raw(
                 plan_text,
             )
             planned = outputs[1].json()
+            # The organization was read: its group is created, or reported (a name Okta would
+            # refuse once cleaned).
+            org_key = "partners:org_Hostile000000001"
+            assert org_key in {a["identity"] for a in planned["actions"]} | {
+                n["identity"] for n in planned["notices"]
+            }, planned
             assert "partners:auth0|" + fields["user_id"] in {
                 a["identity"] for a in planned["actions"]
             } | {n["identity"] for n in planned["notices"]}
