@@ -151,3 +151,39 @@ viewer = ["spokesync-viewers"]
     assert result.exit_code == 2
     line = result.stderr + result.stdout
     assert "not a loopback address" in line and "[serve] token" in line, line
+
+
+def test_behind_a_listed_tls_proxy_the_session_cookie_is_host_prefixed_and_secure(
+    world_factory: WorldFactory,
+) -> None:
+    """[serve] forwarded_allow_ips (hardening) and the sessions (sign-in) together: a proxy
+    listed there saying https gets ``__Host-spokesync_session; Secure``; the same headers from
+    anyone else change nothing."""
+    world = world_factory(seed([auth0_user(1)]))
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    for allowed, name, secure in (
+        ("[]", "spokesync_session", False),
+        ('["127.0.0.1"]', "__Host-spokesync_session", True),
+    ):
+        config = TOKEN_CONFIG + f"forwarded_allow_ips = {allowed}\n"
+        with serving(world, extra_config=config) as svc:
+            # No cookie jar: a client keeps a Secure cookie for https, and this one speaks
+            # plain HTTP to the service as the proxy does; the form's cookie goes back by hand.
+            http = httpx.Client(base_url=svc.url, headers=https, timeout=30)
+            form = http.get("/signin")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf, form.text
+            echoed = "; ".join(c.split(";", 1)[0] for c in form.headers.get_list("set-cookie"))
+            http.cookies.clear()
+            signed = http.post(
+                "/signin",
+                data={"csrf": csrf.group(1), "token": SERVE_TOKEN},
+                headers={"Cookie": echoed},
+            )
+            assert signed.status_code == 303, signed.text
+            cookie = next(
+                c for c in signed.headers.get_list("set-cookie") if "spokesync_session=" in c
+            )
+            assert cookie.startswith(f"{name}="), cookie
+            assert ("; secure" in cookie.lower()) is secure, cookie
+            http.close()
