@@ -27,15 +27,15 @@ from spokesync.http import ApiError
 from spokesync.mapping import login_sources_from_user_metadata
 from spokesync.mapping_targets import target_problems
 from spokesync.oauth_scopes import missing as missing_scopes
-from spokesync.observe import (
+from spokesync.okta.models import UserType
+from spokesync.okta.schema import custom_targets
+from spokesync.organizations.resolve import Resolution
+from spokesync.resolve import (
     ResolveError,
     resolve_all,
     resolve_profile_schemas,
     resolve_user_type_records,
 )
-from spokesync.okta.models import UserType
-from spokesync.okta.schema import custom_targets
-from spokesync.organizations.resolve import Resolution
 from spokesync.run_errors import AUTH0_GRANT, explain
 from spokesync.store import StoreError, open_store, state_exists
 

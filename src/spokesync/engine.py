@@ -29,7 +29,8 @@ from spokesync.config import Config
 from spokesync.domain import IdentityKey, Notice, Plan, identity_key
 from spokesync.group_index import GroupIndex, group_index
 from spokesync.http import ApiError
-from spokesync.observe import Observer, Progress, ResolveError, resolve_all
+from spokesync.observe import Observer, Progress
+from spokesync.resolve import ResolveError, resolve_all
 from spokesync.saved_plan import PlanDifference, SavedPlan
 from spokesync.store.base import LeadershipLost, LockHeld, RunRecord, Store, StoreError
 

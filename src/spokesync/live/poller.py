@@ -37,8 +37,8 @@ from spokesync.live.okta_events import RELEVANT, classify_events, relevant
 from spokesync.live.organization_members import organization_identities
 from spokesync.live.own_writes import ECHO_WINDOW, EchoKey, OwnWrites, own_actions
 from spokesync.live.touched import Touched, full, iso_utc, parse_time
-from spokesync.observe import ResolveError, resolve_role_bindings
 from spokesync.okta.system_log import SystemLogEvent
+from spokesync.resolve import ResolveError, resolve_role_bindings
 from spokesync.store.base import Store
 
 log = structlog.get_logger("spokesync.live")
