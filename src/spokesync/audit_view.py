@@ -20,6 +20,7 @@ from rich.text import Text
 from spokesync import inert
 from spokesync.domain import identity_key, split_identity_key
 from spokesync.report import audit_json, short_run_id
+from spokesync.run_records import requester
 from spokesync.store.base import AuditRecord, Store
 
 #: rows ``audit`` shows unless ``--limit`` says otherwise
@@ -137,6 +138,13 @@ def print_audit(
         )
         console.print(Text(line))
         what = changes(row, names)
+        who = requester(row.requested_by)
+        if who:  # an action someone asked for (the dashboard, the API), not the schedule
+            what = (
+                f"{what}; requested by {inert.show(who)}"
+                if what
+                else f"requested by {inert.show(who)}"
+            )
         if what:
             console.print(Padding(Text(what), (0, 0, 0, 4)), soft_wrap=False)
     if page.next is not None:

@@ -508,6 +508,7 @@ def audit_json(rows: list[AuditRecord]) -> list[dict[str, Any]]:
             "before": r.before,
             "after": r.after,
             "error": r.error,
+            "requested_by": None if r.requested_by is None else dict(r.requested_by),
         }
         for r in rows
     ]

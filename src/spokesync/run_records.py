@@ -61,6 +61,14 @@ def outcome_of(run: RunRecord) -> str:
     return run.outcome or RUNNING
 
 
+def requester(requested_by: Mapping[str, Any] | None) -> str:
+    """Who asked for a run, in a word: the person's email (else their subject), ``token`` for
+    the Bearer token, ``loopback`` on an open service; empty for a scheduled or live run."""
+    if not requested_by:
+        return ""
+    return str(requested_by.get("email") or requested_by.get("subject") or "")
+
+
 def journal_counts(store: Store, run_id: str) -> dict[str, int]:
     """Run ``run_id``'s applied actions by summary key (every key, zero included)."""
     applied = store.applied_counts(run_id)

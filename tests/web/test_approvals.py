@@ -51,12 +51,19 @@ def test_approving_applies_the_kept_plan_and_names_the_approver(
         assert f'id="approval-{refused["run_id"]}"' not in svc.http.get("/").text
         missing = svc.http.post(f"/api/runs/{approval['run_id']}/approve")
         assert missing.status_code == 404 and "kept no plan" in missing.json()["error"]
+        # The audit trail names the approver: on the dashboard, in audit and audit --json.
+        trail = svc.http.get("/audit", params={"identity": "partners:auth0|u00001"}).text
+        assert '<td class="requested-by">token</td>' in trail, trail
     store = open_store(world.state_url)
     try:
         rows = [r for r in store.audit() if r.run_id == approval["run_id"]]
         assert len(rows) == 2 and all(r.requested_by == {"subject": "token"} for r in rows)
     finally:
         store.close()
+    entries = world.cli("audit", "--json").json()["entries"]
+    asked = [e for e in entries if e["run_id"] == approval["run_id"]]
+    assert len(asked) == 2 and all(e["requested_by"] == {"subject": "token"} for e in asked)
+    assert "requested by token" in world.cli("audit", "--user", "auth0|u00001").stdout
 
 
 def test_a_plan_that_changed_is_not_applied_and_the_new_one_waits_for_approval(

@@ -92,15 +92,8 @@ def _run_row(run: RunRecord) -> dict[str, Any]:
         "skipped": s.get("skipped", 0),
         "api_calls": sorted((s.get("api_calls") or {}).items()),
         "error": s.get("error"),
-        "requested_by": _requester(run.requested_by),
+        "requested_by": run_records.requester(run.requested_by),
     }
-
-
-def _requester(requested_by: Mapping[str, Any] | None) -> str:
-    """Who asked for a run, as the runs table shows it."""
-    if not requested_by:
-        return ""
-    return str(requested_by.get("email") or requested_by.get("subject") or "")
 
 
 def dashboard(request: Request) -> Response:
@@ -167,7 +160,7 @@ def audit(request: Request) -> Response:
         wanted=wanted,
         identity=identity,
         user=user,
-        rows=[(row, changes(row, names)) for row in rows],
+        rows=[(row, changes(row, names), run_records.requester(row.requested_by)) for row in rows],
         older=older,
     )
 
