@@ -204,6 +204,10 @@ def test_renamed_organization_renames_its_group_in_place(world_factory: WorldFac
     assert after and after["id"] == before["id"]  # same group, found by organization id
     assert after["profile"]["description"] == before["profile"]["description"]
     assert group_named(world, "Partner Globex") is None
+    # The audit says what the rename did: same group, its name from old to new.
+    trail = " ".join(world.cli("audit", "--user", "org_Globex00000000001").stdout.split())
+    assert f"group {after['id']}; name: Partner Globex → Partner Globex Intl" in trail, trail
+    assert f"group {after['id']}; name: (none) → Partner Globex" in trail  # when it was made
     assert logins(world, after["id"]) == ["user3@partner.example", "user4@partner.example"]
     assert world.plan()["actions"] == []
 

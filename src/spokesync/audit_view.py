@@ -18,7 +18,7 @@ from rich.padding import Padding
 from rich.text import Text
 
 from spokesync import inert
-from spokesync.domain import identity_key, split_identity_key
+from spokesync.domain import GROUP_WORK, identity_key, split_identity_key
 from spokesync.report import audit_json, short_run_id
 from spokesync.run_records import requester
 from spokesync.store.base import AuditRecord, Store
@@ -99,7 +99,9 @@ def changes(row: AuditRecord, names: Mapping[str, str]) -> str:
     parts: list[str] = []
     group = after.pop("group_id", None)
     group = before.pop("group_id", None) or group
-    if group:
+    if group and row.action in GROUP_WORK:  # the group itself; its name follows as a change
+        parts.append(f"group {inert.show(group)}")
+    elif group:
         sign = "−" if row.action == "remove_from_group" else "+"
         parts.append(f"{sign}{inert.show(names.get(str(group), str(group)))}")
         before.pop("member", None)

@@ -101,6 +101,8 @@ class ActionKind(StrEnum):
 GROUP_ACTIONS = frozenset(
     {ActionKind.CREATE_GROUP, ActionKind.RENAME_GROUP, ActionKind.ADOPT_GROUP}
 )
+#: The same, as the journal and the audit name them (``action`` values).
+GROUP_WORK = frozenset(kind.value for kind in GROUP_ACTIONS)
 #: The id a group to be created has in a plan, until apply creates it (never an Okta id).
 PLANNED_GROUP_PREFIX = "planned:"
 

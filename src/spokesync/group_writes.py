@@ -61,9 +61,9 @@ class GroupWriter:
                 self.store.journal_finish(entry, "failed", self.now(), None, error=reason)
                 outcomes.append(Outcome(action, "failed", reason))
                 continue
-            self.store.journal_finish(
-                entry, "succeeded", self.now(), None, after={"group_id": group_id}
-            )
+            # The name it has now: the audit reads "name: old → new" for a rename.
+            after = {"group_id": group_id, "name": (action.detail or {}).get("name")}
+            self.store.journal_finish(entry, "succeeded", self.now(), None, after=after)
             outcomes.append(Outcome(action, "succeeded"))
         return outcomes
 

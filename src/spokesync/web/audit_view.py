@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from spokesync.domain import GROUP_WORK
 from spokesync.store.base import AuditRecord
 
 #: A value longer than this is cut (metadata can be long; the JSON API has it whole).
@@ -61,6 +62,8 @@ def changes(row: AuditRecord, group_names: Mapping[str, str]) -> list[Change]:
         before_values.pop("member", None)  # the membership is what the group line says
         name = group_names.get(str(group_id))
         shown = f"{name} ({group_id})" if name else str(group_id)
+        if row.action in GROUP_WORK:  # the group itself: its id, and its name as a change
+            shown = str(group_id)
         if row.action == "remove_from_group":
             lines.append(Change("group", shown, None))
         else:
