@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from spokesync.apply import Outcome
-from spokesync.domain import Action, ActionKind, Plan, Situation
+from spokesync.domain import Action, ActionKind, Outcome, Plan, Situation
 from spokesync.engine import RunResult
 
 

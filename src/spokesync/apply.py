@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from spokesync.domain import (
     ActionKind,
     IdentityKey,
     Link,
+    Outcome,
     PendingAction,
     Plan,
     login_key,
@@ -54,16 +54,6 @@ def _reason(exc: Exception) -> str:
             f"(Directory > Profile Editor) or remove {rules}; {exc}"
         )
     return str(exc)
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one planned action."""
-
-    action: Action
-    status: str  # "succeeded" | "failed" | "skipped"
-    error: str | None = None
-    okta_id: str | None = None
 
 
 class Applier:

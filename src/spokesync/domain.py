@@ -468,3 +468,13 @@ class PendingAction:
     started_at: str
     #: for membership actions: the group (from the journal row's "before")
     group_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one planned action."""
+
+    action: Action
+    status: str  # "succeeded" | "failed" | "skipped"
+    error: str | None = None
+    okta_id: str | None = None

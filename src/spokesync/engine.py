@@ -23,10 +23,10 @@ from typing import Any
 import structlog
 
 from spokesync import group_names, guard, planner, run_errors, run_records, saved_plan
-from spokesync.apply import Applier, Outcome
+from spokesync.apply import Applier
 from spokesync.clients import Clients, TransportFor, open_clients
 from spokesync.config import Config
-from spokesync.domain import IdentityKey, Notice, Plan, identity_key
+from spokesync.domain import IdentityKey, Notice, Outcome, Plan, identity_key
 from spokesync.group_index import GroupIndex, group_index
 from spokesync.http import ApiError
 from spokesync.observe import Observer, Progress

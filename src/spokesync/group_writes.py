@@ -12,15 +12,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from spokesync.clients import Clients
-from spokesync.domain import PLANNED_GROUP_PREFIX, Action, ActionKind, OrganizationGroup
+from spokesync.domain import PLANNED_GROUP_PREFIX, Action, ActionKind, OrganizationGroup, Outcome
 from spokesync.http import ApiError
 from spokesync.store.base import Store
-
-if TYPE_CHECKING:
-    from spokesync.apply import Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +41,6 @@ class GroupWriter:
         self.failed: dict[str, str] = {}
 
     async def apply(self, actions: Sequence[Action]) -> list[Outcome]:
-        from spokesync.apply import Outcome  # apply imports this module
-
         outcomes: list[Outcome] = []
         for action in actions:
             entry = self.store.journal_start(
