@@ -8,9 +8,15 @@ short page) and the official spec (``fields=roles`` on the members listing).
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
+from spokesync import config as config_module
+from spokesync.engine import Engine
+from spokesync.store import open_store
 from tests.world_kit import (
     ADMIN_SCOPES,
     GROUP,
@@ -308,3 +314,25 @@ def test_config_check_resolves_organizations_and_lists_the_groups_a_template_mak
     result = lacking.cli("config", "check")
     assert result.exit_code == 2
     assert "lacks read:organizations, read:organization_members;" in result.stdout
+
+
+def test_progress_counts_the_group_actions_so_apply_reaches_its_total(
+    world_factory: WorldFactory,
+) -> None:
+    """The progress bar's total is every planned action; the groups made first count too."""
+    world = world_factory(world_seed())
+    world.write_config(bindings=TEMPLATE)
+    with mock.patch.dict(os.environ, world.env):
+        cfg = config_module.load(world.config_path)
+    seen: dict[str, int] = {"done": 0, "total": -1}
+
+    def progress(phase: str, done: int, /, *, total: int | None = None) -> None:
+        if phase == "apply":
+            seen["done"] += done
+            if total is not None:
+                seen["total"] = total
+
+    with open_store(cfg.state.url) as store:
+        result = asyncio.run(Engine(cfg, store, progress=progress).run(apply=True))
+    assert result.summary["groups_created"] == 3
+    assert seen["total"] == len(result.plan.actions) == seen["done"], seen

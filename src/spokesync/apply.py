@@ -99,6 +99,8 @@ class Applier:
         self.progress("apply", 0, total=len(plan.actions))
         groups = [a for a in plan.actions if a.kind in GROUP_ACTIONS]
         head = await self.groups.apply(groups) if groups else []
+        if head:
+            self.progress("apply", len(head))
         units = [
             [self.groups.resolved(a) for a in unit]
             for unit in plan.by_unit().values()
