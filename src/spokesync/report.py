@@ -246,10 +246,13 @@ def print_result(console: Console, result: RunResult, *, limit: int | None = DEF
     people = len({a.identity for a in plan.actions if a.kind not in GROUP_ACTIONS})
     group_work = sum(1 for a in plan.actions if a.kind in GROUP_ACTIONS)
     verb = "applied" if result.mode == "sync" else "planned"
-    groups_part = f", {group_work:,} group {_changes(group_work)}" if group_work else ""
+    groups_part = (
+        f", {group_work:,} group {_plural(group_work, 'change', 'changes')}" if group_work else ""
+    )
     console.print(
         inert.cell(
-            f"{result.mode} {result.run_id}: {people:,} {_people(people)} with changes"
+            f"{result.mode} {result.run_id}: {people:,} {_plural(people, 'person', 'people')}"
+            " with changes"
             f"{groups_part}, {len(plan.actions):,} actions {verb}"
         )
     )
@@ -268,12 +271,8 @@ def print_result(console: Console, result: RunResult, *, limit: int | None = DEF
         console.print(Text("error: ", style="bold red") + inert.cell(result.error))
 
 
-def _people(count: int) -> str:
-    return "person" if count == 1 else "people"
-
-
-def _changes(count: int) -> str:
-    return "change" if count == 1 else "changes"
+def _plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
 
 
 def _print_section(
@@ -281,7 +280,9 @@ def _print_section(
 ) -> None:
     total = len(section.people)
     counted = (
-        ("organization" if total == 1 else "organizations") if name == "groups" else _people(total)
+        _plural(total, "organization", "organizations")
+        if name == "groups"
+        else _plural(total, "person", "people")
     )
     console.print(Text(f"{name} ({total:,} {counted})", "bold"))
     if limit == 0:

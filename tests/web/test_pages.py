@@ -41,6 +41,9 @@ def test_the_on_call_panels_after_live_polls(world_factory: WorldFactory) -> Non
     with serving(world, extra_config=LIVE, live=True) as svc:
         page = svc.http.get("/").text  # before the first poll: positions not read yet, or read
         assert "Live mode" in _text(page, "live")
+        # A first start begins at the newest entry (live.poller): a change made before the
+        # first poll is the scheduled reconcile's, so the join waits for that poll.
+        wait_for("the first poll", lambda: polls(svc, "idle") >= 1)
         world.auth0().assign("auth0|u00002")
         wait_for("the join", lambda: "user2@partner.example" in world.okta().members())
         wait_for("the live run counted", lambda: polls(svc, "targeted") >= 1)
