@@ -349,7 +349,7 @@ def audit(
     before: Annotated[
         int | None,
         typer.Option(
-            "--before", metavar="ENTRY", help="Entries older than this one (the 'next' of a page)."
+            "--before", metavar="ID", help="Entries older than this one (the 'next' of a page)."
         ),
     ] = None,
     as_json: JsonOpt = False,
