@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
-from spokesync import inert
-from spokesync.domain import GROUP_WORK, identity_key, split_identity_key
+from spokesync import audit_changes, inert
+from spokesync.domain import identity_key, split_identity_key
 from spokesync.report import audit_json, short_run_id
 from spokesync.run_records import requester
 from spokesync.store.base import AuditRecord, Store
@@ -93,24 +93,17 @@ def _short(value: object) -> str:
 
 
 def changes(row: AuditRecord, names: Mapping[str, str]) -> str:
-    """What one row changed, for a person: groups by name, fields as ``field: old → new``."""
-    before = dict(row.before or {})
-    after = dict(row.after or {})
+    """What one row changed, for a person (:mod:`spokesync.audit_changes`, shown inert): a
+    membership as ``+Salesforce Users`` / ``−Salesforce Users``, fields as ``field: old → new``."""
     parts: list[str] = []
-    group = after.pop("group_id", None)
-    group = before.pop("group_id", None) or group
-    if group and row.action in GROUP_WORK:  # the group itself; its name follows as a change
-        parts.append(f"group {inert.show(group)}")
-    elif group:
-        sign = "−" if row.action == "remove_from_group" else "+"
-        parts.append(f"{sign}{inert.show(names.get(str(group), str(group)))}")
-        before.pop("member", None)
-    after.pop("okta_id", None)
-    for name in sorted(set(before) | set(after)):
-        old, new = before.get(name), after.get(name)
-        if old == new:
-            continue
-        parts.append(f"{inert.show(name)}: {_short(old)} → {_short(new)}")
+    for change in audit_changes.changes(row, names):
+        if change.field == "group" and change.group_id is not None:
+            sign = "−" if change.new is None else "+"
+            parts.append(f"{sign}{inert.show(change.new or change.old)}")
+        elif change.field == "group":
+            parts.append(f"group {inert.show(change.new)}")
+        else:
+            parts.append(f"{inert.show(change.field)}: {_short(change.old)} → {_short(change.new)}")
     if row.status != "succeeded":
         parts.append(inert.show(f"[{row.status}]"))
     if row.error:

@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from spokesync import group_names, run_records
+from spokesync.audit_changes import changes
 from spokesync.engine import ACTION_COUNTS
 from spokesync.redact import redact
 from spokesync.run_queue import RunRefused
 from spokesync.store.base import RunRecord
 from spokesync.web.api import requested_user
 from spokesync.web.approval_view import pending_approvals
-from spokesync.web.audit_view import changes
 from spokesync.web.auth import csrf_matches, csrf_token, principal_of
 from spokesync.web.chart import action_count, run_chart
 from spokesync.web.context import context_of

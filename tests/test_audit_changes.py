@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from spokesync.audit_changes import Change, changes
 from spokesync.store.base import AuditRecord
-from spokesync.web.audit_view import Change, changes
 
 NAMES = {"00gSales": "Salesforce Users"}
 
@@ -20,9 +20,9 @@ def row(action: str, before: Any = None, after: Any = None) -> AuditRecord:
 
 def test_a_membership_names_its_group() -> None:
     added = changes(row("add_to_group", None, {"group_id": "00gSales"}), NAMES)
-    assert added == [Change("group", None, "Salesforce Users (00gSales)")]
+    assert added == [Change("group", None, "Salesforce Users", "00gSales")]
     removed = changes(row("remove_from_group", {"group_id": "00gSales", "member": True}), NAMES)
-    assert removed == [Change("group", "Salesforce Users (00gSales)", None)]
+    assert removed == [Change("group", "Salesforce Users", None, "00gSales")]
 
 
 def test_a_profile_update_reads_old_to_new() -> None:

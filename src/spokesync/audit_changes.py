@@ -1,5 +1,6 @@
 """An audit row as a person reads it: ``firstName: User1 → Zoë``, ``group: Salesforce Users``,
-instead of the JSON the store keeps. Pure: the template escapes, the page redacts."""
+instead of the JSON the store keeps. Pure, and read the same by ``audit`` (which makes the
+values inert) and the dashboard's audit trail (whose template escapes them)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,16 @@ _DEPROVISIONED = {True: "yes", False: "no"}
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One line of what an action changed: ``field: old → new`` (``old`` None: set anew)."""
+    """One line of what an action changed: ``field: old → new`` (``old`` None: set anew).
+
+    A membership is the field ``group``, its value the group's name (its id when the name is
+    not known) and ``group_id`` the id; a group's own action names it by id alone.
+    """
 
     field: str
     old: str | None
     new: str | None
+    group_id: str | None = None
 
 
 def value_text(value: Any) -> str:
@@ -60,14 +66,14 @@ def changes(row: AuditRecord, group_names: Mapping[str, str]) -> list[Change]:
     if group_id is not None:
         before_values.pop("group_id", None)
         before_values.pop("member", None)  # the membership is what the group line says
-        name = group_names.get(str(group_id))
-        shown = f"{name} ({group_id})" if name else str(group_id)
         if row.action in GROUP_WORK:  # the group itself: its id, and its name as a change
-            shown = str(group_id)
-        if row.action == "remove_from_group":
-            lines.append(Change("group", shown, None))
+            lines.append(Change("group", None, str(group_id)))
         else:
-            lines.append(Change("group", None, shown))
+            name = group_names.get(str(group_id)) or str(group_id)
+            removed = row.action == "remove_from_group"
+            lines.append(
+                Change("group", name if removed else None, None if removed else name, str(group_id))
+            )
     before = _flat(before_values)
     now = _flat({k: v for k, v in after.items() if k not in _BOOKKEEPING})
     for key in sorted(set(before) | set(now)):
