@@ -39,6 +39,9 @@ def test_approving_applies_the_kept_plan_and_names_the_approver(
         # The group by the name the applying runs remembered, not by its id alone.
         article = page.split(f'id="approval-{refused["run_id"]}"', 1)[1].split("</article>")[0]
         assert "group Salesforce Users (00g" in article, article
+        # Its row in the runs table has an Approve button too, posting to the same place.
+        row = page.split('<tr class="outcome-refused">', 1)[1].split("</tr>")[0]
+        assert f'action="/runs/{refused["run_id"]}/approve"' in row and ">Approve and" in row
         answer = svc.http.post(f"/api/runs/{refused['run_id']}/approve")
         assert answer.status_code == 202, answer.text
         approval = svc.wait_for_run(answer.json()["run_id"])

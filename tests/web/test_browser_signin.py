@@ -93,12 +93,15 @@ def test_an_approver_approves_a_refused_plan_and_okta_follows(
         assert svc.sync()["outcome"] == "refused"
         _sign_in(page, url, AMY)
         assert page.locator("#run-now").count() == 0  # an approver is no operator
-        assert page.locator("button.approve").text_content().startswith("Approve")
+        assert page.locator("#approvals button.approve").text_content().startswith("Approve")
+        # The refused run's own row in the runs table has the button too (shared/DESIGN.md).
+        row = page.locator("#runs tr.outcome-refused")
+        assert row.locator("button").text_content().startswith("Approve")
         approval = page.locator("#approvals").text_content()
         assert "partners:auth0|u00001" in approval and "partners:auth0|u00002" in approval
         assert "refused by the deprovisioning guard" in approval
         assert len(world.okta().members()) == 4
-        page.click("button.approve")
+        page.click("#approvals button.approve")
         _wait_for(page, lambda: len(world.okta().members()) == 2)
         assert page.problems == []
     store = open_store(world.state_url)

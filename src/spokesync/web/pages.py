@@ -78,10 +78,12 @@ def render(request: Request, name: str, status: int = 200, **values: Any) -> HTM
     return HTMLResponse(page, status)
 
 
-def _run_row(run: RunRecord) -> dict[str, Any]:
+def _run_row(run: RunRecord, approvable: frozenset[str]) -> dict[str, Any]:
     s = run.summary
     return {
         "id": run.id,
+        # a refused run whose kept plan waits for approval: its row has the button too
+        "approvable": run.id in approvable,
         "mode": run.mode,
         "started_at": run.started_at,
         "outcome": run.outcome or "running",
@@ -114,6 +116,8 @@ def dashboard(request: Request) -> Response:
     disputed = [n for n in notices if n.get("situation") == "disputed"]
     now = datetime.now(UTC)
     config = context.config
+    approvals = pending_approvals(store, runs)
+    waiting = frozenset(p.run_id for p in approvals)
     return render(
         request,
         "dashboard.html",
@@ -122,7 +126,7 @@ def dashboard(request: Request) -> Response:
         ),
         leadership=leader_panel(store, context.queue.leadership),
         schedule=schedule_panel(context.schedule, now),
-        runs=[_run_row(r) for r in runs],
+        runs=[_run_row(r, waiting) for r in runs],
         chart=run_chart(runs),
         next_runs=runs[-1].id if len(runs) == RUNS_PER_PAGE else None,
         counts=identity_counts(store, quarantine_after),
@@ -133,7 +137,7 @@ def dashboard(request: Request) -> Response:
         disputed=disputed[:ROWS_PER_PAGE],
         disputed_total=len(disputed),
         queued=request.query_params.get("queued"),
-        approvals=pending_approvals(store, runs),
+        approvals=approvals,
     )
 
 
