@@ -1,8 +1,11 @@
 """Request body limits, enforced while the body is read, before any handler buffers it.
 
-A declared ``Content-Length`` above the limit is answered 413 at once, unread; a body without
-one (chunked) is counted as it streams and answered 413 when it passes the limit. Either way
-the connection is closed after the answer, so the rest of the body is never read. The limit
+A declared ``Content-Length`` above the limit is answered 413 at once; a body without one
+(chunked) is counted as it streams and answered 413 when it passes the limit. Either way the
+connection is closed after the answer, so the rest of a large body is never read. A body a
+little over the limit (at most :data:`DRAIN_BYTES` more) is read and dropped first, never
+kept: closing a socket with unread data resets it, and the client may then get the reset
+instead of the 413 that says what to fix (RFC 9112, 9.6, "the TCP reset problem"). The limit
 depends on what the body claims to be: the dashboard's forms are tiny, the JSON API's bodies
 small; nothing else is accepted in bulk.
 """
@@ -17,6 +20,9 @@ from spokesync.web.errors import only
 MAX_FORM_BYTES = 8 * 1024
 #: ``POST /api/runs`` and any other JSON body.
 MAX_JSON_BYTES = 64 * 1024
+
+#: Past the limit, up to this much more of a body is read (and dropped) before the 413.
+DRAIN_BYTES = 1024 * 1024
 
 _ANSWER = b"the request body is too large: at most %d bytes here"
 
@@ -57,6 +63,8 @@ class BodyLimit:
         limit = body_limit(scope["headers"])
         declared = declared_length(scope["headers"])
         if declared is not None and declared > limit:
+            if declared <= limit + DRAIN_BYTES:
+                await _drop_body(receive, declared)
             await _too_large(send, limit)
             return
         received = 0
@@ -83,7 +91,21 @@ class BodyLimit:
             if not only(exc, BodyTooLarge):
                 raise
             if not started:  # else the handler answered before reading it all: all is said
+                await _drop_body(receive, DRAIN_BYTES)
                 await _too_large(send, limit)
+
+
+async def _drop_body(receive: Receive, budget: int) -> None:
+    """Read and drop the body until it ends, at most ``budget`` bytes of it (the server's body
+    deadline bounds the time): the client reads the 413 rather than a reset connection."""
+    dropped = 0
+    while dropped <= budget:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        dropped += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _too_large(send: Send, limit: int) -> None:
