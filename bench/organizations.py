@@ -35,6 +35,7 @@ from bench.common import (
     run_in_child,
     user_id,
 )
+from spokesync.world import SYNC_SCOPES
 
 ADMIN_ROLE = "rol_BenchOrgAdmin001"
 #: endpoints called once per member (none may appear in an unchanged rerun)
@@ -73,14 +74,7 @@ def write_seed(path: Path, organizations: int, members: int, keys: Secrets) -> N
                 {
                     "client_id": CLIENT_ID,
                     "client_secret": keys.client_secret,
-                    "scopes": [
-                        "read:users",
-                        "read:roles",
-                        "update:users",
-                        "read:organizations",
-                        "read:organization_members",
-                        "read:organization_member_roles",
-                    ],
+                    "scopes": list(SYNC_SCOPES),
                 },
                 {
                     "client_id": ADMIN_CLIENT_ID,

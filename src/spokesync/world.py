@@ -127,6 +127,16 @@ IDP_ID = "0oaAuth0Partners0001"
 CLIENT_ID = "spokesync-demo"
 ADMIN_CLIENT_ID = "demo-admin"
 API_TOKEN_NAME = "okta-demo-token"
+#: What spokesync's own Auth0 application is granted in a generated world: users, roles,
+#: organizations and their members' roles, and the write-back of hub status.
+SYNC_SCOPES = (
+    "read:users",
+    "read:roles",
+    "update:users",
+    "read:organizations",
+    "read:organization_members",
+    "read:organization_member_roles",
+)
 
 
 @dataclass(frozen=True)
@@ -259,14 +269,7 @@ def partner_world(
                 {
                     "client_id": CLIENT_ID,
                     "client_secret": secrets.client_secret,
-                    "scopes": [
-                        "read:users",
-                        "read:roles",
-                        "update:users",
-                        "read:organizations",
-                        "read:organization_members",
-                        "read:organization_member_roles",
-                    ],
+                    "scopes": list(SYNC_SCOPES),
                 },
                 {
                     "client_id": ADMIN_CLIENT_ID,

@@ -131,7 +131,7 @@ def test_serve_refuses_a_public_address_without_a_token(world_factory: WorldFact
 def test_serve_refuses_a_public_address_with_oidc_but_no_token(
     world_factory: WorldFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The Service contract (../shared/DESIGN.md): off loopback, [serve] token is required;
+    """The Service contract (docs/design.md): off loopback, [serve] token is required;
     [serve.oidc] signs people in beside it, it does not replace it."""
     monkeypatch.setenv("TEST_OIDC_SECRET", "an-oidc-client-secret-of-some-length")
     world = world_factory(seed([auth0_user(1)]))

@@ -94,7 +94,7 @@ def test_an_approver_approves_a_refused_plan_and_okta_follows(
         _sign_in(page, url, AMY)
         assert page.locator("#run-now").count() == 0  # an approver is no operator
         assert page.locator("#approvals button.approve").text_content().startswith("Approve")
-        # The refused run's own row in the runs table has the button too (shared/DESIGN.md).
+        # The refused run's own row in the runs table has the button too (docs/design.md).
         row = page.locator("#runs tr.outcome-refused")
         assert row.locator("button").text_content().startswith("Approve")
         approval = page.locator("#approvals").text_content()
