@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from spokesync.emulators.okta import oidc_routes
 from spokesync.emulators.okta.endpoint import base_url
+from spokesync.emulators.okta.oidc_routes import OAuthError
 from spokesync.emulators.okta.state import IssuedToken, OAuthClient, Org
 
 TOKEN_LIFETIME = 3600
@@ -24,23 +25,8 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 
 
-class _OAuthError(Exception):
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.description = description
-
-    def response(self) -> JSONResponse:
-        return JSONResponse(
-            {"error": self.error, "error_description": self.description},
-            status_code=self.status,
-            headers={"cache-control": "no-store", "pragma": "no-cache"},
-        )
-
-
-def _invalid_client(description: str) -> _OAuthError:
-    return _OAuthError(401, "invalid_client", description)
+def _invalid_client(description: str) -> OAuthError:
+    return OAuthError(401, "invalid_client", description)
 
 
 def _verified_claims(assertion: str, client: OAuthClient, audience: str) -> dict[str, Any]:
@@ -94,25 +80,22 @@ async def token(request: Request) -> Response:
     org: Org = request.app.state.org
     try:
         return await _issue(request, org)
-    except _OAuthError as error:
+    except OAuthError as error:
         return error.response()
 
 
 async def _issue(request: Request, org: Org) -> Response:
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        raise _OAuthError(400, "invalid_request", "The request must be form-encoded.")
+        raise OAuthError(400, "invalid_request", "The request must be form-encoded.")
     # parsed here rather than with request.form(), which needs python-multipart
     try:
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
     except UnicodeDecodeError:
-        raise _OAuthError(400, "invalid_request", "The request body is not UTF-8.") from None
-    if form.get("grant_type") == "authorization_code":
-        try:
-            return await oidc_routes.exchange_code(request, org, form)
-        except oidc_routes.OAuthError as error:
-            raise _OAuthError(error.status, error.error, error.description) from None
+        raise OAuthError(400, "invalid_request", "The request body is not UTF-8.") from None
+    if form.get("grant_type") == "authorization_code":  # its OAuthError answers like ours
+        return await oidc_routes.exchange_code(request, org, form)
     if form.get("grant_type") != "client_credentials":
-        raise _OAuthError(
+        raise OAuthError(
             400,
             "unsupported_grant_type",
             "The grant_type must be client_credentials or authorization_code.",
@@ -137,10 +120,10 @@ async def _issue(request: Request, org: Org) -> Response:
     _check_lifetime(org, claims)
     requested = form.get("scope", "").split()
     if not requested:
-        raise _OAuthError(400, "invalid_scope", "The 'scope' parameter must be provided.")
+        raise OAuthError(400, "invalid_scope", "The 'scope' parameter must be provided.")
     missing = [scope for scope in requested if scope not in client.scopes]
     if missing:
-        raise _OAuthError(
+        raise OAuthError(
             400,
             "invalid_scope",
             "The following scopes are not granted to the client: " + " ".join(missing),
