@@ -145,6 +145,7 @@ class Applier:
                 )
                 # Not counted towards quarantine: the group's own failure is reported, and the
                 # identity is planned again once the group exists.
+                self.progress("apply", len(actions) - index)
                 return outcomes
             action = item
             key = action.identity

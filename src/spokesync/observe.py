@@ -18,14 +18,15 @@ members join the role members here, and feed the same profile and target reads.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 
 from spokesync.auth0.models import ShapeError, parse_source_user
+from spokesync.bounded_gather import bounded_gather
 from spokesync.clients import Clients
 from spokesync.config import Config
 from spokesync.domain import (
@@ -59,7 +60,6 @@ from spokesync.resolve import resolve_profile_schemas, resolve_user_type_records
 from spokesync.source_profiles import SourceProfiles
 from spokesync.store.base import Store
 
-T = TypeVar("T")
 log = structlog.get_logger("spokesync.observe")
 #: Auth0 user search is eventually consistent: look back this far behind the watermark.
 SEARCH_LAG = timedelta(minutes=5)
@@ -98,16 +98,6 @@ class Observation:
     target_problems: list[TargetProblem] = field(default_factory=list)
     #: why the mapping targets could not be checked this run, if so
     unchecked_targets: str | None = None
-
-
-async def _bounded(limit: int, jobs: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
-    semaphore = asyncio.Semaphore(limit)
-
-    async def one(job: Callable[[], Awaitable[T]]) -> T:
-        async with semaphore:
-            return await job()
-
-    return await asyncio.gather(*(one(job) for job in jobs))
 
 
 class Observer:
@@ -317,7 +307,7 @@ class Observer:
             source, user_id = key.split(":", 1)
             return lambda: self.clients.auth0[source].user_role_ids(user_id)
 
-        held = await _bounded(self.concurrency, [reader(k) for k in keys])
+        held = await bounded_gather(self.concurrency, [reader(k) for k in keys])
         members: dict[tuple[str, str], set[str]] = {b.member_key: set() for b in roles}
         for key, held_roles in zip(keys, held, strict=True):
             source, user_id = key.split(":", 1)
@@ -395,7 +385,7 @@ class Observer:
             for name in self.config.sources:
                 refresh.difference_update(await self._search_by_id(name, refresh, book))
         deleted: set[IdentityKey] = set()
-        fetched = await _bounded(self.concurrency, [self._reader(k) for k in sorted(refresh)])
+        fetched = await bounded_gather(self.concurrency, [self._reader(k) for k in sorted(refresh)])
         for key, result in zip(sorted(refresh), fetched, strict=True):
             if isinstance(result, SourceUser):
                 book.fresh(result)
@@ -533,7 +523,7 @@ class Observer:
         missing: set[str] = set()
         relevant = links if only is None else {k: v for k, v in links.items() if k in only}
         unseen = sorted({link.okta_id for link in relevant.values()} - users.keys())
-        fetched = await _bounded(
+        fetched = await bounded_gather(
             self.concurrency, [self._okta_reader(okta_id) for okta_id in unseen]
         )
         for okta_id, found in zip(unseen, fetched, strict=True):
@@ -560,7 +550,7 @@ class Observer:
         users: dict[str, TargetUser] = {}
         missing: set[str] = set()
         wanted = sorted({link.okta_id for key, link in links.items() if key in only})
-        fetched = await _bounded(self.concurrency, [self._okta_reader(i) for i in wanted])
+        fetched = await bounded_gather(self.concurrency, [self._okta_reader(i) for i in wanted])
         for okta_id, found in zip(wanted, fetched, strict=True):
             if found is None:
                 missing.add(okta_id)
@@ -574,7 +564,7 @@ class Observer:
         def groups_of(okta_id: str) -> Callable[[], Awaitable[frozenset[str] | None]]:
             return lambda: self.clients.okta.user_group_ids(okta_id)
 
-        held = await _bounded(self.concurrency, [groups_of(i) for i in ids])
+        held = await bounded_gather(self.concurrency, [groups_of(i) for i in ids])
         bound = dict.fromkeys(b.group_id for b in bindings)
         member_of = dict(zip(ids, held, strict=True))
         group_members = {

@@ -11,30 +11,18 @@ page per organization, and no per-member call. Only members whose items carry no
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from spokesync.auth0.organizations import Organization
+from spokesync.bounded_gather import bounded_gather
 from spokesync.clients import Clients
 from spokesync.domain import Binding, IdentityKey, identity_key, organization_member_key
 from spokesync.http import NotFound
 
-T = TypeVar("T")
 #: organizations read at once (each one's pages follow each other: the cursor chains them)
 ORGANIZATIONS_AT_ONCE = 4
 Progress = Callable[[str, int], None]
-
-
-async def _bounded(limit: int, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-    semaphore = asyncio.Semaphore(limit)
-
-    async def one(job: Callable[[], Awaitable[T]]) -> T:
-        async with semaphore:
-            return await job()
-
-    return await asyncio.gather(*(one(job) for job in jobs))
 
 
 def _needs(bindings: Iterable[Binding]) -> dict[tuple[str, str], set[str]]:
@@ -62,7 +50,7 @@ async def read_members(
     def job(source: str, org_id: str, roles: set[str]) -> Callable[[], Awaitable[_Read]]:
         return lambda: _read_one(clients, source, org_id, roles, concurrency, report)
 
-    reads = await _bounded(
+    reads = await bounded_gather(
         ORGANIZATIONS_AT_ONCE, [job(s, o, r) for (s, o), r in sorted(needs.items())]
     )
     out: dict[tuple[str, str], frozenset[str]] = {}
@@ -115,7 +103,7 @@ async def _read_one(
         def reader(user_id: str) -> Callable[[], Awaitable[frozenset[str] | None]]:
             return lambda: client.member_role_ids(org_id, user_id)
 
-        held = await _bounded(concurrency, [reader(u) for u in unread])
+        held = await bounded_gather(concurrency, [reader(u) for u in unread])
         for user_id, ids in zip(unread, held, strict=True):
             for role_id in (ids or frozenset()) & roles:
                 by_role[role_id].add(user_id)
@@ -139,7 +127,7 @@ async def read_member_organizations(
         source, user_id = key.split(":", 1)
         return lambda: clients.auth0[source].user_organizations(user_id)
 
-    found = await _bounded(concurrency, [orgs_of(k) for k in wanted])
+    found = await bounded_gather(concurrency, [orgs_of(k) for k in wanted])
     out: dict[tuple[str, str], set[str]] = {b.member_key: set() for b in bindings}
     role_reads: list[tuple[str, str, str, set[str]]] = []
     for key, orgs in zip(wanted, found, strict=True):
@@ -157,7 +145,7 @@ async def read_member_organizations(
     ) -> Callable[[], Awaitable[frozenset[str] | None]]:
         return lambda: clients.auth0[source].member_role_ids(org_id, user_id)
 
-    held = await _bounded(concurrency, [roles_of(s, o, u) for s, o, u, _ in role_reads])
+    held = await bounded_gather(concurrency, [roles_of(s, o, u) for s, o, u, _ in role_reads])
     for (source, org_id, user_id, roles), ids in zip(role_reads, held, strict=True):
         for role_id in (ids or frozenset()) & roles:
             out.setdefault((source, organization_member_key(org_id, role_id)), set()).add(user_id)

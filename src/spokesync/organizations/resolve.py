@@ -12,12 +12,11 @@ same name is not taken (unless ``[policy] adopt_groups``).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from spokesync.auth0.organizations import Organization
+from spokesync.bounded_gather import bounded_gather
 from spokesync.clients import Clients
 from spokesync.config import BindingConfig, Config
 from spokesync.domain import (
@@ -36,7 +35,6 @@ from spokesync.okta.models import Group
 from spokesync.organizations.selection import selected, selects
 from spokesync.organizations.template import is_template, name_problem, render
 
-T = TypeVar("T")
 #: Okta reads of recorded groups in flight at once
 CONCURRENCY = 8
 
@@ -53,16 +51,6 @@ class Resolution:
     groups: tuple[GroupState, ...] = ()
     #: source -> organization id -> organization, for the organizations bound this run
     organizations: dict[str, dict[str, Organization]] = field(default_factory=dict)
-
-
-async def _bounded(jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-    semaphore = asyncio.Semaphore(CONCURRENCY)
-
-    async def one(job: Callable[[], Awaitable[T]]) -> T:
-        async with semaphore:
-            return await job()
-
-    return await asyncio.gather(*(one(job) for job in jobs))
 
 
 class OrganizationResolver:
@@ -193,7 +181,7 @@ class OrganizationResolver:
         self, spec: BindingConfig, source: str, role_id: str, matching: list[Organization]
     ) -> list[GroupState]:
         jobs = [self._state_job(spec, source, role_id, org) for org in matching]
-        states = list(await _bounded(jobs))
+        states = list(await bounded_gather(CONCURRENCY, jobs))
         listed = {o.id: o for o in await self.listed(source)}
         current = {o.id for o in matching}
         # Groups we made for organizations that are gone, or no longer match the binding:
