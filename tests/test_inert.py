@@ -85,6 +85,13 @@ def test_json_text_escapes_non_printing_and_keeps_printable_unicode() -> None:
     assert json.loads(text) == data
 
 
+def test_short_says_none_and_cuts_escaped_text() -> None:
+    assert inert.short(None, 10) == inert.short("", 10) == "(none)"
+    assert inert.short("Zoë", 10) == "Zoë"
+    assert inert.short("a\x1bb" * 3, 10) == "a\\x1bba\\x…"  # escaped first, then cut
+    assert len(inert.short("x" * 50, 10)) == 10
+
+
 def test_cell_is_never_markup() -> None:
     from rich.console import Console
 

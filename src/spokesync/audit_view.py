@@ -88,8 +88,7 @@ def audit_page(
 
 
 def _short(value: object) -> str:
-    text = "(none)" if value is None or value == "" else inert.show(value)
-    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
+    return inert.short(value, _VALUE_WIDTH)
 
 
 def changes(row: AuditRecord, names: Mapping[str, str]) -> str:

@@ -62,6 +62,13 @@ def show(value: object) -> str:
     return escape(redact(value if isinstance(value, str) else str(value)))
 
 
+def short(value: object, width: int) -> str:
+    """A value for one line of a table or a list: ``(none)`` for nothing, else the value as
+    :func:`show` gives it, cut to ``width`` characters with an ellipsis."""
+    text = "(none)" if value is None or value == "" else show(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def cell(value: object, style: str = "") -> Text:
     """:func:`show` as a rich ``Text``: printed or put in a table, it is never markup."""
     return Text(show(value), style=style)

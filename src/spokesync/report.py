@@ -93,10 +93,8 @@ _IDENTITY_WORD = {
 }
 
 
-def _short(value: object, width: int = _VALUE_WIDTH) -> str:
-    """A profile value for one line: shown inert, cut to ``width`` with an ellipsis."""
-    text = "(none)" if value is None or value == "" else inert.show(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _short(value: object) -> str:
+    return inert.short(value, _VALUE_WIDTH)
 
 
 def _change_text(action: Action) -> str:
