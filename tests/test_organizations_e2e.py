@@ -8,15 +8,9 @@ short page) and the official spec (``fields=roles`` on the members listing).
 
 from __future__ import annotations
 
-import asyncio
-import os
 from collections.abc import Callable
 from typing import Any
-from unittest import mock
 
-from spokesync import config as config_module
-from spokesync.engine import Engine
-from spokesync.store import open_store
 from tests.world_kit import (
     ADMIN_SCOPES,
     GROUP,
@@ -322,8 +316,6 @@ def test_progress_counts_the_group_actions_so_apply_reaches_its_total(
     """The progress bar's total is every planned action; the groups made first count too."""
     world = world_factory(world_seed())
     world.write_config(bindings=TEMPLATE)
-    with mock.patch.dict(os.environ, world.env):
-        cfg = config_module.load(world.config_path)
     seen: dict[str, int] = {"done": 0, "total": -1}
 
     def progress(phase: str, done: int, /, *, total: int | None = None) -> None:
@@ -332,7 +324,6 @@ def test_progress_counts_the_group_actions_so_apply_reaches_its_total(
             if total is not None:
                 seen["total"] = total
 
-    with open_store(cfg.state.url) as store:
-        result = asyncio.run(Engine(cfg, store, progress=progress).run(apply=True))
+    result = world.run_engine(progress=progress, apply=True)
     assert result.summary["groups_created"] == 3
     assert seen["total"] == len(result.plan.actions) == seen["done"], seen

@@ -27,6 +27,7 @@ from spokesync.cli import app
 from spokesync.clients import TransportFor
 from spokesync.emulators.runtime import Emulators, start
 from spokesync.engine import Engine, RunResult
+from spokesync.progress import ProgressFn
 from spokesync.store import Store, open_store
 
 CLIENT_SECRET = "test-client-secret-5f1e9a"
@@ -302,16 +303,23 @@ client_secret = "${{TEST_AUTH0_SECRET}}"
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     def run_engine(
-        self, transport_for: TransportFor | None = None, store: Store | None = None, **run: Any
+        self,
+        transport_for: TransportFor | None = None,
+        store: Store | None = None,
+        progress: ProgressFn | None = None,
+        **run: Any,
     ) -> RunResult:
         """A sync in this process, through the engine, so a test can patch the clients or
-        the network (or give the store); ``run`` goes to :meth:`Engine.run`."""
+        the network (or give the store, or watch the progress); ``run`` goes to
+        :meth:`Engine.run`."""
         with mock.patch.dict(os.environ, self.env):
             cfg = config_module.load(self.config_path)
         if store is not None:
-            return asyncio.run(Engine(cfg, store, transport_for=transport_for).run(**run))
+            engine = Engine(cfg, store, transport_for=transport_for, progress=progress)
+            return asyncio.run(engine.run(**run))
         with open_store(cfg.state.url) as opened:
-            return asyncio.run(Engine(cfg, opened, transport_for=transport_for).run(**run))
+            engine = Engine(cfg, opened, transport_for=transport_for, progress=progress)
+            return asyncio.run(engine.run(**run))
 
     def sync(self, *args: str, expect: int = 0) -> Any:
         result = self.cli("sync", "--json", *args)
